@@ -1,0 +1,258 @@
+#include "apps/common.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "model_io/error.h"
+
+namespace fs = std::filesystem;
+
+namespace ingot::apps {
+
+namespace {
+
+std::vector<std::string> SplitNames(const std::string& names) {
+  std::vector<std::string> out;
+  std::stringstream ss(names);
+  std::string name;
+  while (std::getline(ss, name, ',')) out.push_back(name);
+  return out;
+}
+
+template <typename T>
+std::string ParseNumber(const std::string& text, T* value) {
+  std::istringstream in(text);
+  T parsed{};
+  in >> parsed;
+  if (in.fail() || !in.eof()) return "'" + text + "' is not a valid number";
+  *value = parsed;
+  return "";
+}
+
+// Length of the UTF-8 sequence starting with byte b, 0 for a byte that cannot start one.
+int Utf8Length(unsigned char b) {
+  if (b < 0x80) return 1;
+  if (b >= 0xC2 && b <= 0xDF) return 2;
+  if (b >= 0xE0 && b <= 0xEF) return 3;
+  if (b >= 0xF0 && b <= 0xF4) return 4;
+  return 0;
+}
+
+// Byte offset of the first invalid UTF-8 sequence, or npos.
+size_t FindInvalidUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char b = static_cast<unsigned char>(s[i]);
+    const int n = Utf8Length(b);
+    if (n == 0 || i + static_cast<size_t>(n) > s.size()) return i;
+    for (int k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) & 0xC0) != 0x80) return i;
+    }
+    const unsigned char b1 = static_cast<unsigned char>(s[i + 1 < s.size() ? i + 1 : i]);
+    // Overlong 3/4-byte forms, UTF-16 surrogates, and code points above U+10FFFF.
+    if ((b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 >= 0xA0) || (b == 0xF0 && b1 < 0x90) || (b == 0xF4 && b1 >= 0x90)) {
+      return i;
+    }
+    i += static_cast<size_t>(n);
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
+ArgParser::ArgParser(std::string program, std::string synopsis, std::string description)
+    : program_(std::move(program)), synopsis_(std::move(synopsis)), description_(std::move(description)) {}
+
+void ArgParser::AddString(std::string names, std::string* value, std::string help) {
+  options_.push_back({SplitNames(names), std::move(help), [value](const std::string& v) { *value = v; return std::string(); },
+                      true, *value});
+}
+
+void ArgParser::AddInt(std::string names, int32_t* value, std::string help) {
+  options_.push_back({SplitNames(names), std::move(help), [value](const std::string& v) { return ParseNumber(v, value); },
+                      true, std::to_string(*value)});
+}
+
+void ArgParser::AddUint64(std::string names, uint64_t* value, std::string help) {
+  options_.push_back({SplitNames(names), std::move(help), [value](const std::string& v) {
+                        if (!v.empty() && v[0] == '-') return "'" + v + "' is not a valid number";
+                        return ParseNumber(v, value);
+                      },
+                      true, std::to_string(*value)});
+}
+
+void ArgParser::AddFloat(std::string names, float* value, std::string help) {
+  std::ostringstream def;
+  def << *value;
+  options_.push_back({SplitNames(names), std::move(help), [value](const std::string& v) { return ParseNumber(v, value); },
+                      true, def.str()});
+}
+
+void ArgParser::AddFlag(std::string names, bool* value, std::string help) {
+  options_.push_back({SplitNames(names), std::move(help), [value](const std::string&) { *value = true; return std::string(); },
+                      false, ""});
+}
+
+void ArgParser::AddPositional(std::string name, std::string* value, std::string help, bool required) {
+  positionals_.push_back({std::move(name), std::move(help), value, required});
+}
+
+void ArgParser::PrintHelp() const {
+  std::printf("usage: %s %s\n\n%s\n\n", program_.c_str(), synopsis_.c_str(), description_.c_str());
+  for (const Positional& p : positionals_) std::printf("  %-24s %s\n", p.name.c_str(), p.help.c_str());
+  if (!positionals_.empty()) std::printf("\n");
+  std::printf("options:\n");
+  for (const Option& o : options_) {
+    std::string names;
+    for (const std::string& n : o.names) names += (names.empty() ? "" : ", ") + n;
+    if (o.takes_value) names += " X";
+    std::string help = o.help;
+    if (o.takes_value && !o.default_text.empty()) help += " (default: " + o.default_text + ")";
+    std::printf("  %-24s %s\n", names.c_str(), help.c_str());
+  }
+  std::printf("  %-24s %s\n", "-h, --help", "show this help and exit");
+}
+
+bool ArgParser::Parse(int argc, char** argv, int* exit_code) {
+  auto usage_error = [&](const std::string& message) {
+    std::fprintf(stderr, "%s: %s\nusage: %s %s (see --help)\n", program_.c_str(), message.c_str(), program_.c_str(),
+                 synopsis_.c_str());
+    *exit_code = 2;
+    return false;
+  };
+  size_t next_positional = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      PrintHelp();
+      *exit_code = 0;
+      return false;
+    }
+    if (arg.size() > 1 && arg[0] == '-') {
+      std::string name = arg;
+      std::string value;
+      bool has_inline_value = false;
+      if (const size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+        name = arg.substr(0, eq);
+        value = arg.substr(eq + 1);
+        has_inline_value = true;
+      }
+      const Option* option = nullptr;
+      for (const Option& o : options_) {
+        for (const std::string& n : o.names) {
+          if (n == name) option = &o;
+        }
+      }
+      if (option == nullptr) return usage_error("unknown option '" + arg + "'");
+      if (option->takes_value && !has_inline_value) {
+        if (i + 1 >= argc) return usage_error("option '" + name + "' needs a value");
+        value = argv[++i];
+      }
+      if (const std::string error = option->set(value); !error.empty()) {
+        return usage_error("option '" + name + "': " + error);
+      }
+      continue;
+    }
+    if (next_positional >= positionals_.size()) return usage_error("unexpected argument '" + arg + "'");
+    *positionals_[next_positional++].value = arg;
+  }
+  for (size_t p = next_positional; p < positionals_.size(); ++p) {
+    if (positionals_[p].required) return usage_error("missing " + positionals_[p].name);
+  }
+  return true;
+}
+
+std::string ReadTextFile(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) throw Error(path + ": " + what + " not found");
+  if (fs::is_directory(status)) throw Error(path + ": " + what + " is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot read " + what + ": " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw Error(path + ": cannot read " + what + ": " + std::strerror(errno));
+  std::string text = ss.str();
+  if (text.empty()) throw Error(path + ": " + what + " is empty");
+  if (const size_t nul = text.find('\0'); nul != std::string::npos) {
+    throw Error(path + ": " + what + " looks binary (NUL byte at offset " + std::to_string(nul) + ")");
+  }
+  if (const size_t bad = FindInvalidUtf8(text); bad != std::string::npos) {
+    throw Error(path + ": " + what + " is not valid UTF-8 (byte offset " + std::to_string(bad) + ")");
+  }
+  return text;
+}
+
+std::string FindDefaultModel() {
+  const std::string relative = "stories260K/stories260K.bin";
+  std::vector<fs::path> roots = {fs::path("models"), fs::path("..") / "shared" / "models"};
+#ifdef INGOT_SOURCE_DIR
+  roots.push_back(fs::path(INGOT_SOURCE_DIR) / "models");
+  roots.push_back(fs::path(INGOT_SOURCE_DIR) / ".." / "shared" / "models");
+#endif
+  std::string looked;
+  for (const fs::path& root : roots) {
+    const fs::path candidate = root / relative;
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec)) return candidate.lexically_normal().string();
+    looked += (looked.empty() ? "" : ", ") + candidate.lexically_normal().string();
+  }
+  throw Error("no model given (-m) and no default model found; looked for " + looked +
+              ". Put a GGUF file or llama2.c checkpoint in ./models and pass -m PATH "
+              "(stories260K.bin + tok512.model come from the llama2.c project's model zoo)");
+}
+
+std::string Utf8Stream::Push(const std::string& bytes) {
+  pending_ += bytes;
+  // Emit up to the last complete character; keep an incomplete tail for the next token.
+  size_t end = pending_.size();
+  for (size_t back = 1; back <= 3 && back <= pending_.size(); ++back) {
+    const unsigned char b = static_cast<unsigned char>(pending_[pending_.size() - back]);
+    if ((b & 0xC0) == 0x80) continue;  // continuation byte: look further back
+    const int n = Utf8Length(b);
+    if (n > static_cast<int>(back)) end = pending_.size() - back;
+    break;
+  }
+  std::string out = pending_.substr(0, end);
+  pending_.erase(0, end);
+  return out;
+}
+
+std::string Utf8Stream::Flush() {
+  std::string out;
+  if (!pending_.empty()) out = "\xEF\xBF\xBD";
+  pending_.clear();
+  return out;
+}
+
+double PeakRssMiB() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+double NowSeconds() {
+  using clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+int RunMain(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "%s: out of memory\n", program);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+  }
+  return 1;
+}
+
+}  // namespace ingot::apps

@@ -1,0 +1,289 @@
+// perplexity: llama.cpp's method (llama-perplexity), so numbers compare side by side:
+// the text is tokenized once (BOS first), cut into non-overlapping chunks of n_ctx tokens,
+// each chunk's first token replaced by BOS, and only the second half of each chunk scored.
+// With --split-on, the text is cut into documents instead, each one sequence from BOS, all
+// of its tokens scored. Log-probabilities are evaluation, not inference: float here is fine.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "apps/common.h"
+#include "engine/model.h"
+#include "engine/session.h"
+#include "model_io/error.h"
+
+namespace ingot::apps {
+namespace {
+
+// --save-logits file: "INGOTLGT", u32 version, u32 n_vocab, u64 n_records; then per scored
+// token: u32 target id, f32 min log-prob, f32 step, u16[n_vocab] log-probs as min + q * step
+// (llama.cpp stores its KL-divergence base the same compact way).
+constexpr char kLogitsMagic[8] = {'I', 'N', 'G', 'O', 'T', 'L', 'G', 'T'};
+constexpr uint32_t kLogitsVersion = 1;
+
+struct Sequence {
+  std::vector<int32_t> tokens;
+  int32_t first_scored = 0;  // logits at positions >= first_scored predict the next token
+};
+
+// Log-softmax of one row in double: out [n].
+void LogSoftmax(const float* logits, int32_t n, std::vector<double>& out) {
+  double max = logits[0];
+  for (int32_t i = 1; i < n; ++i) max = std::max(max, static_cast<double>(logits[i]));
+  double sum = 0.0;
+  for (int32_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - max);
+  const double log_sum = std::log(sum) + max;
+  for (int32_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = static_cast<double>(logits[i]) - log_sum;
+}
+
+// Mean and its standard error from a running sum and sum of squares.
+struct Accumulator {
+  double sum = 0.0, sum_sq = 0.0;
+  int64_t n = 0;
+  void Add(double v) { sum += v; sum_sq += v * v; ++n; }
+  double Mean() const { return n ? sum / static_cast<double>(n) : 0.0; }
+  double StdError() const {
+    if (n < 2) return 0.0;
+    const double mean = Mean();
+    const double var = std::max(0.0, sum_sq / static_cast<double>(n) - mean * mean);
+    return std::sqrt(var / static_cast<double>(n - 1));
+  }
+};
+
+class LogitsWriter {
+ public:
+  LogitsWriter(const std::string& path, int32_t n_vocab) : path_(path), n_vocab_(n_vocab) {
+    out_.open(path, std::ios::binary | std::ios::trunc);
+    if (!out_) throw Error(path + ": cannot write logits file: " + std::strerror(errno));
+    const uint64_t zero = 0;
+    const uint32_t version = kLogitsVersion, vocab = static_cast<uint32_t>(n_vocab);
+    out_.write(kLogitsMagic, 8);
+    out_.write(reinterpret_cast<const char*>(&version), 4);
+    out_.write(reinterpret_cast<const char*>(&vocab), 4);
+    out_.write(reinterpret_cast<const char*>(&zero), 8);
+    row_.resize(static_cast<size_t>(n_vocab));
+  }
+  void Add(int32_t target, const std::vector<double>& log_probs) {
+    const double min = *std::min_element(log_probs.begin(), log_probs.end());
+    const double max = *std::max_element(log_probs.begin(), log_probs.end());
+    const float min_f = static_cast<float>(min);
+    const float step = static_cast<float>(std::max(max - min, 1e-30) / 65535.0);
+    for (size_t i = 0; i < row_.size(); ++i) {
+      row_[i] = static_cast<uint16_t>(std::clamp(std::lround((log_probs[i] - min_f) / step), 0L, 65535L));
+    }
+    const uint32_t t = static_cast<uint32_t>(target);
+    out_.write(reinterpret_cast<const char*>(&t), 4);
+    out_.write(reinterpret_cast<const char*>(&min_f), 4);
+    out_.write(reinterpret_cast<const char*>(&step), 4);
+    out_.write(reinterpret_cast<const char*>(row_.data()), static_cast<std::streamsize>(row_.size() * 2));
+    ++n_records_;
+  }
+  void Finish() {
+    out_.seekp(16);
+    out_.write(reinterpret_cast<const char*>(&n_records_), 8);
+    out_.close();
+    if (!out_) throw Error(path_ + ": error writing logits file");
+  }
+
+ private:
+  std::string path_;
+  int32_t n_vocab_;
+  std::ofstream out_;
+  std::vector<uint16_t> row_;
+  uint64_t n_records_ = 0;
+};
+
+class LogitsReader {
+ public:
+  LogitsReader(const std::string& path, int32_t n_vocab) : path_(path) {
+    in_.open(path, std::ios::binary);
+    if (!in_) throw Error(path + ": cannot open logits file: " + std::strerror(errno));
+    char magic[8] = {};
+    uint32_t version = 0, vocab = 0;
+    in_.read(magic, 8);
+    in_.read(reinterpret_cast<char*>(&version), 4);
+    in_.read(reinterpret_cast<char*>(&vocab), 4);
+    in_.read(reinterpret_cast<char*>(&n_records_), 8);
+    if (!in_ || std::memcmp(magic, kLogitsMagic, 8) != 0) throw Error(path + ": not an ingot logits file (made by perplexity --save-logits)");
+    if (version != kLogitsVersion) throw Error(path + ": logits file version " + std::to_string(version) + " is not supported");
+    if (vocab != static_cast<uint32_t>(n_vocab)) {
+      throw Error(path + ": logits file has vocabulary " + std::to_string(vocab) + ", the model " + std::to_string(n_vocab));
+    }
+    row_.resize(vocab);
+  }
+  uint64_t n_records() const { return n_records_; }
+  // Reads the next record as renormalized log-probs; returns its target token.
+  int32_t Next(std::vector<double>& log_probs) {
+    uint32_t target = 0;
+    float min = 0.0f, step = 0.0f;
+    in_.read(reinterpret_cast<char*>(&target), 4);
+    in_.read(reinterpret_cast<char*>(&min), 4);
+    in_.read(reinterpret_cast<char*>(&step), 4);
+    in_.read(reinterpret_cast<char*>(row_.data()), static_cast<std::streamsize>(row_.size() * 2));
+    if (!in_) throw Error(path_ + ": logits file is truncated");
+    double sum = 0.0;
+    for (size_t i = 0; i < row_.size(); ++i) {
+      log_probs[i] = min + static_cast<double>(row_[i]) * step;
+      sum += std::exp(log_probs[i]);
+    }
+    const double log_sum = std::log(sum);
+    for (double& v : log_probs) v -= log_sum;
+    return static_cast<int32_t>(target);
+  }
+
+ private:
+  std::string path_;
+  std::ifstream in_;
+  std::vector<uint16_t> row_;
+  uint64_t n_records_ = 0;
+};
+
+std::vector<Sequence> MakeChunks(const Tokenizer& tok, const std::string& text, int32_t n_ctx, int32_t max_chunks) {
+  const std::vector<int32_t> tokens = tok.Encode(text, tok.add_bos());
+  const int64_t n_chunks_all = static_cast<int64_t>(tokens.size()) / n_ctx;
+  if (n_chunks_all == 0) {
+    throw Error("the text has " + std::to_string(tokens.size()) + " tokens, fewer than one chunk of n_ctx " +
+                std::to_string(n_ctx) + " (use a smaller -c)");
+  }
+  const int64_t n_chunks = max_chunks > 0 ? std::min<int64_t>(max_chunks, n_chunks_all) : n_chunks_all;
+  std::vector<Sequence> chunks(static_cast<size_t>(n_chunks));
+  for (int64_t i = 0; i < n_chunks; ++i) {
+    Sequence& s = chunks[static_cast<size_t>(i)];
+    s.tokens.assign(tokens.begin() + i * n_ctx, tokens.begin() + (i + 1) * n_ctx);
+    if (tok.add_bos()) s.tokens[0] = tok.bos_id();
+    s.first_scored = n_ctx / 2;
+  }
+  return chunks;
+}
+
+std::vector<Sequence> MakeDocuments(const Tokenizer& tok, const std::string& text, const std::string& separator,
+                                    int32_t n_ctx, int32_t max_chunks) {
+  std::vector<Sequence> docs;
+  size_t start = 0;
+  while (start <= text.size() && (max_chunks <= 0 || static_cast<int32_t>(docs.size()) < max_chunks)) {
+    size_t end = text.find(separator, start);
+    if (end == std::string::npos) end = text.size();
+    std::string doc = text.substr(start, end - start);
+    const size_t first = doc.find_first_not_of(" \t\r\n");
+    const size_t last = doc.find_last_not_of(" \t\r\n");
+    if (first != std::string::npos) {
+      Sequence s;
+      s.tokens = tok.Encode(doc.substr(first, last - first + 1), true);
+      if (static_cast<int32_t>(s.tokens.size()) > n_ctx) s.tokens.resize(static_cast<size_t>(n_ctx));
+      if (s.tokens.size() >= 2) docs.push_back(std::move(s));
+    }
+    start = end + separator.size();
+  }
+  if (docs.empty()) throw Error("no document with at least two tokens in the text");
+  return docs;
+}
+
+int Run(int argc, char** argv) {
+  std::string model_path, tokenizer_path, text_path, save_path, kld_path, split_on;
+  int32_t n_ctx = 512, max_chunks = 0, n_threads = 0;
+  std::string mode = "fp32";
+  ArgParser parser("perplexity", "-m MODEL -f TEXT [options]",
+                   "Perplexity of a model on a text, by llama.cpp's method: non-overlapping chunks of n_ctx tokens,\n"
+                   "BOS first, only the second half of each chunk scored; prints PPL with its standard error.\n"
+                   "--save-logits keeps the scored distributions; --kl-divergence compares against such a file\n"
+                   "(mean KL divergence and same-top-1 %). Progress goes to stderr.");
+  parser.AddString("-m,--model", &model_path, "model: a GGUF file or a llama2.c checkpoint");
+  parser.AddString("--tokenizer", &tokenizer_path, "sentencepiece tokenizer.model (llama2.c checkpoints)");
+  parser.AddString("-f,--file", &text_path, "UTF-8 text to score");
+  parser.AddInt("-c,--ctx-size", &n_ctx, "tokens per chunk (capped at the model's context)");
+  parser.AddInt("--chunks", &max_chunks, "score at most this many chunks (0: all)");
+  parser.AddInt("-t,--threads", &n_threads, "threads (0: all cores)");
+  parser.AddString("--split-on", &split_on, "score documents separated by this string instead of chunks (e.g. '<|endoftext|>')");
+  parser.AddString("--save-logits", &save_path, "write the scored log-probabilities to this file");
+  parser.AddString("--kl-divergence", &kld_path, "compare against a --save-logits file: mean KLD and same-top-1 %");
+  parser.AddString("--mode", &mode, "fp32 (int8 arrives with the integer path)");
+  int exit_code = 0;
+  if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
+  if (text_path.empty()) throw Error("no text file given (-f TEXT)");
+  if (mode != "fp32") throw Error("--mode " + mode + " is not available (this build runs fp32 only)");
+  if (n_ctx < 8) throw Error("-c must be at least 8, got " + std::to_string(n_ctx));
+  if (!save_path.empty() && !kld_path.empty()) throw Error("--save-logits and --kl-divergence go in separate runs");
+
+  const std::string text = ReadTextFile(text_path, "text file");
+  if (model_path.empty()) model_path = FindDefaultModel();
+  ModelLoadOptions load_options;
+  load_options.tokenizer_path = tokenizer_path;
+  std::unique_ptr<Model> model = Model::Load(model_path, load_options);
+  const int32_t n_vocab = model->config().n_vocab;
+  if (n_ctx > model->config().n_ctx_train) {
+    throw Error("n_ctx " + std::to_string(n_ctx) + " is larger than the model allows (" +
+                std::to_string(model->config().n_ctx_train) + " tokens, " + model_path + ")");
+  }
+  const std::vector<Sequence> sequences = split_on.empty() ? MakeChunks(model->tokenizer(), text, n_ctx, max_chunks)
+                                                           : MakeDocuments(model->tokenizer(), text, split_on, n_ctx, max_chunks);
+  SessionOptions session_options;
+  session_options.n_ctx = n_ctx;
+  session_options.n_threads = n_threads;
+  session_options.logits_all = true;
+  Session session(*model, session_options);
+  std::fprintf(stderr, "perplexity: %s (%s), %zu %s of up to %d tokens, %d threads\n", model_path.c_str(),
+               model->format().c_str(), sequences.size(), split_on.empty() ? "chunks" : "documents", n_ctx,
+               session.n_threads());
+
+  std::unique_ptr<LogitsWriter> writer;
+  std::unique_ptr<LogitsReader> reader;
+  if (!save_path.empty()) writer = std::make_unique<LogitsWriter>(save_path, n_vocab);
+  if (!kld_path.empty()) reader = std::make_unique<LogitsReader>(kld_path, n_vocab);
+
+  Accumulator nll, kld, same_top1, ref_nll;
+  std::vector<double> log_probs(static_cast<size_t>(n_vocab)), ref_log_probs(static_cast<size_t>(n_vocab));
+  const double start = NowSeconds();
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    const Sequence& s = sequences[i];
+    session.Reset();
+    session.Eval(s.tokens.data(), static_cast<int32_t>(s.tokens.size()), true);
+    for (size_t pos = static_cast<size_t>(s.first_scored); pos + 1 < s.tokens.size(); ++pos) {
+      const int32_t target = s.tokens[pos + 1];
+      LogSoftmax(session.logits() + pos * static_cast<size_t>(n_vocab), n_vocab, log_probs);
+      nll.Add(-log_probs[static_cast<size_t>(target)]);
+      if (writer) writer->Add(target, log_probs);
+      if (reader) {
+        if (nll.n > static_cast<int64_t>(reader->n_records())) throw Error(kld_path + ": has fewer scored tokens than this run");
+        if (reader->Next(ref_log_probs) != target) {
+          throw Error(kld_path + ": scored tokens differ from this run (another text, -c or tokenizer?)");
+        }
+        double kl = 0.0;
+        for (size_t v = 0; v < log_probs.size(); ++v) kl += std::exp(ref_log_probs[v]) * (ref_log_probs[v] - log_probs[v]);
+        kld.Add(std::max(kl, 0.0));
+        const auto top = [](const std::vector<double>& lp) { return std::max_element(lp.begin(), lp.end()) - lp.begin(); };
+        same_top1.Add(top(log_probs) == top(ref_log_probs) ? 1.0 : 0.0);
+        ref_nll.Add(-ref_log_probs[static_cast<size_t>(target)]);
+      }
+    }
+    const double elapsed = NowSeconds() - start;
+    const double eta = elapsed / static_cast<double>(i + 1) * static_cast<double>(sequences.size() - i - 1);
+    std::fprintf(stderr, "\rperplexity: [%zu/%zu] PPL %.4f, %.1f s elapsed, ETA %.0f s   ", i + 1, sequences.size(),
+                 std::exp(nll.Mean()), elapsed, eta);
+    std::fflush(stderr);
+  }
+  std::fprintf(stderr, "\n");
+  if (writer) writer->Finish();
+  const double ppl = std::exp(nll.Mean());
+  std::printf("scored %lld tokens in %zu %s of %d tokens\n", static_cast<long long>(nll.n), sequences.size(),
+              split_on.empty() ? "chunks" : "documents", n_ctx);
+  std::printf("PPL = %.4f +/- %.4f\n", ppl, ppl * nll.StdError());
+  if (reader) {
+    const double ref_ppl = std::exp(ref_nll.Mean());
+    std::printf("reference PPL = %.4f, PPL ratio = %.6f\n", ref_ppl, ppl / ref_ppl);
+    std::printf("mean KLD = %.6f +/- %.6f\n", kld.Mean(), kld.StdError());
+    std::printf("same top-1 = %.3f %% +/- %.3f %%\n", 100.0 * same_top1.Mean(), 100.0 * same_top1.StdError());
+  }
+  if (writer) std::printf("saved %lld scored distributions to %s\n", static_cast<long long>(nll.n), save_path.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace ingot::apps
+
+int main(int argc, char** argv) {
+  return ingot::apps::RunMain("perplexity", [&] { return ingot::apps::Run(argc, argv); });
+}

@@ -1,0 +1,83 @@
+#include "engine/fp32_ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace ingot::fp32 {
+
+namespace {
+
+// Weight rows dequantized together, so each activation row is loaded once per block.
+constexpr int64_t kRowBlock = 8;
+// Below this many multiply-adds a matmul runs on one thread: waking a team costs more.
+constexpr int64_t kMinParallelWork = 1 << 18;
+
+}  // namespace
+
+float Dot(const float* a, const float* b, int64_t n) {
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void DequantizeWeightRow(const Weight& w, int64_t row, float* out) {
+  DequantizeRow(w.type, w.Row(row), out, w.cols);
+}
+
+void MatMul(const Weight& w, const float* x, int64_t n_tokens, float* y, int32_t n_threads) {
+  const int64_t n_blocks = (w.rows + kRowBlock - 1) / kRowBlock;
+  const bool parallel = w.rows * w.cols * n_tokens >= kMinParallelWork;
+#pragma omp parallel num_threads(n_threads) if (parallel)
+  {
+    // Per-thread scratch for the dequantized rows; it only grows, so steady state allocates nothing.
+    thread_local std::vector<float> rows;
+    if (rows.size() < static_cast<size_t>(kRowBlock * w.cols)) rows.resize(static_cast<size_t>(kRowBlock * w.cols));
+#pragma omp for schedule(static)
+    for (int64_t block = 0; block < n_blocks; ++block) {
+      const int64_t r0 = block * kRowBlock;
+      const int64_t nr = std::min(kRowBlock, w.rows - r0);
+      const float* wrows = rows.data();
+      if (w.type == GgmlType::kF32) {
+        wrows = reinterpret_cast<const float*>(w.Row(r0));
+      } else {
+        for (int64_t i = 0; i < nr; ++i) DequantizeWeightRow(w, r0 + i, rows.data() + i * w.cols);
+      }
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        const float* xt = x + t * w.cols;
+        float* yt = y + t * w.rows + r0;
+        for (int64_t i = 0; i < nr; ++i) yt[i] = Dot(wrows + i * w.cols, xt, w.cols);
+      }
+    }
+  }
+}
+
+void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
+  const float mean_square = Dot(x, x, n) / static_cast<float>(n);
+  const float inv = 1.0f / std::sqrt(mean_square + eps);
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * inv * weight[i];
+}
+
+void Softmax(float* x, int64_t n) {
+  float max = x[0];
+  for (int64_t i = 1; i < n; ++i) max = std::max(max, x[i]);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void Rope(float* head, int32_t n_pairs, const float* cos, const float* sin) {
+  for (int32_t i = 0; i < n_pairs; ++i) {
+    const float a = head[2 * i];
+    const float b = head[2 * i + 1];
+    head[2 * i] = a * cos[i] - b * sin[i];
+    head[2 * i + 1] = a * sin[i] + b * cos[i];
+  }
+}
+
+}  // namespace ingot::fp32

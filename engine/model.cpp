@@ -1,0 +1,231 @@
+#include "engine/model.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "model_io/error.h"
+#include "model_io/llama2c.h"
+
+namespace fs = std::filesystem;
+
+namespace ingot {
+
+namespace {
+
+// Reads the first bytes of a file, with clear errors for what is not a readable file.
+std::string ReadMagic(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) throw Error(path + ": model file not found");
+  if (fs::is_directory(status)) throw Error(path + ": is a directory, not a model file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open model file: " + std::strerror(errno));
+  char magic[4] = {};
+  in.read(magic, sizeof(magic));
+  return std::string(magic, static_cast<size_t>(in.gcount()));
+}
+
+int32_t CheckedDim(const std::string& path, const std::string& key, int64_t value, int64_t max = 1 << 24) {
+  if (value <= 0 || value > max) {
+    throw Error(path + ": metadata '" + key + "' = " + std::to_string(value) + " is out of range");
+  }
+  return static_cast<int32_t>(value);
+}
+
+void ValidateConfig(const std::string& path, const ModelConfig& c) {
+  auto fail = [&](const std::string& what) { throw Error(path + ": invalid model configuration: " + what); };
+  if (c.n_heads % c.n_kv_heads != 0) fail("head_count " + std::to_string(c.n_heads) + " is not a multiple of head_count_kv " + std::to_string(c.n_kv_heads));
+  if (c.head_dim % 2 != 0) fail("head dimension " + std::to_string(c.head_dim) + " is odd");
+  if (c.rope_dims % 2 != 0 || c.rope_dims > c.head_dim) fail("rope.dimension_count " + std::to_string(c.rope_dims) + " does not fit head dimension " + std::to_string(c.head_dim));
+  if (!(c.norm_eps > 0.0f) || !(c.norm_eps < 1.0f)) fail("norm epsilon " + std::to_string(c.norm_eps) + " is out of range");
+  if (!(c.rope_base > 1.0f)) fail("rope.freq_base " + std::to_string(c.rope_base) + " is out of range");
+}
+
+const GgufTensorInfo* FindByName(const std::vector<GgufTensorInfo>& tensors, const std::string& name) {
+  for (const GgufTensorInfo& t : tensors) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Model::Model() = default;
+Model::~Model() = default;
+
+const std::vector<GgufTensorInfo>& Model::tensors() const {
+  return gguf_ ? gguf_->tensors() : llama2c_->tensors();
+}
+
+std::unique_ptr<Model> Model::Load(const std::string& path, const ModelLoadOptions& options) {
+  std::unique_ptr<Model> model(new Model());
+  model->path_ = path;
+  const std::string magic = ReadMagic(path);
+  if (magic == "GGUF") {
+    model->LoadGguf(options);
+  } else {
+    model->LoadLlama2c(options);
+  }
+  if (model->tokenizer_->n_vocab() != model->config_.n_vocab) {
+    throw Error(path + ": the tokenizer (" + model->tokenizer_source_ + ") has " +
+                std::to_string(model->tokenizer_->n_vocab()) + " tokens but the model has " +
+                std::to_string(model->config_.n_vocab));
+  }
+  return model;
+}
+
+void Model::LoadGguf(const ModelLoadOptions& options) {
+  gguf_ = GgufFile::Open(path_);
+  const GgufFile& g = *gguf_;
+  format_ = "GGUF v" + std::to_string(g.version());
+  const std::string arch = g.RequireString("general.architecture");
+  if (arch != "llama") {
+    throw Error(path_ + ": unknown architecture '" + arch + "' (supported: llama)");
+  }
+  ModelConfig& c = config_;
+  c.arch = arch;
+  const std::string p = arch + ".";
+  c.d_model = CheckedDim(path_, p + "embedding_length", g.RequireInt(p + "embedding_length"));
+  c.n_layers = CheckedDim(path_, p + "block_count", g.RequireInt(p + "block_count"), 4096);
+  c.n_heads = CheckedDim(path_, p + "attention.head_count", g.RequireInt(p + "attention.head_count"), 4096);
+  c.n_kv_heads = CheckedDim(path_, p + "attention.head_count_kv",
+                            g.GetInt(p + "attention.head_count_kv").value_or(c.n_heads), 4096);
+  c.d_ffn = CheckedDim(path_, p + "feed_forward_length", g.RequireInt(p + "feed_forward_length"));
+  c.n_ctx_train = CheckedDim(path_, p + "context_length", g.RequireInt(p + "context_length"));
+  if (c.d_model % c.n_heads != 0) {
+    throw Error(path_ + ": invalid model configuration: embedding_length " + std::to_string(c.d_model) +
+                " is not a multiple of head_count " + std::to_string(c.n_heads));
+  }
+  c.head_dim = CheckedDim(path_, p + "attention.key_length",
+                          g.GetInt(p + "attention.key_length").value_or(c.d_model / c.n_heads), 1 << 16);
+  c.norm_eps = static_cast<float>(g.GetFloat(p + "attention.layer_norm_rms_epsilon").value_or(1e-5));
+  c.rope_base = static_cast<float>(g.GetFloat(p + "rope.freq_base").value_or(10000.0));
+  c.rope_dims = CheckedDim(path_, p + "rope.dimension_count", g.GetInt(p + "rope.dimension_count").value_or(c.head_dim), 1 << 16);
+  const GgufTensorInfo& embd = g.RequireTensor("token_embd.weight");
+  if (embd.dims.size() != 2) throw Error(path_ + ": tensor 'token_embd.weight' is not a matrix");
+  c.n_vocab = CheckedDim(path_, "token_embd.weight rows", static_cast<int64_t>(embd.dims[1]));
+  ValidateConfig(path_, c);
+  BindWeights(g.tensors(), [&g](const GgufTensorInfo& t) { return g.TensorData(t); });
+  (void)options;
+  tokenizer_ = Tokenizer::FromGguf(g);
+  tokenizer_source_ = "GGUF metadata";
+}
+
+void Model::LoadLlama2c(const ModelLoadOptions& options) {
+  try {
+    llama2c_ = Llama2cFile::Open(path_);
+  } catch (const Error& e) {
+    // A file that is neither format: say both were tried.
+    const std::string what = e.what();
+    if (what.find("not a valid llama2.c checkpoint") != std::string::npos ||
+        what.find("too small for a llama2.c") != std::string::npos) {
+      throw Error(what + "; it is not a GGUF file either (no 'GGUF' magic)");
+    }
+    throw;
+  }
+  const Llama2cConfig& l = llama2c_->config();
+  format_ = "llama2.c";
+  ModelConfig& c = config_;
+  c.arch = "llama";
+  c.d_model = l.dim;
+  c.n_layers = l.n_layers;
+  c.n_heads = l.n_heads;
+  c.n_kv_heads = l.n_kv_heads;
+  c.head_dim = l.dim / l.n_heads;
+  c.d_ffn = l.hidden_dim;
+  c.n_vocab = l.vocab_size;
+  c.n_ctx_train = l.seq_len;
+  c.norm_eps = 1e-5f;  // llama2.c's run.c
+  c.rope_base = 10000.0f;
+  c.rope_dims = c.head_dim;
+  ValidateConfig(path_, c);
+  BindWeights(llama2c_->tensors(), [this](const GgufTensorInfo& t) { return llama2c_->TensorData(t); });
+
+  std::string tokenizer_path = options.tokenizer_path;
+  if (tokenizer_path.empty()) tokenizer_path = FindTokenizerNextTo(path_, c.n_vocab);
+  if (tokenizer_path.empty()) {
+    throw Error(path_ + ": a llama2.c checkpoint has no vocabulary and no tokenizer was found next to it "
+                "(looked for tokenizer.model and tok" + std::to_string(c.n_vocab) +
+                ".model in its folder); pass --tokenizer PATH");
+  }
+  tokenizer_ = Tokenizer::FromFile(tokenizer_path);
+  tokenizer_source_ = tokenizer_path;
+}
+
+std::string FindTokenizerNextTo(const std::string& model_path, int32_t n_vocab) {
+  const fs::path dir = fs::path(model_path).parent_path();
+  for (const std::string& name : {std::string("tokenizer.model"), "tok" + std::to_string(n_vocab) + ".model"}) {
+    const fs::path candidate = dir / name;
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec)) return candidate.string();
+  }
+  return "";
+}
+
+void Model::BindWeights(const std::vector<GgufTensorInfo>& tensors, const TensorDataFn& data_of) {
+  const ModelConfig& c = config_;
+  auto shape_string = [](int64_t rows, int64_t cols) {
+    return "[" + std::to_string(cols) + ", " + std::to_string(rows) + "]";
+  };
+  auto find = [&](const std::string& name, bool required) -> const GgufTensorInfo* {
+    const GgufTensorInfo* info = FindByName(tensors, name);
+    if (info == nullptr && required) throw Error(path_ + ": missing tensor '" + name + "'");
+    return info;
+  };
+  auto check = [&](const GgufTensorInfo& info, int64_t rows, int64_t cols) {
+    const bool is_vector = rows == 1;
+    const bool ok = is_vector ? (info.dims.size() == 1 && info.dims[0] == static_cast<uint64_t>(cols))
+                              : (info.dims.size() == 2 && info.dims[0] == static_cast<uint64_t>(cols) &&
+                                 info.dims[1] == static_cast<uint64_t>(rows));
+    if (!ok) {
+      std::string got = "[";
+      for (size_t i = 0; i < info.dims.size(); ++i) got += (i ? ", " : "") + std::to_string(info.dims[i]);
+      throw Error(path_ + ": tensor '" + info.name + "' has shape " + got + "], expected " +
+                  (is_vector ? "[" + std::to_string(cols) + "]" : shape_string(rows, cols)));
+    }
+    if (!IsFloatDequantizable(info.type)) {
+      throw Error(path_ + ": tensor '" + info.name + "' has type " + GgmlTypeName(info.type) +
+                  ", which is not supported (supported: F32, F16, BF16, Q8_0)");
+    }
+  };
+  auto matrix = [&](const std::string& name, int64_t rows, int64_t cols) {
+    const GgufTensorInfo& info = *find(name, true);
+    check(info, rows, cols);
+    Weight w;
+    w.info = &info;
+    w.type = info.type;
+    w.rows = rows;
+    w.cols = cols;
+    w.row_bytes = RowBytes(info.type, static_cast<uint64_t>(cols));
+    w.data = data_of(info);
+    weight_bytes_ += info.n_bytes;
+    return w;
+  };
+  auto vector = [&](const std::string& name, int64_t n) {
+    const Weight w = matrix(name, 1, n);
+    std::vector<float> values(static_cast<size_t>(n));
+    DequantizeRow(w.type, w.data, values.data(), n);
+    return values;
+  };
+
+  token_embd = matrix("token_embd.weight", c.n_vocab, c.d_model);
+  layers.resize(static_cast<size_t>(c.n_layers));
+  for (int32_t l = 0; l < c.n_layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    LayerWeights& lw = layers[static_cast<size_t>(l)];
+    lw.attn_norm = vector(p + "attn_norm.weight", c.d_model);
+    lw.attn_q = matrix(p + "attn_q.weight", c.q_dim(), c.d_model);
+    lw.attn_k = matrix(p + "attn_k.weight", c.kv_dim(), c.d_model);
+    lw.attn_v = matrix(p + "attn_v.weight", c.kv_dim(), c.d_model);
+    lw.attn_output = matrix(p + "attn_output.weight", c.d_model, c.q_dim());
+    lw.ffn_norm = vector(p + "ffn_norm.weight", c.d_model);
+    lw.ffn_gate = matrix(p + "ffn_gate.weight", c.d_ffn, c.d_model);
+    lw.ffn_up = matrix(p + "ffn_up.weight", c.d_ffn, c.d_model);
+    lw.ffn_down = matrix(p + "ffn_down.weight", c.d_model, c.d_ffn);
+  }
+  output_norm = vector("output_norm.weight", c.d_model);
+  output = find("output.weight", false) ? matrix("output.weight", c.n_vocab, c.d_model) : token_embd;
+}
+
+}  // namespace ingot

@@ -1,0 +1,106 @@
+// A loaded model: its configuration, weight views into the mapped file, and its tokenizer.
+// Weights stay in the file's type (F32, F16, BF16, Q8_0) and in the mapped file; the FP32
+// reference path dequantizes one row at a time, so a model costs its file size in memory.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model_io/gguf.h"
+#include "model_io/tokenizer.h"
+
+namespace ingot {
+
+struct ModelConfig {
+  std::string arch;        // "llama"
+  int32_t d_model = 0;
+  int32_t n_layers = 0;
+  int32_t n_heads = 0;
+  int32_t n_kv_heads = 0;
+  int32_t head_dim = 0;
+  int32_t d_ffn = 0;
+  int32_t n_vocab = 0;
+  int32_t n_ctx_train = 0;  // the longest context the model was trained for
+  float norm_eps = 1e-5f;
+  float rope_base = 10000.0f;
+  int32_t rope_dims = 0;    // leading dims of each head that RoPE rotates (adjacent pairs)
+
+  int32_t q_dim() const { return n_heads * head_dim; }
+  int32_t kv_dim() const { return n_kv_heads * head_dim; }
+};
+
+// A weight matrix [rows][cols] (a vector has rows == 1), row-major, in its file type.
+struct Weight {
+  const GgufTensorInfo* info = nullptr;
+  GgmlType type = GgmlType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  uint64_t row_bytes = 0;
+  const uint8_t* data = nullptr;
+
+  const uint8_t* Row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
+};
+
+struct LayerWeights {
+  std::vector<float> attn_norm;  // [d_model]
+  Weight attn_q;                 // [q_dim, d_model]
+  Weight attn_k;                 // [kv_dim, d_model]
+  Weight attn_v;                 // [kv_dim, d_model]
+  Weight attn_output;            // [d_model, q_dim]
+  std::vector<float> ffn_norm;   // [d_model]
+  Weight ffn_gate;               // [d_ffn, d_model]
+  Weight ffn_up;                 // [d_ffn, d_model]
+  Weight ffn_down;               // [d_model, d_ffn]
+};
+
+struct ModelLoadOptions {
+  std::string tokenizer_path;  // for llama2.c checkpoints; "" = look next to the model
+};
+
+class Model {
+ public:
+  // Loads a GGUF file or a llama2.c checkpoint (told apart by their first bytes).
+  // Throws ingot::Error naming the file and the problem.
+  static std::unique_ptr<Model> Load(const std::string& path, const ModelLoadOptions& options = {});
+  ~Model();
+
+  const ModelConfig& config() const { return config_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const std::string& path() const { return path_; }
+  const std::string& format() const { return format_; }  // "GGUF v3", "llama2.c"
+  const std::string& tokenizer_source() const { return tokenizer_source_; }
+  uint64_t weight_bytes() const { return weight_bytes_; }
+  // Every tensor of the file, for inspect.
+  const std::vector<GgufTensorInfo>& tensors() const;
+  const GgufFile* gguf() const { return gguf_.get(); }
+
+  Weight token_embd;               // [n_vocab, d_model]
+  std::vector<LayerWeights> layers;
+  std::vector<float> output_norm;  // [d_model]
+  Weight output;                   // [n_vocab, d_model]; token_embd when tied
+
+ private:
+  Model();
+  void LoadGguf(const ModelLoadOptions& options);
+  void LoadLlama2c(const ModelLoadOptions& options);
+  using TensorDataFn = std::function<const uint8_t*(const GgufTensorInfo&)>;
+  void BindWeights(const std::vector<GgufTensorInfo>& tensors, const TensorDataFn& data_of);
+
+  std::string path_;
+  std::string format_;
+  std::string tokenizer_source_;
+  ModelConfig config_;
+  uint64_t weight_bytes_ = 0;
+  std::unique_ptr<GgufFile> gguf_;
+  std::unique_ptr<class Llama2cFile> llama2c_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+};
+
+// The first tokenizer file found next to a llama2.c checkpoint: tokenizer.model, then
+// tok<n_vocab>.model; "" when none exists.
+std::string FindTokenizerNextTo(const std::string& model_path, int32_t n_vocab);
+
+}  // namespace ingot

@@ -1,0 +1,163 @@
+#include "engine/session.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/fp32_ops.h"
+#include "model_io/error.h"
+
+namespace ingot {
+
+Session::Session(const Model& model, const SessionOptions& options) : model_(model) {
+  const ModelConfig& c = model.config();
+  if (options.n_ctx < 0) throw Error("n_ctx must be positive, got " + std::to_string(options.n_ctx));
+  if (options.n_ctx > c.n_ctx_train) {
+    throw Error("n_ctx " + std::to_string(options.n_ctx) + " is larger than the model allows (" +
+                std::to_string(c.n_ctx_train) + " tokens, " + model.path() + ")");
+  }
+  n_ctx_ = options.n_ctx > 0 ? options.n_ctx : c.n_ctx_train;
+  n_threads_ = options.n_threads > 0 ? options.n_threads : omp_get_num_procs();
+  n_batch_ = std::clamp(options.n_batch, 1, n_ctx_);
+
+  const size_t n_pairs = static_cast<size_t>(c.rope_dims / 2);
+  rope_cos_.resize(static_cast<size_t>(n_ctx_) * n_pairs);
+  rope_sin_.resize(rope_cos_.size());
+  for (int32_t pos = 0; pos < n_ctx_; ++pos) {
+    for (size_t i = 0; i < n_pairs; ++i) {
+      const double freq = std::pow(static_cast<double>(c.rope_base), -2.0 * static_cast<double>(i) / c.rope_dims);
+      const double angle = pos * freq;
+      rope_cos_[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::cos(angle));
+      rope_sin_[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::sin(angle));
+    }
+  }
+  const size_t batch = static_cast<size_t>(n_batch_);
+  const size_t cache = static_cast<size_t>(c.n_layers) * static_cast<size_t>(n_ctx_) * static_cast<size_t>(c.kv_dim());
+  key_cache_.assign(cache, 0.0f);
+  value_cache_.assign(cache, 0.0f);
+  x_.resize(batch * static_cast<size_t>(c.d_model));
+  xb_.resize(x_.size());
+  branch_.resize(x_.size());
+  q_.resize(batch * static_cast<size_t>(c.q_dim()));
+  attn_.resize(q_.size());
+  k_.resize(batch * static_cast<size_t>(c.kv_dim()));
+  v_.resize(k_.size());
+  gate_.resize(batch * static_cast<size_t>(c.d_ffn));
+  up_.resize(gate_.size());
+  scores_.resize(static_cast<size_t>(n_threads_) * static_cast<size_t>(n_ctx_));
+  logits_all_ = options.logits_all;
+  logits_.resize(static_cast<size_t>(logits_all_ ? n_ctx_ : 1) * static_cast<size_t>(c.n_vocab));
+}
+
+void Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits) {
+  if (n_tokens <= 0) return;
+  if (all_logits && !logits_all_) throw Error("Eval with all_logits needs a session created with logits_all");
+  if (n_tokens > n_ctx_ - n_past_) {
+    throw Error("context is full: " + std::to_string(n_past_) + " + " + std::to_string(n_tokens) +
+                " tokens exceed n_ctx " + std::to_string(n_ctx_));
+  }
+  const int32_t n_vocab = model_.config().n_vocab;
+  for (int32_t i = 0; i < n_tokens; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= n_vocab) {
+      throw Error("token id " + std::to_string(tokens[i]) + " is out of range [0, " + std::to_string(n_vocab) + ")");
+    }
+  }
+  for (int32_t done = 0; done < n_tokens; done += n_batch_) {
+    const int32_t n = std::min(n_batch_, n_tokens - done);
+    const bool last_batch = done + n == n_tokens;
+    if (!all_logits && !last_batch) {
+      Forward(tokens + done, n, false, nullptr);
+    } else {
+      float* out = all_logits ? logits_.data() + static_cast<size_t>(done) * static_cast<size_t>(n_vocab)
+                              : logits_.data();
+      Forward(tokens + done, n, all_logits, out);
+    }
+  }
+}
+
+// One batch through the network. x_ rows are tokens; positions n_past_ .. n_past_ + n - 1.
+void Session::Forward(const int32_t* tokens, int32_t n, bool all_logits, float* logits) {
+  const ModelConfig& c = model_.config();
+  const int64_t d = c.d_model;
+  for (int32_t t = 0; t < n; ++t) fp32::DequantizeWeightRow(model_.token_embd, tokens[t], x_.data() + t * d);
+
+  for (int32_t l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& w = model_.layers[static_cast<size_t>(l)];
+    for (int32_t t = 0; t < n; ++t) fp32::RmsNorm(x_.data() + t * d, w.attn_norm.data(), d, c.norm_eps, xb_.data() + t * d);
+    fp32::MatMul(w.attn_q, xb_.data(), n, q_.data(), n_threads_);
+    fp32::MatMul(w.attn_k, xb_.data(), n, k_.data(), n_threads_);
+    fp32::MatMul(w.attn_v, xb_.data(), n, v_.data(), n_threads_);
+    Attention(l, n);
+    fp32::MatMul(w.attn_output, attn_.data(), n, branch_.data(), n_threads_);
+    for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += branch_[static_cast<size_t>(i)];
+
+    for (int32_t t = 0; t < n; ++t) fp32::RmsNorm(x_.data() + t * d, w.ffn_norm.data(), d, c.norm_eps, xb_.data() + t * d);
+    fp32::MatMul(w.ffn_gate, xb_.data(), n, gate_.data(), n_threads_);
+    fp32::MatMul(w.ffn_up, xb_.data(), n, up_.data(), n_threads_);
+    for (int64_t i = 0; i < static_cast<int64_t>(n) * c.d_ffn; ++i) {
+      gate_[static_cast<size_t>(i)] = fp32::Silu(gate_[static_cast<size_t>(i)]) * up_[static_cast<size_t>(i)];
+    }
+    fp32::MatMul(w.ffn_down, gate_.data(), n, branch_.data(), n_threads_);
+    for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += branch_[static_cast<size_t>(i)];
+  }
+  n_past_ += n;
+  if (logits == nullptr) return;
+
+  // Only the rows whose logits are wanted go through the final norm and the output matrix.
+  const int32_t first = all_logits ? 0 : n - 1;
+  const int32_t rows = n - first;
+  for (int32_t t = first; t < n; ++t) {
+    fp32::RmsNorm(x_.data() + t * d, model_.output_norm.data(), d, c.norm_eps, xb_.data() + (t - first) * d);
+  }
+  fp32::MatMul(model_.output, xb_.data(), rows, logits, n_threads_);
+}
+
+// Causal grouped-query attention for the batch: q_, k_, v_ -> attn_. Writes k_, v_ (after RoPE
+// on k) into the cache at their positions first, so a token attends to itself and its past.
+void Session::Attention(int32_t layer, int32_t n) {
+  const ModelConfig& c = model_.config();
+  const int32_t hd = c.head_dim;
+  const int32_t kv_dim = c.kv_dim();
+  const int32_t n_pairs = c.rope_dims / 2;
+  const size_t layer_offset = static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) * static_cast<size_t>(kv_dim);
+  float* key_cache = key_cache_.data() + layer_offset;      // [n_ctx, kv_dim]
+  float* value_cache = value_cache_.data() + layer_offset;  // [n_ctx, kv_dim]
+
+  for (int32_t t = 0; t < n; ++t) {
+    const int32_t pos = n_past_ + t;
+    const float* cos = rope_cos_.data() + static_cast<size_t>(pos) * static_cast<size_t>(n_pairs);
+    const float* sin = rope_sin_.data() + static_cast<size_t>(pos) * static_cast<size_t>(n_pairs);
+    for (int32_t h = 0; h < c.n_heads; ++h) fp32::Rope(q_.data() + t * c.q_dim() + h * hd, n_pairs, cos, sin);
+    for (int32_t h = 0; h < c.n_kv_heads; ++h) fp32::Rope(k_.data() + t * kv_dim + h * hd, n_pairs, cos, sin);
+    std::copy_n(k_.data() + t * kv_dim, kv_dim, key_cache + static_cast<size_t>(pos) * static_cast<size_t>(kv_dim));
+    std::copy_n(v_.data() + t * kv_dim, kv_dim, value_cache + static_cast<size_t>(pos) * static_cast<size_t>(kv_dim));
+  }
+
+  const int32_t group = c.n_heads / c.n_kv_heads;
+  const float inv_sqrt_hd = 1.0f / std::sqrt(static_cast<float>(hd));
+  const int32_t n_tasks = n * c.n_heads;
+  const bool parallel = static_cast<int64_t>(n_tasks) * (n_past_ + n) * hd >= (1 << 16);
+#pragma omp parallel for schedule(dynamic) num_threads(n_threads_) if (parallel)
+  for (int32_t task = 0; task < n_tasks; ++task) {
+    const int32_t t = task / c.n_heads;
+    const int32_t h = task % c.n_heads;
+    const int32_t pos = n_past_ + t;
+    const float* q = q_.data() + t * c.q_dim() + h * hd;
+    const int32_t kv_offset = (h / group) * hd;
+    float* scores = scores_.data() + static_cast<size_t>(omp_get_thread_num()) * static_cast<size_t>(n_ctx_);
+    for (int32_t p = 0; p <= pos; ++p) {
+      scores[p] = fp32::Dot(q, key_cache + static_cast<size_t>(p) * static_cast<size_t>(kv_dim) + kv_offset, hd) * inv_sqrt_hd;
+    }
+    fp32::Softmax(scores, pos + 1);
+    float* out = attn_.data() + t * c.q_dim() + h * hd;
+    std::fill_n(out, hd, 0.0f);
+    for (int32_t p = 0; p <= pos; ++p) {
+      const float* v = value_cache + static_cast<size_t>(p) * static_cast<size_t>(kv_dim) + kv_offset;
+      const float a = scores[p];
+      for (int32_t i = 0; i < hd; ++i) out[i] += a * v[i];
+    }
+  }
+}
+
+}  // namespace ingot

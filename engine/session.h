@@ -1,0 +1,68 @@
+// A session: one conversation over a shared, read-only Model. It owns the KV cache and every
+// buffer the forward pass needs, all sized at creation, so evaluation allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/model.h"
+
+namespace ingot {
+
+struct SessionOptions {
+  int32_t n_ctx = 0;      // 0: the model's training context
+  int32_t n_threads = 0;  // 0: every core OpenMP sees
+  int32_t n_batch = 512;  // tokens per forward call (prompts are split into batches)
+  bool logits_all = false;  // keep logits for every evaluated token (perplexity), not just the last
+};
+
+class Session {
+ public:
+  // Throws ingot::Error when n_ctx exceeds what the model allows.
+  Session(const Model& model, const SessionOptions& options);
+
+  // Runs tokens at positions n_past() .. n_past() + n - 1 and appends them to the KV cache.
+  // With all_logits, logits() then holds one row per token, else only the last token's row.
+  // all_logits needs SessionOptions::logits_all. Throws ingot::Error when the tokens do not
+  // fit in the context or an id is out of range.
+  void Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits);
+
+  const float* logits() const { return logits_.data(); }  // [n_rows, n_vocab]
+  int32_t n_past() const { return n_past_; }
+  int32_t n_ctx() const { return n_ctx_; }
+  int32_t n_threads() const { return n_threads_; }
+  const Model& model() const { return model_; }
+  // Forgets the conversation (the KV cache is simply overwritten from position 0).
+  void Reset() { n_past_ = 0; }
+  // Bytes of the KV cache.
+  uint64_t kv_cache_bytes() const { return (key_cache_.size() + value_cache_.size()) * sizeof(float); }
+
+ private:
+  void Forward(const int32_t* tokens, int32_t n_tokens, bool all_logits, float* logits);
+  void Attention(int32_t layer, int32_t n_tokens);
+
+  const Model& model_;
+  int32_t n_ctx_;
+  int32_t n_threads_;
+  int32_t n_batch_;
+  int32_t n_past_ = 0;
+  bool logits_all_;
+
+  std::vector<float> rope_cos_;     // [n_ctx, rope_dims / 2]
+  std::vector<float> rope_sin_;     // [n_ctx, rope_dims / 2]
+  std::vector<float> key_cache_;    // [n_layers, n_ctx, kv_dim]
+  std::vector<float> value_cache_;  // [n_layers, n_ctx, kv_dim]
+  std::vector<float> x_;            // [n_batch, d_model] residual stream
+  std::vector<float> xb_;           // [n_batch, d_model] normed input of a sublayer
+  std::vector<float> q_;            // [n_batch, q_dim]
+  std::vector<float> k_;            // [n_batch, kv_dim]
+  std::vector<float> v_;            // [n_batch, kv_dim]
+  std::vector<float> attn_;         // [n_batch, q_dim] attention output before attn_output
+  std::vector<float> branch_;       // [n_batch, d_model] sublayer output
+  std::vector<float> gate_;         // [n_batch, d_ffn]
+  std::vector<float> up_;           // [n_batch, d_ffn]
+  std::vector<float> scores_;       // [n_threads, n_ctx] attention scores, one row per thread
+  std::vector<float> logits_;       // [logits_all ? n_ctx : 1, n_vocab]
+};
+
+}  // namespace ingot
