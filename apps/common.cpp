@@ -123,7 +123,7 @@ void ArgParser::PrintHelp() const {
 
 bool ArgParser::Parse(int argc, char** argv, int* exit_code) {
   auto usage_error = [&](const std::string& message) {
-    std::fprintf(stderr, "%s: %s\nusage: %s %s (see --help)\n", program_.c_str(), message.c_str(), program_.c_str(),
+    std::fprintf(stderr, "%s: %s (usage: %s %s; see --help)\n", program_.c_str(), message.c_str(), program_.c_str(),
                  synopsis_.c_str());
     *exit_code = 2;
     return false;

@@ -1,0 +1,100 @@
+// Golden outputs of real models through the FP32 reference path.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/sampler.h"
+#include "engine/session.h"
+#include "tests/test_util.h"
+
+namespace ingot {
+namespace {
+
+std::vector<int32_t> Greedy(const Model& model, const std::string& prompt, int32_t n, int32_t threads) {
+  SessionOptions options;
+  options.n_threads = threads;
+  Session session(model, options);
+  std::vector<int32_t> tokens = model.tokenizer().Encode(prompt, true);
+  session.Eval(tokens.data(), static_cast<int32_t>(tokens.size()), false);
+  std::vector<int32_t> out;
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t next = Argmax(session.logits(), model.config().n_vocab);
+    out.push_back(next);
+    session.Eval(&next, 1, false);
+  }
+  return out;
+}
+
+TEST_CASE("stories260K greedy generation matches the golden token ids") {
+  const std::string path = test::FindAsset("models/stories260K/stories260K.bin");
+  if (path.empty()) {
+    MESSAGE("skipped: models/stories260K/stories260K.bin not found in ./models or ../shared/models");
+    return;
+  }
+  const std::unique_ptr<Model> model = Model::Load(path);
+  const std::vector<int32_t> prompt = model->tokenizer().Encode("Once upon a time, there was a little girl named Lily.", true);
+  CHECK(prompt == std::vector<int32_t>{1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426});
+  const std::vector<int32_t> ids = Greedy(*model, "Once upon a time, there was a little girl named Lily.", 48, 1);
+  // The same ids come out of scripts/llama2c_reference.py, an independent float64 numpy
+  // implementation: scripts/llama2c_reference.py stories260K.bin 1,403,...,426 48
+  const std::vector<int32_t> golden = {338, 401, 396, 267, 337, 410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426,
+                                       385, 328, 432, 358, 394, 261, 370, 432, 352, 266, 268, 388, 426, 338, 391, 266,
+                                       267, 337, 335, 312, 432, 398, 312, 286, 267, 414, 270, 333, 415, 426, 13,  438};
+  CHECK(ids == golden);
+  MESSAGE("greedy text: " << model->tokenizer().Decode(ids));
+}
+
+TEST_CASE("FP32 logits are the same bits with 1 and 2 threads, and through batched and one-by-one evaluation") {
+  const std::string path = test::FindAsset("models/docs-llama-7m/model.f32.gguf");
+  if (path.empty()) {
+    MESSAGE("skipped: models/docs-llama-7m/model.f32.gguf not found");
+    return;
+  }
+  const std::unique_ptr<Model> model = Model::Load(path);
+  const int32_t n_vocab = model->config().n_vocab;
+  const std::vector<int32_t> tokens = model->tokenizer().Encode("The package manager installs software from the archive.", true);
+  std::vector<std::vector<float>> last_logits;
+  for (int32_t threads : {1, 2}) {
+    SessionOptions options;
+    options.n_threads = threads;
+    options.logits_all = true;
+    Session session(*model, options);
+    session.Eval(tokens.data(), static_cast<int32_t>(tokens.size()), true);
+    last_logits.emplace_back(session.logits() + (tokens.size() - 1) * static_cast<size_t>(n_vocab),
+                             session.logits() + tokens.size() * static_cast<size_t>(n_vocab));
+  }
+  CHECK(std::memcmp(last_logits[0].data(), last_logits[1].data(), last_logits[0].size() * sizeof(float)) == 0);
+
+  // One token at a time gives the same next-token distribution as the batch (up to float
+  // summation order inside attention, which is the same here: the same dot products).
+  SessionOptions options;
+  Session session(*model, options);
+  for (int32_t t : tokens) session.Eval(&t, 1, false);
+  for (int32_t v = 0; v < n_vocab; ++v) CHECK(session.logits()[v] == doctest::Approx(last_logits[0][static_cast<size_t>(v)]).epsilon(1e-4));
+}
+
+TEST_CASE("docs-llama-7m: the GGUF file and the llama2.c checkpoint give the same logits") {
+  const std::string gguf_path = test::FindAsset("models/docs-llama-7m/model.f32.gguf");
+  const std::string l2c_path = test::FindAsset("models/docs-llama-7m/model.llama2c.bin");
+  if (gguf_path.empty() || l2c_path.empty()) {
+    MESSAGE("skipped: models/docs-llama-7m/model.f32.gguf or model.llama2c.bin not found");
+    return;
+  }
+  const std::unique_ptr<Model> a = Model::Load(gguf_path);
+  const std::unique_ptr<Model> b = Model::Load(l2c_path);
+  CHECK(a->config().n_vocab == b->config().n_vocab);
+  CHECK(a->config().n_kv_heads == 2);
+  CHECK(b->output.data != b->token_embd.data);  // negative vocab in the header: a separate classifier
+  const std::vector<int32_t> tokens = a->tokenizer().Encode("Configuration files live in /etc.", true);
+  CHECK(tokens == b->tokenizer().Encode("Configuration files live in /etc.", true));
+  Session sa(*a, SessionOptions{});
+  Session sb(*b, SessionOptions{});
+  sa.Eval(tokens.data(), static_cast<int32_t>(tokens.size()), false);
+  sb.Eval(tokens.data(), static_cast<int32_t>(tokens.size()), false);
+  CHECK(std::memcmp(sa.logits(), sb.logits(), static_cast<size_t>(a->config().n_vocab) * sizeof(float)) == 0);
+}
+
+}  // namespace
+}  // namespace ingot

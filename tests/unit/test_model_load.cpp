@@ -1,0 +1,183 @@
+// Loading models: configuration from metadata, weight types, and every way a model file can be
+// valid GGUF yet not a model ingot can run.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/session.h"
+#include "model_io/error.h"
+#include "tests/test_util.h"
+#include "tests/tools/random_model.h"
+
+namespace ingot {
+namespace {
+
+std::string TinyModel(GgmlType type) {
+  const std::string path = test::ScratchDir() + "/tiny_" + GgmlTypeName(type) + ".gguf";
+  test::WriteRandomLlama(path, test::ShapeByName("tiny"), type, 11, "");
+  return path;
+}
+
+// Copies a GGUF file through our reader and writer; `edit` may change keys and tensors.
+struct Edit {
+  std::function<bool(GgufKeyValue&)> key = [](GgufKeyValue&) { return true; };      // false: drop
+  std::function<bool(GgufTensorInfo&)> tensor = [](GgufTensorInfo&) { return true; };  // false: drop
+};
+
+std::string Rewrite(const std::string& from, const std::string& name, const Edit& edit) {
+  const std::unique_ptr<GgufFile> src = GgufFile::Open(from);
+  GgufWriter w;
+  for (GgufKeyValue kv : src->metadata()) {
+    if (edit.key(kv)) w.Set(kv.key, kv.value);
+  }
+  for (GgufTensorInfo t : src->tensors()) {
+    const uint8_t* data = src->TensorData(t);
+    if (edit.tensor(t)) w.AddTensor(t.name, t.type, t.dims, data);
+  }
+  const std::string path = test::ScratchDir() + "/" + name;
+  w.Write(path);
+  return path;
+}
+
+std::string LoadError(const std::string& path) {
+  try {
+    Model::Load(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(loaded)";
+}
+
+std::vector<float> LastLogits(const Model& model, const std::vector<int32_t>& tokens) {
+  Session session(model, SessionOptions{});
+  session.Eval(tokens.data(), static_cast<int32_t>(tokens.size()), false);
+  return std::vector<float>(session.logits(), session.logits() + model.config().n_vocab);
+}
+
+TEST_CASE("configuration comes from the llama.* metadata") {
+  const auto model = Model::Load(TinyModel(GgmlType::kF32));
+  const ModelConfig& c = model->config();
+  CHECK(c.arch == "llama");
+  CHECK(c.d_model == 64);
+  CHECK(c.n_layers == 2);
+  CHECK(c.n_heads == 4);
+  CHECK(c.n_kv_heads == 2);
+  CHECK(c.head_dim == 16);
+  CHECK(c.d_ffn == 96);
+  CHECK(c.n_vocab == 259);
+  CHECK(c.n_ctx_train == 64);
+  CHECK(c.rope_dims == 16);
+  CHECK(model->format() == "GGUF v3");
+  CHECK(model->output.data != model->token_embd.data);
+}
+
+TEST_CASE("F16 and Q8_0 weights give the logits of their dequantized F32 values") {
+  // The same seed writes the same random stream, so each file's F32 twin is the dequantized
+  // tensor: compare a model against itself rewritten as F32.
+  for (GgmlType type : {GgmlType::kF16, GgmlType::kQ8_0}) {
+    CAPTURE(GgmlTypeName(type));
+    const std::string path = TinyModel(type);
+    const std::unique_ptr<GgufFile> src = GgufFile::Open(path);
+    GgufWriter w;
+    for (const GgufKeyValue& kv : src->metadata()) w.Set(kv.key, kv.value);
+    std::vector<std::vector<float>> keep;
+    for (const GgufTensorInfo& t : src->tensors()) {
+      keep.emplace_back(t.n_elements);
+      DequantizeRow(t.type, src->TensorData(t), keep.back().data(), static_cast<int64_t>(t.n_elements));
+      w.AddTensor(t.name, GgmlType::kF32, t.dims, keep.back().data());
+    }
+    const std::string f32_path = test::ScratchDir() + "/as_f32.gguf";
+    w.Write(f32_path);
+    const auto quantized = Model::Load(path);
+    const auto reference = Model::Load(f32_path);
+    const std::vector<int32_t> tokens = {1, 70, 101, 108, 108, 111};
+    const std::vector<float> a = LastLogits(*quantized, tokens);
+    const std::vector<float> b = LastLogits(*reference, tokens);
+    for (size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("without output.weight the output is tied to the embedding") {
+  const std::string base = TinyModel(GgmlType::kF32);
+  Edit edit;
+  edit.tensor = [](GgufTensorInfo& t) { return t.name != "output.weight"; };
+  const auto model = Model::Load(Rewrite(base, "tied.gguf", edit));
+  CHECK(model->output.data == model->token_embd.data);
+}
+
+TEST_CASE("valid GGUF files that are not runnable models are refused by name") {
+  const std::string base = TinyModel(GgmlType::kF32);
+  auto drop_key = [&](const std::string& key) {
+    Edit e;
+    e.key = [key](GgufKeyValue& kv) { return kv.key != key; };
+    return LoadError(Rewrite(base, "nokey.gguf", e));
+  };
+  auto set_key = [&](const std::string& key, GgufValue value) {
+    Edit e;
+    e.key = [key, value](GgufKeyValue& kv) {
+      if (kv.key == key) kv.value = value;
+      return true;
+    };
+    return LoadError(Rewrite(base, "setkey.gguf", e));
+  };
+  CHECK(drop_key("llama.block_count").find("missing required key 'llama.block_count'") != std::string::npos);
+  CHECK(drop_key("general.architecture").find("missing required key 'general.architecture'") != std::string::npos);
+  CHECK(set_key("general.architecture", GgufValue::String("gpt2")).find("unknown architecture 'gpt2' (supported: llama)") != std::string::npos);
+  CHECK(set_key("llama.attention.head_count_kv", GgufValue::U32(3)).find("not a multiple of head_count_kv 3") != std::string::npos);
+  CHECK(set_key("llama.embedding_length", GgufValue::U32(0)).find("'llama.embedding_length' = 0 is out of range") != std::string::npos);
+  CHECK(set_key("llama.block_count", GgufValue::String("two")).find("llama.block_count") != std::string::npos);
+  CHECK(set_key("llama.rope.dimension_count", GgufValue::U32(17)).find("rope.dimension_count 17") != std::string::npos);
+  CHECK(set_key("llama.block_count", GgufValue::U32(3)).find("missing tensor 'blk.2.attn_norm.weight'") != std::string::npos);
+
+  Edit drop;
+  drop.tensor = [](GgufTensorInfo& t) { return t.name != "blk.1.ffn_up.weight"; };
+  CHECK(LoadError(Rewrite(base, "notensor.gguf", drop)).find("missing tensor 'blk.1.ffn_up.weight'") != std::string::npos);
+  Edit shape;
+  shape.tensor = [](GgufTensorInfo& t) {
+    if (t.name == "blk.0.attn_k.weight") t.dims = {32, 32};  // 64 x 16 elements either way
+    return true;
+  };
+  CHECK(LoadError(Rewrite(base, "shape.gguf", shape)).find("tensor 'blk.0.attn_k.weight' has shape [32, 32], expected [64, 32]") != std::string::npos);
+  Edit vocab;
+  vocab.key = [](GgufKeyValue& kv) {
+    // 41 more pieces than the embedding has rows.
+    for (int i = 0; i < 41; ++i) {
+      if (kv.key == "tokenizer.ggml.tokens") kv.value.strings.push_back("piece" + std::to_string(i));
+      if (kv.key == "tokenizer.ggml.scores") kv.value.floats.push_back(0.0);
+      if (kv.key == "tokenizer.ggml.token_type") kv.value.ints.push_back(1);
+    }
+    return true;
+  };
+  const std::string vocab_error = LoadError(Rewrite(base, "vocab.gguf", vocab));
+  CHECK_MESSAGE(vocab_error.find("has 300 tokens but the model has 259") != std::string::npos, vocab_error);
+  const std::string vocab_only = test::FindAsset("models/vocab/ggml-vocab-llama-spm.gguf");
+  if (!vocab_only.empty()) CHECK(LoadError(vocab_only).find("missing tensor 'token_embd.weight'") != std::string::npos);
+}
+
+TEST_CASE("sessions refuse what does not fit") {
+  const auto model = Model::Load(TinyModel(GgmlType::kF32));
+  SessionOptions too_long;
+  too_long.n_ctx = 65;
+  CHECK_THROWS_WITH_AS(Session(*model, too_long), doctest::Contains("n_ctx 65 is larger than the model allows (64 tokens"), Error);
+  SessionOptions small;
+  small.n_ctx = 4;
+  Session session(*model, small);
+  const std::vector<int32_t> tokens = {1, 2, 3, 4, 5};
+  CHECK_THROWS_WITH_AS(session.Eval(tokens.data(), 5, false), doctest::Contains("context is full: 0 + 5 tokens exceed n_ctx 4"), Error);
+  const int32_t bad = 259;
+  CHECK_THROWS_WITH_AS(session.Eval(&bad, 1, false), doctest::Contains("token id 259 is out of range [0, 259)"), Error);
+  session.Eval(tokens.data(), 4, false);
+  CHECK(session.n_past() == 4);
+  CHECK_THROWS_AS(session.Eval(tokens.data(), 1, false), Error);
+  CHECK_THROWS_WITH_AS(session.Eval(tokens.data(), 1, true), doctest::Contains("logits_all"), Error);
+  session.Reset();
+  session.Eval(tokens.data(), 1, false);
+  CHECK(std::isfinite(session.logits()[0]));
+}
+
+}  // namespace
+}  // namespace ingot
