@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,8 +22,9 @@
 
 namespace ingot {
 
-// ggml tensor types. Only the ones marked "supported" can be dequantized; the others are
-// known so that files holding them can still be listed (inspect) and rejected by name.
+// ggml tensor types. Only the ones marked "supported" can be dequantized to float; I8 and I32
+// are used raw; the others are known so that files holding them can still be listed (inspect)
+// and rejected by name. GetTypeTraits also knows TQ1_0 (34), TQ2_0 (35) and MXFP4 (39).
 enum class GgmlType : uint32_t {
   kF32 = 0,    // supported
   kF16 = 1,    // supported
@@ -46,9 +48,9 @@ enum class GgmlType : uint32_t {
   kIQ3_S = 21,
   kIQ2_S = 22,
   kIQ4_XS = 23,
-  kI8 = 24,    // supported (raw int8; ingot's quantized weights)
+  kI8 = 24,    // used raw (int8; ingot's quantized weights), not by DequantizeRow
   kI16 = 25,
-  kI32 = 26,   // supported (raw int32; ingot's scales and sums)
+  kI32 = 26,   // used raw (int32; ingot's scales and sums), not by DequantizeRow
   kI64 = 27,
   kF64 = 28,
   kIQ1_M = 29,
@@ -177,6 +179,9 @@ class GgufFile {
   uint64_t data_offset_ = 0;
   std::vector<GgufKeyValue> metadata_;
   std::vector<GgufTensorInfo> tensors_;
+  // Name -> index into metadata_ / tensors_; std::less<> allows lookup by string_view.
+  std::map<std::string, size_t, std::less<>> key_index_;
+  std::map<std::string, size_t, std::less<>> tensor_index_;
 };
 
 // Writes a GGUF v3 file. Tensor data comes from a caller pointer (kept alive until Write)

@@ -14,6 +14,8 @@ namespace ingot {
 class GgufFile;
 
 // An SPM vocabulary as GGUF stores it (tokenizer.ggml.*).
+// scores and types may be left empty (all 0.0 / all normal, as llama.cpp assumes when the
+// keys are absent); otherwise they must be as long as tokens. An id of -1 means none.
 struct SpmVocab {
   std::vector<std::string> tokens;
   std::vector<float> scores;
@@ -23,6 +25,7 @@ struct SpmVocab {
   int32_t unk_id = 0;
   int32_t pad_id = -1;
   bool add_bos = true;
+  bool add_space_prefix = true;  // tokenizer.ggml.add_space_prefix: the leading "▁" dummy prefix
 };
 
 class Tokenizer {
@@ -35,20 +38,28 @@ class Tokenizer {
   static std::unique_ptr<Tokenizer> FromSpmVocab(const SpmVocab& vocab, const std::string& source_name);
   ~Tokenizer();
 
-  // Token ids of text, with BOS first when add_bos. Matches llama.cpp's SPM tokenization:
-  // a leading "▁" dummy prefix, spaces kept as they are, unknown bytes as <0xNN> byte tokens.
+  // Token ids of text, with BOS first when add_bos (and the vocabulary has one). Matches
+  // llama.cpp's SPM tokenization (parse_special off): a leading "▁" dummy prefix, spaces
+  // kept as they are, characters missing from the vocabulary as <0xNN> byte tokens. Empty
+  // text gives no ids. One known difference: sentencepiece turns each invalid UTF-8 byte
+  // into U+FFFD first, where llama.cpp would emit the byte itself.
   std::vector<int32_t> Encode(std::string_view text, bool add_bos) const;
-  // The whole text of ids (control tokens dropped, the dummy-prefix space removed).
+  // The whole text of ids, as sentencepiece decodes it: control tokens dropped, the
+  // dummy-prefix space of the first piece removed, byte tokens joined into UTF-8 (invalid
+  // sequences become U+FFFD). Out-of-range ids are skipped.
   std::string Decode(const std::vector<int32_t>& ids) const;
   // The bytes one token adds when text is streamed token by token: "▁" becomes ' ',
   // <0xNN> becomes that byte (so a UTF-8 character may arrive over several tokens),
-  // control tokens give "". Out-of-range ids give "".
+  // control tokens give "", the unknown token gives the model's unk surface (" ⁇ ", as
+  // Decode prints it; llama.cpp prints "▅" instead). Out-of-range ids give "".
+  // For valid UTF-8 and a whitespace-keeping vocabulary (all GGUF SPM vocabularies, Llama 2),
+  // concatenating TokenToPiece over Encode(text, add_bos) gives exactly " " + text.
   std::string TokenToPiece(int32_t id) const;
   // The piece as stored in the vocabulary (for tokenize --pieces), e.g. "▁Hello", "<0x0A>".
   std::string IdToPiece(int32_t id) const;
 
   int32_t n_vocab() const;
-  int32_t bos_id() const;
+  int32_t bos_id() const;  // -1 when the vocabulary has none
   int32_t eos_id() const;
   bool add_bos() const;  // what the model's metadata asks for (true for sentencepiece files)
 
