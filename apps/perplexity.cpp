@@ -3,6 +3,8 @@
 // each chunk's first token replaced by BOS, and only the second half of each chunk scored.
 // With --split-on, the text is cut into documents instead, each one sequence from BOS, all
 // of its tokens scored. Log-probabilities are evaluation, not inference: float here is fine.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -236,6 +238,7 @@ int Run(int argc, char** argv) {
 
   Accumulator nll, kld, same_top1, ref_nll;
   std::vector<double> log_probs(static_cast<size_t>(n_vocab)), ref_log_probs(static_cast<size_t>(n_vocab));
+  const bool interactive = isatty(fileno(stderr)) != 0;
   const double start = NowSeconds();
   for (size_t i = 0; i < sequences.size(); ++i) {
     const Sequence& s = sequences[i];
@@ -261,11 +264,15 @@ int Run(int argc, char** argv) {
     }
     const double elapsed = NowSeconds() - start;
     const double eta = elapsed / static_cast<double>(i + 1) * static_cast<double>(sequences.size() - i - 1);
-    std::fprintf(stderr, "\rperplexity: [%zu/%zu] PPL %.4f, %.1f s elapsed, ETA %.0f s   ", i + 1, sequences.size(),
-                 std::exp(nll.Mean()), elapsed, eta);
-    std::fflush(stderr);
+    // On a terminal one line is redrawn; in a log, a line every 5% of the work.
+    const size_t every = std::max<size_t>(1, sequences.size() / 20);
+    if (interactive || (i + 1) % every == 0 || i + 1 == sequences.size()) {
+      std::fprintf(stderr, "%sperplexity: [%zu/%zu] PPL %.4f, %.1f s elapsed, ETA %.0f s%s", interactive ? "\r" : "", i + 1,
+                   sequences.size(), std::exp(nll.Mean()), elapsed, eta, interactive ? "   " : "\n");
+      std::fflush(stderr);
+    }
   }
-  std::fprintf(stderr, "\n");
+  if (interactive) std::fprintf(stderr, "\n");
   if (writer) writer->Finish();
   const double ppl = std::exp(nll.Mean());
   std::printf("scored %lld tokens in %zu %s of %d tokens\n", static_cast<long long>(nll.n), sequences.size(),
