@@ -57,11 +57,7 @@ int Run(int argc, char** argv) {
   try {
     std::unique_ptr<GgufFile> gguf;
     std::unique_ptr<Llama2cFile> llama2c;
-    FILE* f = std::fopen(path.c_str(), "rb");
-    char magic[4] = {};
-    const size_t got = f ? std::fread(magic, 1, 4, f) : 0;
-    if (f) std::fclose(f);
-    if (got == 4 && std::string(magic, 4) == "GGUF") {
+    if (ReadFileMagic(path) == "GGUF") {
       gguf = GgufFile::Open(path);
       std::printf("file: %s (GGUF v%u, %llu bytes, alignment %llu, data at %llu)\n", path.c_str(), gguf->version(),
                   static_cast<unsigned long long>(gguf->file_size()), static_cast<unsigned long long>(gguf->alignment()),
@@ -73,7 +69,7 @@ int Run(int argc, char** argv) {
         }
       }
       PrintTensors(gguf->tensors(), gguf->data_offset());
-    } else if (got > 0 || f) {
+    } else {
       llama2c = Llama2cFile::Open(path);
       const Llama2cConfig& c = llama2c->config();
       std::printf("file: %s (llama2.c legacy checkpoint, %llu bytes)\n\nheader: dim %d, hidden_dim %d, n_layers %d, n_heads %d, "

@@ -16,11 +16,7 @@ namespace {
 // .model file, or the tokenizer next to a llama2.c checkpoint.
 std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& path, const std::string& tokenizer_path) {
   if (!tokenizer_path.empty()) return Tokenizer::FromFile(tokenizer_path);
-  FILE* f = std::fopen(path.c_str(), "rb");
-  char magic[4] = {};
-  const size_t got = f ? std::fread(magic, 1, 4, f) : 0;
-  if (f) std::fclose(f);
-  if (got == 4 && std::string(magic, 4) == "GGUF") return Tokenizer::FromGguf(*GgufFile::Open(path));
+  if (ReadFileMagic(path) == "GGUF") return Tokenizer::FromGguf(*GgufFile::Open(path));
   if (path.size() > 6 && path.compare(path.size() - 6, 6, ".model") == 0) return Tokenizer::FromFile(path);
   const std::unique_ptr<Llama2cFile> checkpoint = Llama2cFile::Open(path);
   const std::string found = FindTokenizerNextTo(path, checkpoint->config().vocab_size);

@@ -1,8 +1,6 @@
 #include "engine/model.h"
 
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "model_io/error.h"
 #include "model_io/llama2c.h"
@@ -12,19 +10,6 @@ namespace fs = std::filesystem;
 namespace ingot {
 
 namespace {
-
-// Reads the first bytes of a file, with clear errors for what is not a readable file.
-std::string ReadMagic(const std::string& path) {
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) throw Error(path + ": model file not found");
-  if (fs::is_directory(status)) throw Error(path + ": is a directory, not a model file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open model file: " + std::strerror(errno));
-  char magic[4] = {};
-  in.read(magic, sizeof(magic));
-  return std::string(magic, static_cast<size_t>(in.gcount()));
-}
 
 int32_t CheckedDim(const std::string& path, const std::string& key, int64_t value, int64_t max = 1 << 24) {
   if (value <= 0 || value > max) {
@@ -61,7 +46,7 @@ const std::vector<GgufTensorInfo>& Model::tensors() const {
 std::unique_ptr<Model> Model::Load(const std::string& path, const ModelLoadOptions& options) {
   std::unique_ptr<Model> model(new Model());
   model->path_ = path;
-  const std::string magic = ReadMagic(path);
+  const std::string magic = ReadFileMagic(path);
   if (magic == "GGUF") {
     model->LoadGguf(options);
   } else {
@@ -121,7 +106,7 @@ void Model::LoadLlama2c(const ModelLoadOptions& options) {
     const std::string prefix = path_ + ": ";
     if (what.find("not a valid llama2.c checkpoint") != std::string::npos ||
         what.find("too small for a llama2.c") != std::string::npos) {
-      std::string magic = ReadMagic(path_);
+      std::string magic = ReadFileMagic(path_);
       for (char& ch : magic) {
         if (ch < 0x20 || ch > 0x7e) ch = '?';
       }

@@ -127,6 +127,11 @@ struct GgufTensorInfo {
 
 class MappedFile;
 
+// The first four bytes of a file ("GGUF" for a GGUF file; fewer for a shorter file), used to
+// tell model formats apart. Error "<path>: ..." for a missing path, a directory or an
+// unreadable file.
+std::string ReadFileMagic(const std::string& path);
+
 class GgufFile {
  public:
   // Maps and validates the file. Throws ingot::Error("<path>: <problem>").

@@ -2,6 +2,7 @@
 //
 // Every count read from the file is checked against the bytes that remain before anything is
 // allocated for it, so a few corrupted bytes can never ask for a huge allocation.
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -575,6 +576,11 @@ const uint8_t* GgufFile::TensorData(const GgufTensorInfo& info) const {
     throw Error(path_ + ": tensor " + Quoted(info.name) + " lies outside this file's data section");
   }
   return base_ + data_offset_ + info.offset;
+}
+
+std::string ReadFileMagic(const std::string& path) {
+  const std::unique_ptr<MappedFile> file = MappedFile::Open(path);
+  return std::string(reinterpret_cast<const char*>(file->data()), std::min<size_t>(4, file->size()));
 }
 
 }  // namespace ingot
