@@ -193,21 +193,16 @@ std::string ReadTextFile(const std::string& path, const std::string& what) {
 
 std::string FindDefaultModel() {
   const std::string relative = "stories260K/stories260K.bin";
-  std::vector<fs::path> roots = {fs::path("models"), fs::path("..") / "shared" / "models"};
-#ifdef INGOT_SOURCE_DIR
-  roots.push_back(fs::path(INGOT_SOURCE_DIR) / "models");
-  roots.push_back(fs::path(INGOT_SOURCE_DIR) / ".." / "shared" / "models");
-#endif
   std::string looked;
-  for (const fs::path& root : roots) {
+  for (const fs::path& root : {fs::path("models"), fs::path("..") / "shared" / "models"}) {
     const fs::path candidate = root / relative;
     std::error_code ec;
     if (fs::is_regular_file(candidate, ec)) return candidate.lexically_normal().string();
-    looked += (looked.empty() ? "" : ", ") + candidate.lexically_normal().string();
+    looked += (looked.empty() ? "" : " and ") + fs::absolute(candidate, ec).lexically_normal().string();
   }
-  throw Error("no model given (-m) and no default model found; looked for " + looked +
-              ". Put a GGUF file or llama2.c checkpoint in ./models and pass -m PATH "
-              "(stories260K.bin + tok512.model come from the llama2.c project's model zoo)");
+  throw Error("no model given (-m) and no default model found: looked for " + looked +
+              "; put a model in ./models (stories260K.bin and tok512.model from the llama2.c project) "
+              "or pass -m PATH to a GGUF file or llama2.c checkpoint");
 }
 
 std::string Utf8Stream::Push(const std::string& bytes) {

@@ -49,8 +49,8 @@ class ArgParser {
 // bytes, their offset. `what` is e.g. "prompt file".
 std::string ReadTextFile(const std::string& path, const std::string& what);
 
-// The default model: stories260K in ./models, ../shared/models, or the same two folders next to
-// the source tree this binary was built from. Throws ingot::Error saying where it looked.
+// The default model: stories260K in ./models, then in ../shared/models (relative to the working
+// directory). Throws ingot::Error saying where it looked and how to get a model.
 std::string FindDefaultModel();
 
 // Feeds bytes in, gets back only complete UTF-8 characters (a character may arrive over several
