@@ -1,0 +1,28 @@
+// Multi-threaded drivers: a kernel-table op split into row ranges by the
+// partitioner (parallel.h). Results are bit-identical for any thread count.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/kernel_table.h"
+
+namespace ingot::kernels {
+
+// y [N] = W [N, K] x [K]; N split in multiples of kPackRows.
+void ThreadedGemvS8(const KernelTable& t, const PackedS8Weights& w, const int8_t* x, int32_t* y,
+                    int32_t num_threads);
+
+// c [M, N] = a [M, K] W^T; splits N in multiples of kPackRows when there are
+// enough row blocks for every thread, otherwise splits M.
+void ThreadedGemmS8(const KernelTable& t, const int8_t* a, int64_t lda, int32_t m_count,
+                    const PackedS8Weights& w, int32_t* c, int64_t ldc, int32_t num_threads);
+
+// Row-split requantization / per-row quantization.
+void ThreadedRequantizeS32ToS8(const KernelTable& t, const int32_t* acc, int64_t ld_acc, int32_t rows,
+                               int32_t cols, const Dyadic* row_scale, const Dyadic* col_scale,
+                               int8_t* out, int64_t ld_out, int32_t num_threads);
+void ThreadedQuantizeRowsS32ToS8(const KernelTable& t, const int32_t* x, int64_t ldx, int32_t rows,
+                                 int32_t cols, int8_t* q, int64_t ldq, Dyadic* steps,  // steps [rows]
+                                 int32_t num_threads);
+
+}  // namespace ingot::kernels

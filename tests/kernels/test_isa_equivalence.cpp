@@ -1,0 +1,313 @@
+// Every kernel of the table under test (INGOT_ISA) equals kernels/ref bit for
+// bit: odd sizes and tails, misaligned pointers, extreme values, 1 and 2
+// threads. No tolerance anywhere. A failing case prints its seed.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/kernel_table.h"
+#include "kernels/packed_weights.h"
+#include "kernels/threaded_ops.h"
+#include "tests/kernels/isa_under_test.h"
+
+namespace ingot::kernels::test {
+namespace {
+
+struct Packed {
+  Buffer<int8_t> data;
+  Buffer<int32_t> sums;
+  PackedS8Weights w;
+  Packed(const int8_t* src, int32_t n, int32_t k, int64_t ld, int32_t misalign)
+      : data(PackedS8DataBytes(n, k), misalign), sums(PackedS8RowSumCount(n), 0) {
+    w = PackS8Weights(src, n, k, ld, data.data(), sums.data());
+  }
+};
+
+constexpr int32_t kSentinel = 0x7EADBEEF;
+
+TEST_CASE("GEMV equals ref: odd N and K, tails, fills, misalignment, sub-ranges, 1 and 2 threads") {
+  const KernelTable& t = *g_table;
+  const int32_t ns[] = {1, 2, 15, 16, 17, 31, 33, 63, 64, 65, 100, 130};
+  const int32_t ks[] = {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 257, 1001, 4099};
+  uint64_t case_id = 0;
+  for (int32_t n : ns) {
+    for (int32_t k : ks) {
+      for (Fill fill : kAllFills) {
+        if (k > 300 && fill != Fill::kRandom && fill != Fill::kAllMax && fill != Fill::kAlternating) continue;
+        const uint64_t seed = BaseSeed() ^ (0x6E00000000ull + ++case_id);
+        Rng rng(seed);
+        INFO("seed=0x" << std::hex << seed << std::dec << " n=" << n << " k=" << k << " fill=" << FillName(fill));
+        const auto misalign = static_cast<int32_t>(case_id % 4);
+        Buffer<int8_t> w(int64_t{n} * k, 0), x(k, misalign);
+        FillS8(w.data(), w.size(), fill, rng);
+        FillS8(x.data(), k, fill == Fill::kAllMax ? Fill::kAllMin : fill, rng);
+        Packed p(w.data(), n, k, k, static_cast<int32_t>(case_id % 3));
+        std::vector<int32_t> want(static_cast<size_t>(n), kSentinel), got(want);
+        ref::GemvS8(p.w, x.data(), 0, n, want.data());
+        for (int32_t threads : {1, 2}) {
+          std::vector<int32_t> y(static_cast<size_t>(n), kSentinel);
+          ThreadedGemvS8(t, p.w, x.data(), y.data(), threads);
+          CHECK_MESSAGE(y == want, "threads=" << threads);
+        }
+        // A random sub-range: only [b, e) is written.
+        const auto b = static_cast<int32_t>(rng.Uniform(0, n));
+        const auto e = static_cast<int32_t>(rng.Uniform(b, n));
+        t.gemv_s8(p.w, x.data(), b, e, got.data());
+        for (int32_t i = 0; i < n; ++i) {
+          const int32_t expect = i >= b && i < e ? want[static_cast<size_t>(i)] : kSentinel;
+          if (got[static_cast<size_t>(i)] != expect) FAIL("range [" << b << "," << e << ") row " << i);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("GEMV at the accumulator bound K = kMaxK with all-max rows") {
+  const KernelTable& t = *g_table;
+  const int32_t n = 17, k = kMaxK;
+  for (int32_t sign : {1, -1}) {
+    Buffer<int8_t> w(int64_t{n} * k, 0), x(k, 1);
+    for (int64_t i = 0; i < w.size(); ++i) w[i] = 127;
+    for (int32_t i = 0; i < k; ++i) x[i] = static_cast<int8_t>(127 * sign);
+    Packed p(w.data(), n, k, k, 0);
+    std::vector<int32_t> want(n), got(n);
+    ref::GemvS8(p.w, x.data(), 0, n, want.data());
+    t.gemv_s8(p.w, x.data(), 0, n, got.data());
+    CHECK(want[0] == sign * 127 * 127 * k);
+    CHECK(got == want);
+  }
+}
+
+TEST_CASE("GEMM equals ref: odd M, N, K, strides, fills, misalignment, sub-ranges, 1 and 2 threads") {
+  const KernelTable& t = *g_table;
+  const int32_t ms[] = {1, 2, 3, 5, 6, 7, 12, 13};
+  const int32_t ns[] = {1, 16, 17, 50, 64, 65, 129};
+  const int32_t ks[] = {1, 3, 4, 5, 31, 64, 65, 257};
+  const Fill fills[] = {Fill::kRandom, Fill::kAllMax, Fill::kExtremes, Fill::kSparse};
+  uint64_t case_id = 0;
+  for (int32_t m : ms) {
+    for (int32_t n : ns) {
+      for (int32_t k : ks) {
+        for (Fill fill : fills) {
+          const uint64_t seed = BaseSeed() ^ (0x6D00000000ull + ++case_id);
+          Rng rng(seed);
+          INFO("seed=0x" << std::hex << seed << std::dec << " m=" << m << " n=" << n << " k=" << k
+                         << " fill=" << FillName(fill));
+          const int64_t lda = k + static_cast<int64_t>(case_id % 5);
+          const int64_t ldc = n + static_cast<int64_t>(case_id % 3);
+          Buffer<int8_t> w(int64_t{n} * k, 0), a(m * lda, static_cast<int32_t>(case_id % 4));
+          FillS8(w.data(), w.size(), fill, rng);
+          FillS8(a.data(), a.size(), fill == Fill::kAllMax ? Fill::kAllMin : fill, rng);
+          Packed p(w.data(), n, k, k, static_cast<int32_t>(case_id % 2));
+          std::vector<int32_t> want(static_cast<size_t>(m * ldc), kSentinel);
+          ref::GemmS8(a.data(), lda, m, p.w, 0, n, want.data(), ldc);
+          for (int32_t threads : {1, 2}) {
+            std::vector<int32_t> c(want.size(), kSentinel);
+            ThreadedGemmS8(t, a.data(), lda, m, p.w, c.data(), ldc, threads);
+            CHECK_MESSAGE(c == want, "threads=" << threads);
+          }
+          const auto b = static_cast<int32_t>(rng.Uniform(0, n));
+          const auto e = static_cast<int32_t>(rng.Uniform(b, n));
+          std::vector<int32_t> c(want.size(), kSentinel);
+          t.gemm_s8(a.data(), lda, m, p.w, b, e, c.data(), ldc);
+          for (int32_t r = 0; r < m; ++r) {
+            for (int32_t i = 0; i < ldc; ++i) {
+              const size_t at = static_cast<size_t>(r * ldc + i);
+              const int32_t expect = i >= b && i < e ? want[at] : kSentinel;
+              if (c[at] != expect) FAIL("range [" << b << "," << e << ") at " << r << "," << i);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+Dyadic RandomMultiplier(Rng& rng) {
+  switch (rng.Uniform(0, 5)) {
+    case 0: return Dyadic{static_cast<int32_t>(rng.Uniform(0, INT32_MAX)), static_cast<int32_t>(rng.Uniform(-5, 70))};
+    case 1: return Dyadic{kDyadicOne, 30};
+    case 2: return Dyadic{INT32_MAX, static_cast<int32_t>(rng.Uniform(0, 40))};
+    case 3: return Dyadic{0, 0};
+    default:
+      return Dyadic{static_cast<int32_t>(rng.Uniform(kDyadicOne, INT32_MAX)), static_cast<int32_t>(rng.Uniform(28, 45))};
+  }
+}
+
+int32_t RandomAcc(Rng& rng) {
+  switch (rng.Uniform(0, 5)) {
+    case 0: return INT32_MIN;
+    case 1: return INT32_MAX;
+    case 2: return static_cast<int32_t>(rng.Uniform(-3, 3));
+    default: return static_cast<int32_t>(static_cast<int64_t>(rng.Next()) >> rng.Uniform(32, 63));
+  }
+}
+
+TEST_CASE("Requantization equals ref: all multiplier modes, extreme exponents and values, 1 and 2 threads") {
+  const KernelTable& t = *g_table;
+  for (uint64_t trial = 0; trial < 600; ++trial) {
+    const uint64_t seed = BaseSeed() ^ (0x7200000000ull + trial);
+    Rng rng(seed);
+    const auto rows = static_cast<int32_t>(rng.Uniform(1, 4));
+    const int32_t col_choices[] = {1, 2, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 100};
+    const int32_t cols = trial < 400 ? col_choices[trial % 13] : static_cast<int32_t>(rng.Uniform(1, 300));
+    const auto mode = static_cast<int32_t>(trial % 4);
+    INFO("seed=0x" << std::hex << seed << std::dec << " rows=" << rows << " cols=" << cols << " mode=" << mode);
+    const int64_t ld = cols + static_cast<int64_t>(trial % 3);
+    Buffer<int32_t> acc(rows * ld, 0);
+    for (int64_t i = 0; i < acc.size(); ++i) acc[i] = RandomAcc(rng);
+    std::vector<Dyadic> rs(static_cast<size_t>(rows)), cs(static_cast<size_t>(cols));
+    for (auto& d : rs) d = RandomMultiplier(rng);
+    for (auto& d : cs) d = RandomMultiplier(rng);
+    const Dyadic* row = (mode & 1) != 0 ? rs.data() : nullptr;
+    const Dyadic* col = (mode & 2) != 0 ? cs.data() : nullptr;
+    const auto mis = static_cast<int32_t>(trial % 4);
+    Buffer<int8_t> want8(rows * ld, mis), got8(rows * ld, mis);
+    Buffer<int32_t> want32(rows * ld, 0), got32(rows * ld, 0);
+    ref::RequantizeS32ToS8(acc.data(), ld, rows, cols, row, col, want8.data(), ld);
+    t.requantize_s32_to_s8(acc.data(), ld, rows, cols, row, col, got8.data(), ld);
+    ref::RequantizeS32ToS32(acc.data(), ld, rows, cols, row, col, want32.data(), ld);
+    t.requantize_s32_to_s32(acc.data(), ld, rows, cols, row, col, got32.data(), ld);
+    for (int64_t i = 0; i < rows * ld; ++i) {
+      if (got8[i] != want8[i] || got32[i] != want32[i]) FAIL("element " << i);
+    }
+    for (int32_t threads : {1, 2}) {
+      Buffer<int8_t> th(rows * ld, mis);
+      ThreadedRequantizeS32ToS8(t, acc.data(), ld, rows, cols, row, col, th.data(), ld, threads);
+      for (int64_t i = 0; i < rows * ld; ++i) {
+        if (th[i] != want8[i]) FAIL("threads=" << threads << " element " << i);
+      }
+    }
+  }
+}
+
+TEST_CASE("Per-row quantization equals ref: s32 and s16 rows, zero rows, INT32_MIN, 1 and 2 threads") {
+  const KernelTable& t = *g_table;
+  for (uint64_t trial = 0; trial < 800; ++trial) {
+    const uint64_t seed = BaseSeed() ^ (0x5100000000ull + trial);
+    Rng rng(seed);
+    const auto n = static_cast<int32_t>(trial < 100 ? trial + 1 : (trial % 7 == 0 ? 4099 : rng.Uniform(1, 700)));
+    INFO("seed=0x" << std::hex << seed << std::dec << " n=" << n);
+    const auto mis = static_cast<int32_t>(trial % 4);
+    Buffer<int32_t> x(n, mis);
+    Buffer<int16_t> x16(n, mis);
+    const int32_t kind = static_cast<int32_t>(trial % 5);
+    for (int32_t i = 0; i < n; ++i) {
+      int64_t v = static_cast<int64_t>(rng.Next()) >> rng.Uniform(32, 63);
+      if (kind == 1) v = 0;
+      if (kind == 2) v = i == n / 2 ? -5 : 0;
+      x[i] = static_cast<int32_t>(v);
+      x16[i] = static_cast<int16_t>(kind == 3 ? (rng.Coin(2) ? -32768 : 32767) : v >> 16);
+    }
+    if (kind == 4) x[n - 1] = INT32_MIN;
+    Buffer<int8_t> want(n, mis), got(n, mis);
+    const Dyadic sw = ref::QuantizeRowS32ToS8(x.data(), n, want.data());
+    const Dyadic sg = t.quantize_row_s32_to_s8(x.data(), n, got.data());
+    CHECK(sw.m == sg.m);
+    CHECK(sw.e == sg.e);
+    for (int32_t i = 0; i < n; ++i) {
+      if (got[i] != want[i]) FAIL("s32 element " << i);
+      if (got[i] == -128) FAIL("-128 emitted");
+    }
+    const Dyadic s16w = ref::QuantizeRowS16ToS8(x16.data(), n, want.data());
+    const Dyadic s16g = t.quantize_row_s16_to_s8(x16.data(), n, got.data());
+    CHECK(s16w.m == s16g.m);
+    CHECK(s16w.e == s16g.e);
+    for (int32_t i = 0; i < n; ++i) {
+      if (got[i] != want[i]) FAIL("s16 element " << i);
+    }
+  }
+  // Several rows through the threaded driver.
+  Rng rng(BaseSeed() ^ 0x51FFull);
+  const int32_t rows = 9, cols = 333;
+  std::vector<int32_t> x(static_cast<size_t>(rows * cols));
+  for (auto& v : x) v = static_cast<int32_t>(rng.Uniform(-1000000, 1000000));
+  std::vector<int8_t> want(x.size());
+  std::vector<Dyadic> sw(rows);
+  for (int32_t r = 0; r < rows; ++r) sw[static_cast<size_t>(r)] = ref::QuantizeRowS32ToS8(x.data() + r * cols, cols, want.data() + r * cols);
+  for (int32_t threads : {1, 2}) {
+    std::vector<int8_t> got(x.size());
+    std::vector<Dyadic> sg(rows);
+    ThreadedQuantizeRowsS32ToS8(t, x.data(), cols, rows, cols, got.data(), cols, sg.data(), threads);
+    CHECK(got == want);
+    for (int32_t r = 0; r < rows; ++r) CHECK(sg[static_cast<size_t>(r)].m == sw[static_cast<size_t>(r)].m);
+  }
+}
+
+TEST_CASE("Softmax equals ref: lengths, scales from tiny to huge, full int32 range") {
+  const KernelTable& t = *g_table;
+  for (uint64_t trial = 0; trial < 800; ++trial) {
+    const uint64_t seed = BaseSeed() ^ (0x5000000000ull + trial);
+    Rng rng(seed);
+    const auto n = static_cast<int32_t>(trial < 80 ? trial + 1 : (trial % 9 == 0 ? 4099 : rng.Uniform(1, 600)));
+    Dyadic scale{static_cast<int32_t>(rng.Uniform(1, INT32_MAX)), static_cast<int32_t>(rng.Uniform(10, 70))};
+    if (trial % 11 == 0) scale = Dyadic{static_cast<int32_t>(rng.Uniform(0, 5)), static_cast<int32_t>(rng.Uniform(-3, 20))};
+    INFO("seed=0x" << std::hex << seed << std::dec << " n=" << n << " scale=" << scale.m << "/" << scale.e);
+    const auto mis = static_cast<int32_t>(trial % 4);
+    Buffer<int32_t> x(n, mis);
+    const int32_t spread = static_cast<int32_t>(rng.Uniform(0, 31));
+    for (int32_t i = 0; i < n; ++i) {
+      x[i] = static_cast<int32_t>(trial % 13 == 0 ? (rng.Coin(2) ? INT32_MIN : INT32_MAX)
+                                                  : rng.Uniform(-(int64_t{1} << spread), int64_t{1} << spread));
+    }
+    Buffer<uint8_t> want(n, mis), got(n, mis);
+    ref::SoftmaxS32ToU8(x.data(), n, scale, want.data());
+    t.softmax_s32_to_u8(x.data(), n, scale, got.data());
+    for (int32_t i = 0; i < n; ++i) {
+      if (got[i] != want[i]) FAIL("element " << i << ": " << int{got[i]} << " vs " << int{want[i]});
+    }
+  }
+}
+
+TEST_CASE("Table entries not vectorized on this ISA still equal ref (norms, activations, RoPE)") {
+  const KernelTable& t = *g_table;
+  Rng rng(BaseSeed() ^ 0x4E00ull);
+  INFO("seed=0x" << std::hex << (BaseSeed() ^ 0x4E00ull));
+  const int32_t n = 301;
+  std::vector<int32_t> x(n), gamma(n), beta(n), want(n), got(n);
+  for (auto& v : x) v = static_cast<int32_t>(rng.Uniform(-(1 << 28), 1 << 28));
+  for (auto& v : gamma) v = static_cast<int32_t>(rng.Uniform(-(1 << 14), 1 << 14));
+  for (auto& v : beta) v = static_cast<int32_t>(rng.Uniform(-1000, 1000));
+  const Dyadic eps{kDyadicOne, 20};
+  ref::RmsNormS32(x.data(), n, eps, gamma.data(), 14, want.data());
+  t.rms_norm_s32(x.data(), n, eps, gamma.data(), 14, got.data());
+  CHECK(got == want);
+  ref::LayerNormS32(x.data(), n, eps, gamma.data(), 14, beta.data(), want.data());
+  t.layer_norm_s32(x.data(), n, eps, gamma.data(), 14, beta.data(), got.data());
+  CHECK(got == want);
+  const Dyadic s{kDyadicOne, 50};
+  ref::SiluS32(x.data(), n, s, want.data());
+  t.silu_s32(x.data(), n, s, got.data());
+  CHECK(got == want);
+  ref::GeluS32(x.data(), n, s, want.data());
+  t.gelu_s32(x.data(), n, s, got.data());
+  CHECK(got == want);
+  std::vector<int32_t> cs(8), sn(8);
+  for (int32_t i = 0; i < 8; ++i) {
+    const ref::SinCosQ30 sc = ref::SinCosTurns(static_cast<uint32_t>(rng.Next()));
+    cs[static_cast<size_t>(i)] = sc.cos;
+    sn[static_cast<size_t>(i)] = sc.sin;
+  }
+  for (RopeLayout layout : {RopeLayout::kInterleaved, RopeLayout::kHalves}) {
+    std::vector<int32_t> a = x, b = x;
+    ref::RopeS32(a.data(), 3, 20, 16, cs.data(), sn.data(), layout);
+    t.rope_s32(b.data(), 3, 20, 16, cs.data(), sn.data(), layout);
+    CHECK(a == b);
+    std::vector<int8_t> a8(64), b8(64);
+    FillS8(a8.data(), 64, Fill::kExtremes, rng);
+    b8 = a8;
+    ref::RopeS8(a8.data(), 4, 16, 16, cs.data(), sn.data(), layout);
+    t.rope_s8(b8.data(), 4, 16, 16, cs.data(), sn.data(), layout);
+    CHECK(a8 == b8);
+    std::vector<int16_t> a16(64), b16(64);
+    for (auto& v : a16) v = static_cast<int16_t>(rng.Uniform(-32768, 32767));
+    b16 = a16;
+    ref::RopeS16(a16.data(), 4, 16, 16, cs.data(), sn.data(), layout);
+    t.rope_s16(b16.data(), 4, 16, 16, cs.data(), sn.data(), layout);
+    CHECK(a16 == b16);
+  }
+}
+
+}  // namespace
+}  // namespace ingot::kernels::test

@@ -1,0 +1,420 @@
+// The integer approximations of kernels/ref against their real functions,
+// each with its stated maximum error; elementwise functions with 16-bit-sized
+// domains are tested over every input value.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+#include "kernels/ref/ref.h"
+#include "tests/kernels/kernel_test_util.h"
+
+namespace ingot::kernels::ref {
+namespace {
+
+double Real(Dyadic d) { return std::ldexp(static_cast<double>(d.m), -d.e); }
+
+// A dyadic close to the real value v > 0 (test-side, float allowed here).
+Dyadic ToDyadic(double v) {
+  int exp = 0;
+  const double frac = std::frexp(v, &exp);  // [0.5, 1)
+  auto m = static_cast<int64_t>(std::llround(std::ldexp(frac, 31)));
+  int32_t e = 31 - exp;
+  if (m == (int64_t{1} << 31)) {
+    m >>= 1;
+    e -= 1;
+  }
+  return Dyadic{static_cast<int32_t>(m), e};
+}
+
+TEST_CASE("Isqrt is exact: dense 32-bit sweep, all edges, random 64-bit") {
+  test::Rng rng(test::BaseSeed() ^ 11);
+  INFO("seed=" << (test::BaseSeed() ^ 11));
+  auto check = [](uint64_t n) {
+    const uint64_t r = Isqrt64(n);
+    const bool ok = (r * r <= n) && ((r + 1) * (r + 1) > n || r == 0xFFFFFFFFull);
+    if (!ok) FAIL("Isqrt64(" << n << ") = " << r);
+  };
+  for (uint64_t n = 0; n < (uint64_t{1} << 22); ++n) check(n);                    // every value < 2^22
+  for (uint64_t n = uint64_t{1} << 22; n < (uint64_t{1} << 32); n += 977) check(n);  // dense stride
+  for (uint64_t r = 0; r < (uint64_t{1} << 16) + 2; ++r) {  // every square and its neighbours
+    for (int64_t d = -1; d <= 1; ++d) {
+      const uint64_t n = r * r + static_cast<uint64_t>(d);
+      if (n < (uint64_t{1} << 32)) {
+        check(n);
+        CHECK(Isqrt32(static_cast<uint32_t>(n)) == Isqrt64(n));
+      }
+    }
+  }
+  check(0xFFFFFFFFull);
+  check(UINT64_MAX);
+  check(UINT64_MAX - 1);
+  check(0xFFFFFFFE00000001ull);  // (2^32 - 1)^2
+  for (int32_t i = 0; i < 1000000; ++i) {
+    const uint64_t n = rng.Next() >> rng.Uniform(0, 63);
+    check(n);
+    const uint64_t r = n >> 32;
+    check(r * r);
+  }
+}
+
+TEST_CASE("IExp within 2.5e-3 of exp on every input of its Q16 domain [-32, 0]") {
+  double max_err = 0;
+  int32_t worst = 0;
+  for (int32_t t = -kExpInputBoundQ16; t <= 0; ++t) {
+    const double got = IExpQ16ToQ30(t) / 1073741824.0;
+    const double err = std::fabs(got - std::exp(t / 65536.0));
+    if (err > max_err) {
+      max_err = err;
+      worst = t;
+    }
+  }
+  std::printf("i-exp: max |IExp - exp| = %.3g at t = %.5f (stated bound 2.5e-3)\n", max_err, worst / 65536.0);
+  CHECK(max_err <= 2.5e-3);
+  CHECK(IExpQ16ToQ30(0) == (1 << 30));
+  CHECK(IExpQ16ToQ30(5) == (1 << 30));             // positive inputs are clamped to 0
+  CHECK(IExpQ16ToQ30(INT32_MIN) == IExpQ16ToQ30(-kExpInputBoundQ16));
+  // The multiply-shift division by ln2 is exact on the whole domain.
+  for (int64_t u = 0; u <= (int64_t{1} << 22); ++u) {
+    if (((u * kExpDivLn2Mul) >> kExpDivLn2Shift) != u / kLn2Q16) FAIL("floor(u/ln2) wrong at " << u);
+  }
+}
+
+TEST_CASE("Sigmoid within 1e-3 on every Q16 input; sigmoid(t) + sigmoid(-t) = 1 exactly") {
+  double max_err = 0;
+  for (int32_t t = -kSigmoidInputBoundQ16 - 3; t <= kSigmoidInputBoundQ16 + 3; ++t) {
+    const int32_t s = SigmoidQ16ToQ30(t);
+    const double err = std::fabs(s / 1073741824.0 - 1.0 / (1.0 + std::exp(-t / 65536.0)));
+    max_err = err > max_err ? err : max_err;
+    if (SigmoidQ16ToQ30(-t) + s != (1 << 30)) FAIL("asymmetric at " << t);
+  }
+  std::printf("sigmoid: max error %.3g (stated bound 1e-3)\n", max_err);
+  CHECK(max_err <= 1e-3);
+}
+
+TEST_CASE("SiLU on every int16 input value at several scales") {
+  double max_err = 0;
+  for (int32_t frac_bits : {8, 10, 12, 13}) {
+    const Dyadic scale = ToDyadic(std::ldexp(1.0, -frac_bits));
+    std::vector<int32_t> x(65536), y(65536);
+    for (int32_t i = 0; i < 65536; ++i) x[static_cast<size_t>(i)] = i - 32768;
+    SiluS32(x.data(), 65536, scale, y.data());
+    const double s = Real(scale);
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double r = x[i] * s;
+      const double err = std::fabs(y[i] * s - r / (1.0 + std::exp(-r)));
+      max_err = err > max_err ? err : max_err;
+      if (err > 1e-3 * (std::fabs(r) > 1 ? std::fabs(r) : 1.0) + s / 2) FAIL("SiLU error " << err << " at x=" << r);
+    }
+  }
+  std::printf("SiLU: max abs error %.3g over int16 inputs, |x| <= 128\n", max_err);
+}
+
+TEST_CASE("GELU gate and GELU over every input value") {
+  double max_gate_err = 0;
+  for (int32_t t = -kGeluInputBoundQ16; t <= kGeluInputBoundQ16; ++t) {
+    const double r = t / 65536.0;
+    const double err = std::fabs(GeluGateQ16ToQ30(t) / 1073741824.0 - 0.5 * (1 + std::erf(r / std::sqrt(2.0))));
+    max_gate_err = err > max_gate_err ? err : max_gate_err;
+  }
+  CHECK(max_gate_err <= 0.05);
+  double max_err = 0;
+  for (int32_t frac_bits : {8, 10, 12}) {
+    const Dyadic scale = ToDyadic(std::ldexp(1.0, -frac_bits));
+    std::vector<int32_t> x(65536), y(65536);
+    for (int32_t i = 0; i < 65536; ++i) x[static_cast<size_t>(i)] = i - 32768;
+    GeluS32(x.data(), 65536, scale, y.data());
+    const double s = Real(scale);
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double r = x[i] * s;
+      const double err = std::fabs(y[i] * s - 0.5 * r * (1 + std::erf(r / std::sqrt(2.0))));
+      max_err = err > max_err ? err : max_err;
+    }
+  }
+  std::printf("i-GELU: max gate error %.3g (bound 0.05), max GELU error %.3g (bound 0.02)\n", max_gate_err,
+              max_err);
+  CHECK(max_err <= 0.02);
+}
+
+TEST_CASE("Softmax within 1/510 + 2.5e-3 of the real softmax") {
+  test::Rng rng(test::BaseSeed() ^ 12);
+  INFO("seed=" << (test::BaseSeed() ^ 12));
+  double max_err = 0;
+  for (int32_t trial = 0; trial < 400; ++trial) {
+    const auto n = static_cast<int32_t>(rng.Uniform(1, 300));
+    const double real_scale = std::ldexp(1.0, static_cast<int>(rng.Uniform(-24, -2))) * (1 + rng.Uniform(0, 999) / 1000.0);
+    const Dyadic scale = ToDyadic(real_scale);
+    const int64_t range = rng.Uniform(0, 1) ? static_cast<int64_t>(std::ldexp(1.0, 30)) : static_cast<int64_t>(20.0 / real_scale) + 1;
+    std::vector<int32_t> x(static_cast<size_t>(n));
+    for (auto& v : x) v = static_cast<int32_t>(rng.Uniform(-range, range < INT32_MAX ? range : INT32_MAX));
+    std::vector<uint8_t> p(static_cast<size_t>(n));
+    SoftmaxS32ToU8(x.data(), n, scale, p.data());
+    double mx = -1e300;
+    for (int32_t v : x) mx = std::fmax(mx, v * Real(scale));
+    double sum = 0;
+    for (int32_t v : x) sum += std::exp(v * Real(scale) - mx);
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double err = std::fabs(p[i] / 255.0 - std::exp(x[i] * Real(scale) - mx) / sum);
+      max_err = err > max_err ? err : max_err;
+      if (err > 1.0 / 510 + 2.5e-3) FAIL("softmax error " << err << " trial " << trial);
+    }
+  }
+  std::printf("softmax: max |p/255 - softmax| = %.3g (bound %.3g)\n", max_err, 1.0 / 510 + 2.5e-3);
+  // Extremes: a single element, equal elements, INT32 range.
+  uint8_t one = 0;
+  const int32_t x1 = INT32_MIN;
+  SoftmaxS32ToU8(&x1, 1, DyadicOne(), &one);
+  CHECK(one == 255);
+  const int32_t wide[2] = {INT32_MIN, INT32_MAX};
+  uint8_t pw[2];
+  SoftmaxS32ToU8(wide, 2, ToDyadic(1e-6), pw);  // 4295 real apart: exp underflows
+  CHECK(pw[1] == 255);
+  CHECK(pw[0] == 0);
+  // Scores more than 2^31 LSB below the max saturate at -2^31 LSB (the spec).
+  SoftmaxS32ToU8(wide, 2, ToDyadic(1e-9), pw);
+  CHECK(std::abs(pw[0] - static_cast<int>(std::lround(255 / (1 + std::exp(2147483648.0 * 1e-9))))) <= 1);
+}
+
+TEST_CASE("QuantizeRow: q = round(127 x / max|x|) up to ties, step = max/127") {
+  test::Rng rng(test::BaseSeed() ^ 13);
+  INFO("seed=" << (test::BaseSeed() ^ 13));
+  // Every int16 value in one row.
+  std::vector<int16_t> all(65536);
+  for (int32_t i = 0; i < 65536; ++i) all[static_cast<size_t>(i)] = static_cast<int16_t>(i - 32768);
+  std::vector<int8_t> q(65536);
+  const Dyadic step16 = QuantizeRowS16ToS8(all.data(), 65536, q.data());
+  CHECK(std::fabs(Real(step16) - 32768.0 / 127) <= 32768.0 / 127 * 1e-9);
+  for (size_t i = 0; i < all.size(); ++i) {
+    const double exact = all[i] * 127.0 / 32768;
+    CHECK(std::fabs(q[i] - exact) <= 0.5 + 1e-6);
+  }
+  CHECK(q[0] == -127);
+  for (int32_t trial = 0; trial < 2000; ++trial) {
+    const auto n = static_cast<int32_t>(rng.Uniform(1, 200));
+    const int64_t range = int64_t{1} << rng.Uniform(0, 31);
+    std::vector<int32_t> x(static_cast<size_t>(n));
+    for (auto& v : x) v = static_cast<int32_t>(rng.Uniform(-range, range - 1));
+    if (trial % 7 == 0) x[0] = INT32_MIN;
+    std::vector<int8_t> qq(static_cast<size_t>(n));
+    const Dyadic step = QuantizeRowS32ToS8(x.data(), n, qq.data());
+    double a = 0;  // (a plain loop: GCC 12 aarch64 ICEs vectorizing an fmax reduction here)
+    for (int32_t v : x) {
+      const double mag = std::fabs(static_cast<double>(v));
+      if (mag > a) a = mag;
+    }
+    if (a == 0) {
+      CHECK(step.m == kDyadicOne);
+      for (int8_t v : qq) CHECK(v == 0);
+      continue;
+    }
+    CHECK(std::fabs(Real(step) - a / 127) <= a / 127 * std::ldexp(1.0, -30));
+    for (size_t i = 0; i < x.size(); ++i) {
+      CHECK(qq[i] >= -127);
+      const double exact = x[i] * 127.0 / a;
+      if (std::fabs(qq[i] - exact) > 0.5 + 1e-6) FAIL("q off by " << qq[i] - exact << " trial " << trial);
+      if (std::fabs(x[i]) == a) CHECK(std::abs(qq[i]) == 127);
+    }
+  }
+}
+
+TEST_CASE("Requantize: one rounding of acc * multiplier, saturated") {
+  test::Rng rng(test::BaseSeed() ^ 14);
+  INFO("seed=" << (test::BaseSeed() ^ 14));
+  for (int32_t trial = 0; trial < 300; ++trial) {
+    const auto rows = static_cast<int32_t>(rng.Uniform(1, 5));
+    const auto cols = static_cast<int32_t>(rng.Uniform(1, 40));
+    std::vector<int32_t> acc(static_cast<size_t>(rows * cols));
+    for (auto& v : acc) v = static_cast<int32_t>(static_cast<int64_t>(rng.Next()) >> rng.Uniform(32, 62));
+    std::vector<Dyadic> rs(static_cast<size_t>(rows)), cs(static_cast<size_t>(cols));
+    for (auto& d : rs) d = ToDyadic(std::ldexp(1.0 + rng.Uniform(0, 999) / 1000.0, static_cast<int>(rng.Uniform(-12, 2))));
+    for (auto& d : cs) d = ToDyadic(std::ldexp(1.0 + rng.Uniform(0, 999) / 1000.0, static_cast<int>(rng.Uniform(-16, 0))));
+    std::vector<int8_t> out8(acc.size());
+    std::vector<int32_t> out32(acc.size());
+    RequantizeS32ToS8(acc.data(), cols, rows, cols, rs.data(), cs.data(), out8.data(), cols);
+    RequantizeS32ToS32(acc.data(), cols, rows, cols, rs.data(), cs.data(), out32.data(), cols);
+    for (int32_t r = 0; r < rows; ++r) {
+      for (int32_t c = 0; c < cols; ++c) {
+        const size_t i = static_cast<size_t>(r * cols + c);
+        const double exact = acc[i] * Real(rs[static_cast<size_t>(r)]) * Real(cs[static_cast<size_t>(c)]);
+        // Error: 1/2 from rounding plus 2^-29 relative from the combined multiplier.
+        const double tol = 0.5 + std::fabs(exact) * std::ldexp(1.0, -28);
+        CHECK(std::fabs(out32[i] - std::fmax(std::fmin(exact, 2147483647.0), -2147483648.0)) <= tol);
+        CHECK(out8[i] == SaturateToS8(out32[i]));
+      }
+    }
+  }
+}
+
+TEST_CASE("RMSNorm within one output LSB of the real result; LayerNorm likewise") {
+  test::Rng rng(test::BaseSeed() ^ 15);
+  INFO("seed=" << (test::BaseSeed() ^ 15));
+  for (int32_t trial = 0; trial < 300; ++trial) {
+    const auto n = static_cast<int32_t>(rng.Uniform(1, 5000));
+    const int32_t bits = static_cast<int32_t>(rng.Uniform(1, 31));
+    std::vector<int32_t> x(static_cast<size_t>(n));
+    const int64_t range = (int64_t{1} << bits) - 1;
+    const int64_t offset = trial % 3 == 0 ? rng.Uniform(-range, range) / 2 : 0;
+    for (auto& v : x) v = static_cast<int32_t>(rng.Uniform(-range, range) / (trial % 2 ? 1 : 2) + offset);
+    if (trial % 5 == 0) x[0] = static_cast<int32_t>(range);  // an outlier
+    const double eps_real = trial % 4 == 0 ? 0.0 : std::ldexp(1.0, static_cast<int>(rng.Uniform(-10, 10)));
+    const Dyadic eps = eps_real == 0 ? Dyadic{0, 0} : ToDyadic(eps_real);
+    std::vector<int32_t> out(x.size());
+    RmsNormS32(x.data(), n, eps, nullptr, 0, out.data());
+    long double ss = 0;
+    for (int32_t v : x) ss += static_cast<long double>(v) * v;
+    const long double rms = std::sqrt(ss / n + static_cast<long double>(Real(eps)));
+    for (size_t i = 0; i < x.size(); ++i) {
+      const long double want = rms == 0 ? 0 : 65536.0L * x[i] / rms;
+      if (std::fabs(out[i] - want) > 1.0L) {
+        FAIL("RMSNorm off by " << static_cast<double>(out[i] - want) << " trial " << trial << " n=" << n << " i=" << i
+                               << " x=" << x[i] << " eps=" << eps.m << "/" << eps.e << " rms=" << static_cast<double>(rms));
+      }
+    }
+    // LayerNorm with gamma and beta.
+    std::vector<int32_t> gamma(x.size()), beta(x.size());
+    for (auto& g : gamma) g = static_cast<int32_t>(rng.Uniform(-(1 << 14), 1 << 14));
+    for (auto& b : beta) b = static_cast<int32_t>(rng.Uniform(-100000, 100000));
+    LayerNormS32(x.data(), n, eps, gamma.data(), 14, beta.data(), out.data());
+    long double mean = 0;
+    for (int32_t v : x) mean += v;
+    mean /= n;
+    const long double mu = std::floor(mean + 0.5L);
+    long double var = 0;
+    for (int32_t v : x) var += (v - mu) * (v - mu);
+    const long double sd = std::sqrt(var / n + static_cast<long double>(Real(eps)));
+    for (size_t i = 0; i < x.size(); ++i) {
+      const long double z = sd == 0 ? 0 : 65536.0L * (x[i] - mu) / sd;
+      const long double want = z * gamma[i] / 16384.0L + beta[i];
+      // One LSB of z, scaled by |gamma| / 2^14, plus the final rounding.
+      const long double tol = std::fabs(gamma[i]) / 16384.0L + 1.0L;
+      if (std::fabs(out[i] - want) > tol) FAIL("LayerNorm off by " << static_cast<double>(out[i] - want));
+    }
+  }
+  std::vector<int32_t> zeros(7, 0), out(7, 5);
+  RmsNormS32(zeros.data(), 7, Dyadic{0, 0}, nullptr, 0, out.data());
+  for (int32_t v : out) CHECK(v == 0);
+  const int32_t extreme[3] = {INT32_MIN, INT32_MAX, INT32_MIN};
+  int32_t eo[3];
+  RmsNormS32(extreme, 3, Dyadic{0, 0}, nullptr, 0, eo);
+  CHECK(eo[0] == -65536);
+  CHECK(eo[1] == 65536);
+  LayerNormS32(extreme, 3, Dyadic{0, 0}, nullptr, 0, nullptr, eo);  // centered values need 33 bits
+  CHECK(std::abs(eo[1] - static_cast<int32_t>(std::lround(65536 * std::sqrt(2.0)))) <= 1);
+}
+
+TEST_CASE("SinCosTurns within 3 * 2^-30; RoPE tables and rotation") {
+  double max_err = 0;
+  auto check = [&](uint32_t turns) {
+    const SinCosQ30 sc = SinCosTurns(turns);
+    const long double a = 2.0L * 3.14159265358979323846264338327950288L * turns / 4294967296.0L;
+    const double es = std::fabs(static_cast<double>(sc.sin / 1073741824.0L - std::sin(a)));
+    const double ec = std::fabs(static_cast<double>(sc.cos / 1073741824.0L - std::cos(a)));
+    max_err = std::fmax(max_err, std::fmax(es, ec));
+  };
+  for (uint64_t t = 0; t < (uint64_t{1} << 32); t += 4093) check(static_cast<uint32_t>(t));
+  for (uint32_t o = 0; o < 8; ++o) {
+    for (int32_t d = -2; d <= 2; ++d) check((o << 29) + static_cast<uint32_t>(d));
+  }
+  std::printf("sincos: max error %.3g (bound %.3g)\n", max_err, 3 * std::ldexp(1.0, -30));
+  CHECK(max_err <= 3 * std::ldexp(1.0, -30));
+
+  // Tables: position p, frequency i -> angle p * theta_i.
+  const int32_t half = 8, n_pos = 64;
+  std::vector<uint64_t> freq(half);
+  std::vector<double> theta(half);
+  for (int32_t i = 0; i < half; ++i) {
+    theta[static_cast<size_t>(i)] = std::pow(10000.0, -2.0 * i / (2 * half));
+    freq[static_cast<size_t>(i)] = static_cast<uint64_t>(std::ldexp(theta[static_cast<size_t>(i)] / (2 * M_PI), 64));
+  }
+  std::vector<int32_t> cosq(static_cast<size_t>(half * n_pos)), sinq(cosq.size());
+  BuildRopeTablesQ30(freq.data(), half, n_pos, cosq.data(), sinq.data());
+  for (int32_t p = 0; p < n_pos; ++p) {
+    for (int32_t i = 0; i < half; ++i) {
+      const size_t k = static_cast<size_t>(p * half + i);
+      CHECK(std::fabs(cosq[k] / 1073741824.0 - std::cos(p * theta[static_cast<size_t>(i)])) < 1e-8);
+      CHECK(std::fabs(sinq[k] / 1073741824.0 - std::sin(p * theta[static_cast<size_t>(i)])) < 1e-8);
+    }
+  }
+
+  // int8 rotation over every (a, b) pair at a few angles: within one LSB of
+  // the real rotation (before saturation), both layouts agree.
+  for (uint32_t turns : {0u, 0x12345678u, 0x40000000u, 0x9ABCDEF0u, 0xE0000001u}) {
+    const SinCosQ30 sc = SinCosTurns(turns);
+    const long double ang = 2.0L * 3.14159265358979323846264338327950288L * turns / 4294967296.0L;
+    for (int32_t a = -127; a <= 127; ++a) {
+      for (int32_t b = -127; b <= 127; ++b) {
+        int8_t v[2] = {static_cast<int8_t>(a), static_cast<int8_t>(b)};
+        RopeS8(v, 1, 2, 2, &sc.cos, &sc.sin, RopeLayout::kInterleaved);
+        const long double ra = a * std::cos(ang) - b * std::sin(ang);
+        const long double rb = a * std::sin(ang) + b * std::cos(ang);
+        const long double ca = std::fmax(std::fmin(ra, 127.0L), -127.0L);
+        const long double cb = std::fmax(std::fmin(rb, 127.0L), -127.0L);
+        if (std::fabs(v[0] - ca) > 0.5L + 1e-6L || std::fabs(v[1] - cb) > 0.5L + 1e-6L) {
+          FAIL("RoPE s8 (" << a << "," << b << ") -> (" << int{v[0]} << "," << int{v[1]} << ")");
+        }
+        int16_t w[2] = {static_cast<int16_t>(a * 256), static_cast<int16_t>(b * 256)};
+        RopeS16(w, 1, 2, 2, &sc.cos, &sc.sin, RopeLayout::kHalves);
+        CHECK(std::fabs(w[0] - std::fmax(std::fmin(ra * 256, 32767.0L), -32768.0L)) <= 0.5L + 1e-4L);
+      }
+    }
+  }
+  // int32 rows, both layouts, several heads: matches the real rotation within 1.
+  test::Rng rng(test::BaseSeed() ^ 16);
+  INFO("seed=" << (test::BaseSeed() ^ 16));
+  const int32_t head_dim = 16, heads = 3;
+  for (RopeLayout layout : {RopeLayout::kInterleaved, RopeLayout::kHalves}) {
+    std::vector<int32_t> x(static_cast<size_t>(heads * head_dim)), orig;
+    for (auto& v : x) v = static_cast<int32_t>(rng.Uniform(-(1 << 29), 1 << 29));
+    orig = x;
+    const int32_t p = 37;
+    RopeS32(x.data(), heads, head_dim, head_dim, cosq.data() + p * half, sinq.data() + p * half, layout);
+    for (int32_t h = 0; h < heads; ++h) {
+      for (int32_t i = 0; i < half; ++i) {
+        const int32_t ia = layout == RopeLayout::kInterleaved ? 2 * i : i;
+        const int32_t ib = layout == RopeLayout::kInterleaved ? 2 * i + 1 : i + half;
+        const double a = orig[static_cast<size_t>(h * head_dim + ia)], b = orig[static_cast<size_t>(h * head_dim + ib)];
+        const double ang = p * theta[static_cast<size_t>(i)];
+        CHECK(std::fabs(x[static_cast<size_t>(h * head_dim + ia)] - (a * std::cos(ang) - b * std::sin(ang))) <= 2.0);
+        CHECK(std::fabs(x[static_cast<size_t>(h * head_dim + ib)] - (a * std::sin(ang) + b * std::cos(ang))) <= 2.0);
+      }
+    }
+  }
+}
+
+TEST_CASE("GEMV and GEMM reference equal plain loops over unpacked weights") {
+  test::Rng rng(test::BaseSeed() ^ 17);
+  INFO("seed=" << (test::BaseSeed() ^ 17));
+  for (int32_t trial = 0; trial < 60; ++trial) {
+    const auto n = static_cast<int32_t>(rng.Uniform(1, 70));
+    const auto k = static_cast<int32_t>(rng.Uniform(1, 300));
+    const auto m = static_cast<int32_t>(rng.Uniform(1, 6));
+    std::vector<int8_t> w(static_cast<size_t>(n * k)), a(static_cast<size_t>(m * k));
+    test::FillS8(w.data(), n * k, test::Fill::kRandom, rng);
+    test::FillS8(a.data(), m * k, test::Fill::kExtremes, rng);
+    std::vector<int8_t> data(static_cast<size_t>(PackedS8DataBytes(n, k)));
+    std::vector<int32_t> sums(static_cast<size_t>(PackedS8RowSumCount(n)));
+    const PackedS8Weights pw = PackS8Weights(w.data(), n, k, k, data.data(), sums.data());
+    std::vector<int32_t> y(static_cast<size_t>(n)), c(static_cast<size_t>(m * n));
+    GemvS8(pw, a.data(), 0, n, y.data());
+    GemmS8(a.data(), k, m, pw, 0, n, c.data(), n);
+    for (int32_t r = 0; r < n; ++r) {
+      int32_t s = 0, want = 0;
+      for (int32_t j = 0; j < k; ++j) {
+        want += w[static_cast<size_t>(r * k + j)] * a[static_cast<size_t>(j)];
+        s += w[static_cast<size_t>(r * k + j)];
+      }
+      CHECK(y[static_cast<size_t>(r)] == want);
+      CHECK(sums[static_cast<size_t>(r)] == s);
+      for (int32_t i = 0; i < m; ++i) {
+        int32_t cw = 0;
+        for (int32_t j = 0; j < k; ++j) cw += w[static_cast<size_t>(r * k + j)] * a[static_cast<size_t>(i * k + j)];
+        CHECK(c[static_cast<size_t>(i * n + r)] == cw);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ingot::kernels::ref
