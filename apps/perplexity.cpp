@@ -202,11 +202,12 @@ int Run(int argc, char** argv) {
   parser.AddString("--split-on", &split_on, "score documents separated by this string instead of chunks (e.g. '<|endoftext|>')");
   parser.AddString("--save-logits", &save_path, "write the scored log-probabilities to this file");
   parser.AddString("--kl-divergence", &kld_path, "compare against a --save-logits file: mean KLD and same-top-1 %");
-  parser.AddString("--mode", &mode, "fp32 (int8 arrives with the integer path)");
+  parser.AddString("--mode", &mode, "fp32 (the float reference) or int8 (integer-only)");
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
   if (text_path.empty()) throw Error("no text file given (-f TEXT)");
-  if (mode != "fp32") throw Error("--mode " + mode + " is not available (this build runs fp32 only)");
+  Mode run_mode;
+  if (!ParseMode(mode, &run_mode)) throw Error("--mode must be fp32 or int8, not '" + mode + "'");
   if (n_ctx < 8) throw Error("-c must be at least 8, got " + std::to_string(n_ctx));
   if (!save_path.empty() && !kld_path.empty()) throw Error("--save-logits and --kl-divergence go in separate runs");
 
@@ -214,6 +215,8 @@ int Run(int argc, char** argv) {
   if (model_path.empty()) model_path = FindDefaultModel();
   ModelLoadOptions load_options;
   load_options.tokenizer_path = tokenizer_path;
+  load_options.prepare_int8 = run_mode == Mode::kInt8;
+  load_options.n_threads = n_threads;
   std::unique_ptr<Model> model = Model::Load(model_path, load_options);
   const int32_t n_vocab = model->config().n_vocab;
   if (n_ctx > model->config().n_ctx_train) {
@@ -226,9 +229,10 @@ int Run(int argc, char** argv) {
   session_options.n_ctx = n_ctx;
   session_options.n_threads = n_threads;
   session_options.logits_all = true;
+  session_options.mode = run_mode;
   Session session(*model, session_options);
-  std::fprintf(stderr, "perplexity: %s (%s), %zu %s of up to %d tokens, %d threads\n", model_path.c_str(),
-               model->format().c_str(), sequences.size(), split_on.empty() ? "chunks" : "documents", n_ctx,
+  std::fprintf(stderr, "perplexity: %s (%s), mode %s (kernels %s), %zu %s of up to %d tokens, %d threads\n",
+               model_path.c_str(), model->format().c_str(), ModeName(run_mode), model->isa_name(), sequences.size(), split_on.empty() ? "chunks" : "documents", n_ctx,
                session.n_threads());
 
   std::unique_ptr<LogitsWriter> writer;

@@ -116,15 +116,14 @@ int Run(int argc, char** argv) {
   parser.AddFloat("--top-p", &o.top_p, "keep the smallest set with this total probability (1: all)");
   parser.AddFloat("--repeat-penalty", &o.repeat_penalty, "penalty for the last 64 tokens (1: off)");
   parser.AddUint64("--seed", &o.seed, "random seed (default: from the clock, printed to stderr)");
-  parser.AddString("--mode", &o.mode, "fp32 (int8 arrives with the integer path)");
+  parser.AddString("--mode", &o.mode, "int8 (integer-only) or fp32 (the float reference)");
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]).rfind("--seed", 0) == 0) o.seed_given = true;
   }
-  if (o.mode != "fp32") {
-    throw Error("--mode " + o.mode + " is not available (this build runs fp32 only; int8 comes with the integer path)");
-  }
+  Mode mode;
+  if (!ParseMode(o.mode, &mode)) throw Error("--mode must be fp32 or int8, not '" + o.mode + "'");
   if (o.n_ctx < 0) throw Error("-c must be positive, got " + std::to_string(o.n_ctx));
   if (o.n_threads < 0) throw Error("-t must be positive, got " + std::to_string(o.n_threads));
 
@@ -132,11 +131,14 @@ int Run(int argc, char** argv) {
   if (o.model_path.empty()) o.model_path = FindDefaultModel();
   ModelLoadOptions load_options;
   load_options.tokenizer_path = o.tokenizer_path;
+  load_options.prepare_int8 = mode == Mode::kInt8;
+  load_options.n_threads = o.n_threads;
   const double load_start = NowSeconds();
   std::unique_ptr<Model> model = Model::Load(o.model_path, load_options);
   SessionOptions session_options;
   session_options.n_ctx = o.n_ctx;
   session_options.n_threads = o.n_threads;
+  session_options.mode = mode;
   Session session(*model, session_options);
   if (!o.seed_given) o.seed = std::random_device{}();
   SamplerParams sampler_params;
@@ -147,9 +149,9 @@ int Run(int argc, char** argv) {
   sampler_params.seed = o.seed;
   Sampler sampler(sampler_params, model->config().n_vocab);
   const ModelConfig& c = model->config();
-  std::fprintf(stderr, "run-model: %s (%s, %s, %d layers, d_model %d, vocab %d), mode fp32, n_ctx %d, %d threads, seed %llu, loaded in %.2f s\n",
+  std::fprintf(stderr, "run-model: %s (%s, %s, %d layers, d_model %d, vocab %d), mode %s (kernels %s), n_ctx %d, %d threads, seed %llu, loaded in %.2f s\n",
                o.model_path.c_str(), model->format().c_str(), c.arch.c_str(), c.n_layers, c.d_model, c.n_vocab,
-               session.n_ctx(), session.n_threads(), static_cast<unsigned long long>(o.seed), NowSeconds() - load_start);
+               ModeName(mode), model->isa_name(), session.n_ctx(), session.n_threads(), static_cast<unsigned long long>(o.seed), NowSeconds() - load_start);
 
   Stats stats;
   Conversation conversation(*model, session, sampler, stats);

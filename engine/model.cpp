@@ -2,6 +2,9 @@
 
 #include <filesystem>
 
+#include "engine/int8_model.h"
+#include "kernels/dispatch.h"
+#include "kernels/parallel.h"
 #include "model_io/error.h"
 #include "model_io/llama2c.h"
 
@@ -36,8 +39,19 @@ const GgufTensorInfo* FindByName(const std::vector<GgufTensorInfo>& tensors, con
 
 }  // namespace
 
+const char* ModeName(Mode mode) { return mode == Mode::kInt8 ? "int8" : "fp32"; }
+
+bool ParseMode(const std::string& name, Mode* mode) {
+  if (name == "fp32") *mode = Mode::kFp32;
+  else if (name == "int8") *mode = Mode::kInt8;
+  else return false;
+  return true;
+}
+
 Model::Model() = default;
 Model::~Model() = default;
+
+const char* Model::isa_name() const { return kernel_table_->name; }
 
 const std::vector<GgufTensorInfo>& Model::tensors() const {
   return gguf_ ? gguf_->tensors() : llama2c_->tensors();
@@ -56,6 +70,13 @@ std::unique_ptr<Model> Model::Load(const std::string& path, const ModelLoadOptio
     throw Error(path + ": the tokenizer (" + model->tokenizer_source_ + ") has " +
                 std::to_string(model->tokenizer_->n_vocab()) + " tokens but the model has " +
                 std::to_string(model->config_.n_vocab));
+  }
+  const kernels::KernelSelection selection = kernels::SelectKernels();
+  if (selection.table == nullptr) throw Error(std::string("kernel selection: ") + selection.error);
+  model->kernel_table_ = selection.table;
+  if (options.prepare_int8) {
+    const int32_t threads = options.n_threads > 0 ? options.n_threads : kernels::DefaultThreadCount();
+    model->int8_ = QuantizeModel(*model, threads);
   }
   return model;
 }

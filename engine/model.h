@@ -56,8 +56,20 @@ struct LayerWeights {
   Weight ffn_down;               // [d_model, d_ffn]
 };
 
+struct Int8Weights;
+namespace kernels {
+struct KernelTable;
+}
+
+// How a session computes: the FP32 reference path, or the integer-only path.
+enum class Mode { kFp32, kInt8 };
+const char* ModeName(Mode mode);
+bool ParseMode(const std::string& name, Mode* mode);
+
 struct ModelLoadOptions {
   std::string tokenizer_path;  // for llama2.c checkpoints; "" = look next to the model
+  bool prepare_int8 = false;   // quantize float weights to int8 at load (for Mode::kInt8 sessions)
+  int32_t n_threads = 0;       // for that quantization; 0: all cores
 };
 
 class Model {
@@ -76,6 +88,11 @@ class Model {
   // Every tensor of the file, for inspect.
   const std::vector<GgufTensorInfo>& tensors() const;
   const GgufFile* gguf() const { return gguf_.get(); }
+  // The int8 weights (nullptr unless prepared at load) and the kernel table chosen at load
+  // (built, detected and allowed by INGOT_ISA).
+  const Int8Weights* int8() const { return int8_.get(); }
+  const kernels::KernelTable& kernel_table() const { return *kernel_table_; }
+  const char* isa_name() const;  // the kernel table's name: "avx512vnni", "avx2", "ref", ...
 
   Weight token_embd;               // [n_vocab, d_model]
   std::vector<LayerWeights> layers;
@@ -97,6 +114,8 @@ class Model {
   std::unique_ptr<GgufFile> gguf_;
   std::unique_ptr<class Llama2cFile> llama2c_;
   std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<Int8Weights> int8_;
+  const kernels::KernelTable* kernel_table_ = nullptr;
 };
 
 // The first tokenizer file found next to a llama2.c checkpoint: tokenizer.model, then

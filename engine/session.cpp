@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/forward_int8.h"
 #include "engine/fp32_ops.h"
 #include "model_io/error.h"
 
@@ -32,6 +33,16 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
       rope_sin_[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::sin(angle));
     }
   }
+  logits_all_ = options.logits_all;
+  mode_ = options.mode;
+  const size_t logit_rows = static_cast<size_t>(logits_all_ ? n_ctx_ : 1);
+  logits_.resize(logit_rows * static_cast<size_t>(c.n_vocab));
+  if (mode_ == Mode::kInt8) {
+    if (model.int8() == nullptr) throw Error("an int8 session needs a model loaded with int8 weights");
+    int8_ = std::make_unique<Int8Forward>(c, *model.int8(), model.kernel_table(), n_ctx_, n_batch_, n_threads_, logits_all_);
+    logits_q16_.resize(logits_.size());
+    return;  // the FP32 buffers below are not needed
+  }
   const size_t batch = static_cast<size_t>(n_batch_);
   const size_t cache = static_cast<size_t>(c.n_layers) * static_cast<size_t>(n_ctx_) * static_cast<size_t>(c.kv_dim());
   key_cache_.assign(cache, 0.0f);
@@ -46,8 +57,12 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
   gate_.resize(batch * static_cast<size_t>(c.d_ffn));
   up_.resize(gate_.size());
   scores_.resize(static_cast<size_t>(n_threads_) * static_cast<size_t>(n_ctx_));
-  logits_all_ = options.logits_all;
-  logits_.resize(static_cast<size_t>(logits_all_ ? n_ctx_ : 1) * static_cast<size_t>(c.n_vocab));
+}
+
+Session::~Session() = default;
+
+uint64_t Session::kv_cache_bytes() const {
+  return int8_ ? int8_->kv_cache_bytes() : (key_cache_.size() + value_cache_.size()) * sizeof(float);
 }
 
 void Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits) {
@@ -69,9 +84,8 @@ void Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits) {
     if (!all_logits && !last_batch) {
       Forward(tokens + done, n, false, nullptr);
     } else {
-      float* out = all_logits ? logits_.data() + static_cast<size_t>(done) * static_cast<size_t>(n_vocab)
-                              : logits_.data();
-      Forward(tokens + done, n, all_logits, out);
+      const size_t row = all_logits ? static_cast<size_t>(done) : 0;
+      Forward(tokens + done, n, all_logits, logits_.data() + row * static_cast<size_t>(n_vocab));
     }
   }
 }
@@ -79,6 +93,18 @@ void Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits) {
 // One batch through the network. x_ rows are tokens; positions n_past_ .. n_past_ + n - 1.
 void Session::Forward(const int32_t* tokens, int32_t n, bool all_logits, float* logits) {
   const ModelConfig& c = model_.config();
+  if (int8_) {
+    const size_t offset = logits ? static_cast<size_t>(logits - logits_.data()) : 0;
+    int32_t* logits_q16 = logits ? logits_q16_.data() + offset : nullptr;
+    int8_->Forward(tokens, n, n_past_, all_logits, logits_q16);
+    n_past_ += n;
+    if (logits) {
+      const size_t count = static_cast<size_t>(all_logits ? n : 1) * static_cast<size_t>(c.n_vocab);
+      constexpr float kInvQ16 = 1.0f / static_cast<float>(1 << kLogitFracBits);
+      for (size_t i = 0; i < count; ++i) logits[i] = static_cast<float>(logits_q16[i]) * kInvQ16;
+    }
+    return;
+  }
   const int64_t d = c.d_model;
   for (int32_t t = 0; t < n; ++t) fp32::DequantizeWeightRow(model_.token_embd, tokens[t], x_.data() + t * d);
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <memory>
+
 #include "engine/model.h"
 
 namespace ingot {
@@ -14,12 +16,16 @@ struct SessionOptions {
   int32_t n_threads = 0;  // 0: every core OpenMP sees
   int32_t n_batch = 512;  // tokens per forward call (prompts are split into batches)
   bool logits_all = false;  // keep logits for every evaluated token (perplexity), not just the last
+  Mode mode = Mode::kFp32;  // kInt8 needs a model loaded with prepare_int8
 };
+
+class Int8Forward;
 
 class Session {
  public:
   // Throws ingot::Error when n_ctx exceeds what the model allows.
   Session(const Model& model, const SessionOptions& options);
+  ~Session();
 
   // Runs tokens at positions n_past() .. n_past() + n - 1 and appends them to the KV cache.
   // With all_logits, logits() then holds one row per token, else only the last token's row.
@@ -27,7 +33,11 @@ class Session {
   // fit in the context or an id is out of range.
   void Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits);
 
-  const float* logits() const { return logits_.data(); }  // [n_rows, n_vocab]
+  // [n_rows, n_vocab] as float (in int8 mode, the Q16 integer logits / 2^16).
+  const float* logits() const { return logits_.data(); }
+  // int8 mode only: the integer logits, real value * 2^16 [n_rows, n_vocab].
+  const int32_t* logits_q16() const { return logits_q16_.data(); }
+  Mode mode() const { return mode_; }
   int32_t n_past() const { return n_past_; }
   int32_t n_ctx() const { return n_ctx_; }
   int32_t n_threads() const { return n_threads_; }
@@ -35,7 +45,7 @@ class Session {
   // Forgets the conversation (the KV cache is simply overwritten from position 0).
   void Reset() { n_past_ = 0; }
   // Bytes of the KV cache.
-  uint64_t kv_cache_bytes() const { return (key_cache_.size() + value_cache_.size()) * sizeof(float); }
+  uint64_t kv_cache_bytes() const;
 
  private:
   void Forward(const int32_t* tokens, int32_t n_tokens, bool all_logits, float* logits);
@@ -47,6 +57,9 @@ class Session {
   int32_t n_batch_;
   int32_t n_past_ = 0;
   bool logits_all_;
+  Mode mode_;
+  std::unique_ptr<Int8Forward> int8_;
+  std::vector<int32_t> logits_q16_;  // int8 mode: [logits_all ? n_ctx : 1, n_vocab]
 
   std::vector<float> rope_cos_;     // [n_ctx, rope_dims / 2]
   std::vector<float> rope_sin_;     // [n_ctx, rope_dims / 2]

@@ -1,0 +1,72 @@
+// The integer-only forward pass (Llama family). Integers only: this file and forward_int8.cpp
+// hold no float or double (a test disassembles the object and checks).
+//
+// Scales travel as dyadics (kernels/dyadic.h), per token:
+//   residual stream   int32 [T, d_model] with a dyadic scale per token (rescaled by a shift
+//                     when it grows past 2^29, so adds never overflow)
+//   matmul inputs     int8 in [-127, 127] with a dyadic scale per token (dynamic quantization)
+//   matmul outputs    int32; real = acc * s_x[t] * s_w[n], brought to Q16 (real * 2^16) or to
+//                     the residual's scale by one requantization (row and column multipliers)
+//   q, k, v           Q16 -> RoPE (Q30 tables) -> int8 per (token, head) with a dyadic scale
+//   attention         int32 scores -> Q16 -> i-exp softmax -> u8 probabilities -> P.V
+//   logits            int32, Q16 (real logit * 2^16)
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/int8_model.h"
+#include "kernels/kernel_table.h"
+
+namespace ingot {
+
+inline constexpr int32_t kLogitFracBits = 16;  // int8-mode logits are real * 2^16
+
+class Int8Forward {
+ public:
+  Int8Forward(const ModelConfig& config, const Int8Weights& weights, const kernels::KernelTable& table,
+              int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all);
+
+  // Runs n tokens at positions n_past .. n_past + n - 1, appending to the KV cache. Writes Q16
+  // logits [n, n_vocab] when all_logits, else the last token's [n_vocab]; logits may be null.
+  void Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool all_logits, int32_t* logits);
+
+  uint64_t kv_cache_bytes() const;
+
+ private:
+  void Embed(const int32_t* tokens, int32_t n);
+  void NormQuantize(const Int8Norm& norm, int32_t n);
+  void MatMul(const Int8Matrix& w, int32_t n, int32_t* acc);
+  void ToQ16(const int32_t* acc, const Int8Matrix& w, int32_t n, int32_t* out);
+  void AddToResidual(const Int8Matrix& w, int32_t n);
+  void Attention(int32_t layer, int32_t n, int32_t n_past);
+  void AttendOne(int32_t layer, int32_t t, int32_t h, int32_t pos, int32_t* out_q16);
+  void QuantizeRows(const int32_t* x, int32_t n, int32_t cols, kernels::Dyadic frac_scale);
+
+  const ModelConfig& c_;
+  const Int8Weights& w_;
+  const kernels::KernelTable& kt_;
+  int32_t n_ctx_, n_batch_, n_threads_;
+
+  std::vector<int32_t> rope_cos_, rope_sin_;  // [n_ctx, rope_dims / 2] Q30
+  // KV cache, head-major so one head's positions are contiguous: [n_layers, n_kv_heads, n_ctx, head_dim]
+  std::vector<int8_t> k_cache_, v_cache_;
+  std::vector<kernels::Dyadic> k_scale_, v_scale_;  // [n_layers, n_kv_heads, n_ctx]
+
+  std::vector<int32_t> residual_;           // [n_batch, d_model]
+  std::vector<kernels::Dyadic> res_scale_;  // [n_batch]
+  std::vector<int32_t> wide_;               // [n_batch, max(d_model, d_ffn, q_dim)] normed row / Q16 values
+  std::vector<int8_t> act_;                 // [n_batch, max(...)] int8 matmul input
+  std::vector<kernels::Dyadic> act_scale_;  // [n_batch]
+  std::vector<int32_t> acc_;                // matmul accumulators: [n_batch, widest] or [logit rows, n_vocab]
+  std::vector<int32_t> q16_, k16_, v16_;    // [n_batch, q_dim / kv_dim] Q16
+  std::vector<int8_t> q8_;                  // [n_batch, n_heads, head_dim]
+  std::vector<kernels::Dyadic> q8_scale_;   // [n_batch, n_heads]
+  std::vector<int32_t> gate_, up_;          // [n_batch, d_ffn] Q16
+  std::vector<kernels::Dyadic> row_mult_;   // [n_batch] per-row requantization multipliers
+  // Per-thread attention scratch: scores [n_ctx] int32, probabilities [n_ctx] u8, weights [n_ctx].
+  std::vector<int32_t> scores_;
+  std::vector<uint8_t> probs_;
+};
+
+}  // namespace ingot

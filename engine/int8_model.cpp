@@ -1,0 +1,81 @@
+#include "engine/int8_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ingot {
+
+uint64_t Int8Weights::weight_bytes() const {
+  auto bytes = [](const Int8Matrix& m) {
+    return static_cast<uint64_t>(kernels::PackedS8DataBytes(m.rows(), m.cols())) +
+           static_cast<uint64_t>(kernels::PackedS8RowSumCount(m.rows())) * 4 +
+           static_cast<uint64_t>(m.rows()) * sizeof(kernels::Dyadic);
+  };
+  uint64_t total = bytes(token_embd);
+  for (const Int8Layer& l : layers) {
+    for (const Int8Matrix* m : {&l.attn_q, &l.attn_k, &l.attn_v, &l.attn_output, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) {
+      total += bytes(*m);
+    }
+  }
+  if (output != &token_embd) total += bytes(*output);
+  return total;
+}
+
+Int8Norm MakeInt8Norm(const std::vector<float>& gamma) {
+  Int8Norm norm;
+  float amax = 0.0f;
+  for (float g : gamma) amax = std::max(amax, std::fabs(g));
+  // 15-bit gamma: |z * gamma| < 2^24 * 2^15 stays far inside int64, and out = z * gamma / 2^15
+  // keeps |out| <= |z| < 2^24.
+  const double scale = amax > 0.0f && std::isfinite(amax) ? static_cast<double>(amax) / 32767.0 : 1.0;
+  norm.gamma.resize(gamma.size());
+  for (size_t i = 0; i < gamma.size(); ++i) {
+    norm.gamma[i] = static_cast<int32_t>(std::lround(static_cast<double>(gamma[i]) / scale));
+  }
+  norm.gamma_shift = 15;
+  norm.out_scale = DyadicFromDouble(scale * std::ldexp(1.0, norm.gamma_shift - 16));
+  return norm;
+}
+
+void SetInt8Constants(const ModelConfig& c, Int8Weights& w) {
+  w.norm_eps = DyadicFromDouble(static_cast<double>(c.norm_eps));
+  w.inv_sqrt_head_dim = DyadicFromDouble(1.0 / std::sqrt(static_cast<double>(c.head_dim)));
+  const int32_t half = c.rope_dims / 2;
+  w.rope_freq_turns_q64.resize(static_cast<size_t>(half));
+  for (int32_t i = 0; i < half; ++i) {
+    // theta_i = base^(-2i / rope_dims) radians per position, as a fraction of a turn in Q64.
+    const long double theta = std::pow(static_cast<long double>(c.rope_base), -2.0L * i / c.rope_dims);
+    const long double turns = theta / (2.0L * 3.141592653589793238462643383279502884L);
+    w.rope_freq_turns_q64[static_cast<size_t>(i)] = static_cast<uint64_t>(std::roundl(std::ldexp(turns, 64)));
+  }
+}
+
+std::unique_ptr<Int8Weights> QuantizeModel(const Model& model, int32_t n_threads) {
+  auto w = std::make_unique<Int8Weights>();
+  w->token_embd = QuantizeWeight(model.token_embd, n_threads);
+  w->layers.resize(model.layers.size());
+  for (size_t l = 0; l < model.layers.size(); ++l) {
+    const LayerWeights& src = model.layers[l];
+    Int8Layer& dst = w->layers[l];
+    dst.attn_norm = MakeInt8Norm(src.attn_norm);
+    dst.attn_q = QuantizeWeight(src.attn_q, n_threads);
+    dst.attn_k = QuantizeWeight(src.attn_k, n_threads);
+    dst.attn_v = QuantizeWeight(src.attn_v, n_threads);
+    dst.attn_output = QuantizeWeight(src.attn_output, n_threads);
+    dst.ffn_norm = MakeInt8Norm(src.ffn_norm);
+    dst.ffn_gate = QuantizeWeight(src.ffn_gate, n_threads);
+    dst.ffn_up = QuantizeWeight(src.ffn_up, n_threads);
+    dst.ffn_down = QuantizeWeight(src.ffn_down, n_threads);
+  }
+  w->output_norm = MakeInt8Norm(model.output_norm);
+  if (model.output.data == model.token_embd.data) {
+    w->output = &w->token_embd;
+  } else {
+    w->output_storage = QuantizeWeight(model.output, n_threads);
+    w->output = &w->output_storage;
+  }
+  SetInt8Constants(model.config(), *w);
+  return w;
+}
+
+}  // namespace ingot

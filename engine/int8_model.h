@@ -1,0 +1,52 @@
+// The integer model: every matrix as per-channel int8 + dyadic scales (packed for the kernels),
+// norm weights as int32 with a shift and a dyadic scale, and the model's float constants
+// (epsilon, 1/sqrt(head_dim), RoPE frequencies) turned into integers once. Building it is model
+// preparation and may use float; the integer forward pass (forward_int8.cpp) sees only this.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/quantize.h"
+#include "kernels/dyadic.h"
+
+namespace ingot {
+
+// out[i] = z[i] * gamma[i] / 2^gamma_shift for the Q16 normalized z; real scale of out: out_scale.
+struct Int8Norm {
+  std::vector<int32_t> gamma;  // [d_model]
+  int32_t gamma_shift = 15;
+  kernels::Dyadic out_scale;   // gamma's scale * 2^(gamma_shift - 16)
+};
+
+struct Int8Layer {
+  Int8Norm attn_norm;
+  Int8Matrix attn_q, attn_k, attn_v, attn_output;
+  Int8Norm ffn_norm;
+  Int8Matrix ffn_gate, ffn_up, ffn_down;
+};
+
+struct Int8Weights {
+  Int8Matrix token_embd;                 // [n_vocab, d_model]
+  std::vector<Int8Layer> layers;
+  Int8Norm output_norm;
+  Int8Matrix output_storage;             // empty when tied
+  const Int8Matrix* output = nullptr;    // &output_storage or &token_embd
+  kernels::Dyadic norm_eps;              // real epsilon
+  kernels::Dyadic inv_sqrt_head_dim;     // 1 / sqrt(head_dim)
+  std::vector<uint64_t> rope_freq_turns_q64;  // [rope_dims / 2]: 2^64 * theta_i / (2 pi)
+
+  uint64_t weight_bytes() const;  // packed int8 data + scales + row sums
+};
+
+// Quantizes a float model in memory (for --mode int8 on a float file).
+std::unique_ptr<Int8Weights> QuantizeModel(const Model& model, int32_t n_threads);
+
+// Converts a float norm weight vector to Int8Norm (15-bit gamma).
+Int8Norm MakeInt8Norm(const std::vector<float>& gamma);
+
+// The model constants every Int8Weights carries (epsilon, 1/sqrt(head_dim), RoPE frequencies).
+void SetInt8Constants(const ModelConfig& config, Int8Weights& weights);
+
+}  // namespace ingot

@@ -1,0 +1,69 @@
+#include "engine/quantize.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/fp32_ops.h"
+#include "model_io/error.h"
+
+namespace ingot {
+
+kernels::Dyadic DyadicFromDouble(double value) {
+  if (!(value > 0.0) || !std::isfinite(value)) return kernels::Dyadic{0, 0};
+  int exponent = 0;
+  const double mantissa = std::frexp(value, &exponent);  // value = mantissa * 2^exponent, mantissa in [0.5, 1)
+  int64_t m = std::llround(std::ldexp(mantissa, 31));
+  int32_t e = 31 - exponent;
+  if (m == (int64_t{1} << 31)) {  // rounded up to 1.0
+    m >>= 1;
+    --e;
+  }
+  return kernels::Dyadic{static_cast<int32_t>(m), e};
+}
+
+double DyadicToDouble(kernels::Dyadic d) { return std::ldexp(static_cast<double>(d.m), -d.e); }
+
+void Int8Matrix::Row(int32_t r, int8_t* out) const {
+  for (int32_t c = 0; c < packed.k; ++c) out[c] = packed.data[kernels::PackedS8Offset(packed.k_pad, r, c)];
+}
+
+Int8Matrix QuantizeWeight(const Weight& w, int32_t n_threads) {
+  if (w.cols > kernels::kMaxK) {
+    throw Error("tensor '" + (w.info ? w.info->name : std::string("?")) + "' has " + std::to_string(w.cols) +
+                " columns, more than the int8 kernels take (" + std::to_string(kernels::kMaxK) + ")");
+  }
+  const int32_t n = static_cast<int32_t>(w.rows);
+  const int32_t k = static_cast<int32_t>(w.cols);
+  std::vector<int8_t> q(static_cast<size_t>(n) * static_cast<size_t>(k));  // [n, k] row-major
+  Int8Matrix m;
+  m.scale_storage.resize(static_cast<size_t>(n));
+#pragma omp parallel num_threads(n_threads)
+  {
+    std::vector<float> row(static_cast<size_t>(k));
+#pragma omp for schedule(static)
+    for (int32_t r = 0; r < n; ++r) {
+      fp32::DequantizeWeightRow(w, r, row.data());
+      float amax = 0.0f;
+      for (float v : row) amax = std::max(amax, std::fabs(v));
+      int8_t* qr = q.data() + static_cast<size_t>(r) * static_cast<size_t>(k);
+      if (amax == 0.0f || !std::isfinite(amax)) {
+        std::fill_n(qr, k, int8_t{0});
+        m.scale_storage[static_cast<size_t>(r)] = kernels::Dyadic{0, 0};
+        continue;
+      }
+      const double scale = static_cast<double>(amax) / 127.0;
+      for (int32_t c = 0; c < k; ++c) {
+        const long v = std::lround(static_cast<double>(row[static_cast<size_t>(c)]) / scale);
+        qr[c] = static_cast<int8_t>(std::clamp(v, -127L, 127L));
+      }
+      m.scale_storage[static_cast<size_t>(r)] = DyadicFromDouble(scale);
+    }
+  }
+  m.packed_storage.resize(static_cast<size_t>(kernels::PackedS8DataBytes(n, k)));
+  m.row_sums_storage.resize(static_cast<size_t>(kernels::PackedS8RowSumCount(n)));
+  m.packed = kernels::PackS8Weights(q.data(), n, k, k, m.packed_storage.data(), m.row_sums_storage.data());
+  m.scale = m.scale_storage.data();
+  return m;
+}
+
+}  // namespace ingot

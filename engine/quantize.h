@@ -1,0 +1,40 @@
+// Weight quantization: float weights -> symmetric int8 in [-127, 127] with one dyadic scale per
+// output channel (row), packed once into the layout the kernel tables read. This is model
+// preparation, done offline by `quantize` or at load for --mode int8: it may use float. The
+// integer forward pass only ever sees the int8 data and the dyadic scales.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/model.h"
+#include "kernels/dyadic.h"
+#include "kernels/packed_weights.h"
+
+namespace ingot {
+
+// The nearest normalized dyadic m * 2^-e (m in [2^30, 2^31)) of a finite value >= 0.
+kernels::Dyadic DyadicFromDouble(double value);
+double DyadicToDouble(kernels::Dyadic d);
+
+// W[n][k] ~= q[n][k] * scale[n]. Views (packed, scale) point into owned storage when the matrix
+// was quantized in memory, or into a mapped ingot GGUF file.
+struct Int8Matrix {
+  kernels::PackedS8Weights packed;         // [n, k] in the kernels' packed layout
+  const kernels::Dyadic* scale = nullptr;  // [n]
+
+  std::vector<int8_t> packed_storage;
+  std::vector<int32_t> row_sums_storage;
+  std::vector<kernels::Dyadic> scale_storage;
+
+  int32_t rows() const { return packed.n; }
+  int32_t cols() const { return packed.k; }
+  // Row r as int8 values [k] (gathered from the packed layout).
+  void Row(int32_t r, int8_t* out) const;
+};
+
+// Quantizes every row of w: scale = max|row| / 127 (an all-zero row gets scale 0 and q = 0),
+// q = round-half-away(value / scale). Rows are split over n_threads.
+Int8Matrix QuantizeWeight(const Weight& w, int32_t n_threads);
+
+}  // namespace ingot
