@@ -71,7 +71,8 @@ std::unique_ptr<Model> Model::Load(const std::string& path, const ModelLoadOptio
                 std::to_string(model->tokenizer_->n_vocab()) + " tokens but the model has " +
                 std::to_string(model->config_.n_vocab));
   }
-  const kernels::KernelSelection selection = kernels::SelectKernels();
+  const kernels::KernelSelection selection =
+      kernels::SelectKernels(options.isa.empty() ? nullptr : options.isa.c_str());
   if (selection.table == nullptr) throw Error(std::string("kernel selection: ") + selection.error);
   model->kernel_table_ = selection.table;
   if (options.prepare_int8) {

@@ -70,6 +70,7 @@ struct ModelLoadOptions {
   std::string tokenizer_path;  // for llama2.c checkpoints; "" = look next to the model
   bool prepare_int8 = false;   // quantize float weights to int8 at load (for Mode::kInt8 sessions)
   int32_t n_threads = 0;       // for that quantization; 0: all cores
+  std::string isa;             // kernel table: "" = INGOT_ISA or the best available; else its name
 };
 
 class Model {
