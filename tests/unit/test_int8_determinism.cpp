@@ -59,7 +59,9 @@ void CheckAllTablesAgree(const std::string& relative, uint64_t golden) {
     REQUIRE(kernels::ParseIsaName(isa, &id));
     const kernels::IsaStatus status = kernels::GetIsaStatus(id);
     if (!status.built || !status.detected) {
-      MESSAGE(std::string("ISA ") + isa + " not run here: " + (status.built ? "this CPU lacks it" : "not built into this binary"));
+      const std::string why = std::string("ISA ") + isa + " not run here: " +
+                              (status.built ? "this CPU lacks it" : "not built into this binary");
+      MESSAGE(why);
       continue;
     }
     ModelLoadOptions options;
@@ -83,7 +85,8 @@ void CheckAllTablesAgree(const std::string& relative, uint64_t golden) {
   }
   std::string list;
   for (const std::string& r : ran) list += r + " ";
-  MESSAGE(relative + ": identical int8 logits on " + list + "(XXH3-64 " + std::to_string(first) + ")");
+  const std::string summary = relative + ": identical int8 logits on " + list + "(XXH3-64 " + std::to_string(first) + ")";
+  MESSAGE(summary);
   if (golden != 0) CHECK(first == golden);
 }
 
