@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -145,8 +146,8 @@ bool ArgParser::Parse(int argc, char** argv, int* exit_code) {
         value = arg.substr(eq + 1);
         has_inline_value = true;
       }
-      const Option* option = nullptr;
-      for (const Option& o : options_) {
+      Option* option = nullptr;
+      for (Option& o : options_) {
         for (const std::string& n : o.names) {
           if (n == name) option = &o;
         }
@@ -159,6 +160,7 @@ bool ArgParser::Parse(int argc, char** argv, int* exit_code) {
       if (const std::string error = option->set(value); !error.empty()) {
         return usage_error("option '" + name + "': " + error);
       }
+      option->given = true;
       continue;
     }
     if (next_positional >= positionals_.size()) return usage_error("unexpected argument '" + arg + "'");
@@ -168,6 +170,13 @@ bool ArgParser::Parse(int argc, char** argv, int* exit_code) {
     if (positionals_[p].required) return usage_error("missing " + positionals_[p].name);
   }
   return true;
+}
+
+bool ArgParser::Given(const std::string& name) const {
+  for (const Option& o : options_) {
+    if (std::find(o.names.begin(), o.names.end(), name) != o.names.end()) return o.given;
+  }
+  return false;
 }
 
 std::string ReadTextFile(const std::string& path, const std::string& what) {
@@ -205,25 +214,38 @@ std::string FindDefaultModel() {
               "or pass -m PATH to a GGUF file or llama2.c checkpoint");
 }
 
+// Byte by byte: a sequence is held until complete, then emitted if valid (no overlong form, no
+// surrogate, nothing above U+10FFFF) or replaced by U+FFFD; so is a sequence that a new lead
+// byte or ASCII byte cuts short, and a stray continuation byte.
 std::string Utf8Stream::Push(const std::string& bytes) {
-  pending_ += bytes;
-  // Emit up to the last complete character; keep an incomplete tail for the next token.
-  size_t end = pending_.size();
-  for (size_t back = 1; back <= 3 && back <= pending_.size(); ++back) {
-    const unsigned char b = static_cast<unsigned char>(pending_[pending_.size() - back]);
-    if ((b & 0xC0) == 0x80) continue;  // continuation byte: look further back
-    const int n = Utf8Length(b);
-    if (n > static_cast<int>(back)) end = pending_.size() - back;
-    break;
+  static const std::string kReplacement = "\xEF\xBF\xBD";
+  std::string out;
+  for (const char ch : bytes) {
+    const unsigned char b = static_cast<unsigned char>(ch);
+    const bool continuation = (b & 0xC0) == 0x80;
+    if (!pending_.empty() && !continuation) {  // cut short
+      out += kReplacement;
+      pending_.clear();
+    }
+    if (pending_.empty() && continuation) {  // stray
+      out += kReplacement;
+      continue;
+    }
+    pending_ += ch;
+    const int length = Utf8Length(static_cast<unsigned char>(pending_[0]));
+    if (length == 0) {
+      out += kReplacement;
+      pending_.clear();
+    } else if (static_cast<int>(pending_.size()) == length) {
+      out += FindInvalidUtf8(pending_) == std::string::npos ? pending_ : kReplacement;
+      pending_.clear();
+    }
   }
-  std::string out = pending_.substr(0, end);
-  pending_.erase(0, end);
   return out;
 }
 
 std::string Utf8Stream::Flush() {
-  std::string out;
-  if (!pending_.empty()) out = "\xEF\xBF\xBD";
+  std::string out = pending_.empty() ? "" : "\xEF\xBF\xBD";
   pending_.clear();
   return out;
 }

@@ -23,6 +23,8 @@ class ArgParser {
   // Parses argv. Returns true to go on; false means stop with *exit_code (0 after --help,
   // 2 after a usage error, which is printed to stderr with the usage line).
   bool Parse(int argc, char** argv, int* exit_code);
+  // True when the option (any of its names) was on the command line.
+  bool Given(const std::string& name) const;
 
  private:
   struct Option {
@@ -31,6 +33,7 @@ class ArgParser {
     std::function<std::string(const std::string&)> set;  // returns an error or ""
     bool takes_value = true;
     std::string default_text;
+    bool given = false;
   };
   struct Positional {
     std::string name;

@@ -156,7 +156,7 @@ std::vector<Sequence> MakeChunks(const Tokenizer& tok, const std::string& text, 
   for (int64_t i = 0; i < n_chunks; ++i) {
     Sequence& s = chunks[static_cast<size_t>(i)];
     s.tokens.assign(tokens.begin() + i * n_ctx, tokens.begin() + (i + 1) * n_ctx);
-    if (tok.add_bos()) s.tokens[0] = tok.bos_id();
+    if (tok.add_bos() && tok.bos_id() >= 0) s.tokens[0] = tok.bos_id();
     s.first_scored = n_ctx / 2;
   }
   return chunks;
@@ -174,7 +174,7 @@ std::vector<Sequence> MakeDocuments(const Tokenizer& tok, const std::string& tex
     const size_t last = doc.find_last_not_of(" \t\r\n");
     if (first != std::string::npos) {
       Sequence s;
-      s.tokens = tok.Encode(doc.substr(first, last - first + 1), true);
+      s.tokens = tok.Encode(doc.substr(first, last - first + 1), tok.add_bos());
       if (static_cast<int32_t>(s.tokens.size()) > n_ctx) s.tokens.resize(static_cast<size_t>(n_ctx));
       if (s.tokens.size() >= 2) docs.push_back(std::move(s));
     }
@@ -196,7 +196,7 @@ int Run(int argc, char** argv) {
   parser.AddString("-m,--model", &model_path, "model: a GGUF file or a llama2.c checkpoint");
   parser.AddString("--tokenizer", &tokenizer_path, "sentencepiece tokenizer.model (llama2.c checkpoints)");
   parser.AddString("-f,--file", &text_path, "UTF-8 text to score");
-  parser.AddInt("-c,--ctx-size", &n_ctx, "tokens per chunk (capped at the model's context)");
+  parser.AddInt("-c,--ctx-size", &n_ctx, "tokens per chunk (at most the model's context)");
   parser.AddInt("--chunks", &max_chunks, "score at most this many chunks (0: all)");
   parser.AddInt("-t,--threads", &n_threads, "threads (0: all cores)");
   parser.AddString("--split-on", &split_on, "score documents separated by this string instead of chunks (e.g. '<|endoftext|>')");
@@ -209,6 +209,7 @@ int Run(int argc, char** argv) {
   Mode run_mode;
   if (!ParseMode(mode, &run_mode)) throw Error("--mode must be fp32 or int8, not '" + mode + "'");
   if (n_ctx < 8) throw Error("-c must be at least 8, got " + std::to_string(n_ctx));
+  if (n_threads < 0) throw Error("-t must be positive (0: all cores), got " + std::to_string(n_threads));
   if (!save_path.empty() && !kld_path.empty()) throw Error("--save-logits and --kl-divergence go in separate runs");
 
   const std::string text = ReadTextFile(text_path, "text file");
@@ -278,6 +279,10 @@ int Run(int argc, char** argv) {
   }
   if (interactive) std::fprintf(stderr, "\n");
   if (writer) writer->Finish();
+  if (reader && static_cast<uint64_t>(nll.n) != reader->n_records()) {
+    throw Error(kld_path + ": has " + std::to_string(reader->n_records()) + " scored tokens, this run " +
+                std::to_string(nll.n) + " (another text, -c, --chunks or tokenizer?)");
+  }
   const double ppl = std::exp(nll.Mean());
   std::printf("scored %lld tokens in %zu %s of %d tokens\n", static_cast<long long>(nll.n), sequences.size(),
               split_on.empty() ? "chunks" : "documents", n_ctx);

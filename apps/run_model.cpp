@@ -17,6 +17,8 @@
 namespace ingot::apps {
 namespace {
 
+constexpr int32_t kMaxThreads = 256;
+
 struct Options {
   std::string model_path;
   std::string tokenizer_path;
@@ -30,7 +32,6 @@ struct Options {
   float top_p = 0.95f;
   float repeat_penalty = 1.1f;
   uint64_t seed = 0;
-  bool seed_given = false;
 };
 
 struct Stats {
@@ -45,21 +46,21 @@ class Conversation {
   Conversation(const Model& model, Session& session, Sampler& sampler, Stats& stats)
       : model_(model), session_(session), sampler_(sampler), stats_(stats) {}
 
-  // Appends text to the context and evaluates it. False when it does not fit.
-  bool Feed(const std::string& text, bool add_bos) {
+  // Appends text to the context and evaluates it. Returns "" or, when the text does not fit,
+  // why (and the context is unchanged).
+  std::string Feed(const std::string& text, bool add_bos) {
     std::vector<int32_t> tokens = model_.tokenizer().Encode(text, add_bos);
-    if (tokens.empty()) return true;
+    if (tokens.empty()) return "";
     if (static_cast<int64_t>(tokens.size()) > session_.n_ctx() - session_.n_past()) {
-      std::fprintf(stderr, "\nrun-model: the input (%zu tokens) does not fit in the remaining context (%d of n_ctx %d)\n",
-                   tokens.size(), session_.n_ctx() - session_.n_past(), session_.n_ctx());
-      return false;
+      return std::to_string(tokens.size()) + " tokens do not fit in the remaining context (" +
+             std::to_string(session_.n_ctx() - session_.n_past()) + " of n_ctx " + std::to_string(session_.n_ctx()) + ")";
     }
     const double start = NowSeconds();
     session_.Eval(tokens.data(), static_cast<int32_t>(tokens.size()), false);
     stats_.prompt_seconds += NowSeconds() - start;
     stats_.prompt_tokens += static_cast<int64_t>(tokens.size());
     history_.insert(history_.end(), tokens.begin(), tokens.end());
-    return true;
+    return "";
   }
 
   // Streams up to n_predict tokens (n_predict < 0: until EOS or the context is full).
@@ -115,17 +116,17 @@ int Run(int argc, char** argv) {
   parser.AddInt("--top-k", &o.top_k, "keep the k most likely tokens (0: all)");
   parser.AddFloat("--top-p", &o.top_p, "keep the smallest set with this total probability (1: all)");
   parser.AddFloat("--repeat-penalty", &o.repeat_penalty, "penalty for the last 64 tokens (1: off)");
-  parser.AddUint64("--seed", &o.seed, "random seed (default: from the clock, printed to stderr)");
+  parser.AddUint64("--seed", &o.seed, "random seed (0 = a random one, printed to stderr)");
   parser.AddString("--mode", &o.mode, "int8 (integer-only) or fp32 (the float reference)");
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]).rfind("--seed", 0) == 0) o.seed_given = true;
-  }
   Mode mode;
   if (!ParseMode(o.mode, &mode)) throw Error("--mode must be fp32 or int8, not '" + o.mode + "'");
   if (o.n_ctx < 0) throw Error("-c must be positive, got " + std::to_string(o.n_ctx));
-  if (o.n_threads < 0) throw Error("-t must be positive, got " + std::to_string(o.n_threads));
+  if (o.n_threads < 0 || o.n_threads > kMaxThreads) {
+    throw Error("-t must be between 1 and " + std::to_string(kMaxThreads) + " (0: all cores), got " + std::to_string(o.n_threads));
+  }
+  if (o.n_predict < -1) throw Error("-n must be -1 (until EOS or the context is full) or more, got " + std::to_string(o.n_predict));
 
   const std::string prompt = ReadTextFile(o.prompt_path, "prompt file");
   if (o.model_path.empty()) o.model_path = FindDefaultModel();
@@ -140,7 +141,7 @@ int Run(int argc, char** argv) {
   session_options.n_threads = o.n_threads;
   session_options.mode = mode;
   Session session(*model, session_options);
-  if (!o.seed_given) o.seed = std::random_device{}();
+  if (!parser.Given("--seed") || o.seed == 0) o.seed = std::random_device{}();
   SamplerParams sampler_params;
   sampler_params.temperature = o.temperature;
   sampler_params.top_k = o.top_k;
@@ -155,16 +156,24 @@ int Run(int argc, char** argv) {
 
   Stats stats;
   Conversation conversation(*model, session, sampler, stats);
+  if (const std::string error = conversation.Feed(prompt, model->tokenizer().add_bos()); !error.empty()) {
+    throw Error(o.prompt_path + ": the prompt is too long: " + error);
+  }
   std::fputs(prompt.c_str(), stdout);
   std::fflush(stdout);
-  bool open = conversation.Feed(prompt, model->tokenizer().add_bos()) && conversation.Generate(o.n_predict);
+  bool open = conversation.Generate(o.n_predict);
   std::string line;
   while (open) {
     std::fputs("\n> ", stdout);
     std::fflush(stdout);
     if (!std::getline(std::cin, line) || line == "/quit") break;
     if (line.empty()) continue;
-    open = conversation.Feed("\n" + line + "\n", false) && conversation.Generate(o.n_predict);
+    // A line that does not fit is refused; the conversation stays open.
+    if (const std::string error = conversation.Feed("\n" + line + "\n", false); !error.empty()) {
+      std::fprintf(stderr, "run-model: line refused: %s\n", error.c_str());
+      continue;
+    }
+    open = conversation.Generate(o.n_predict);
   }
   std::fputs("\n", stdout);
   std::fflush(stdout);

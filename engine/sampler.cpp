@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model_io/error.h"
+
 namespace ingot {
 
 int32_t Argmax(const float* logits, int32_t n) {
@@ -15,7 +17,13 @@ int32_t Argmax(const float* logits, int32_t n) {
 
 Sampler::Sampler(const SamplerParams& params, int32_t n_vocab)
     : params_(params), rng_state_(params.seed), candidates_(static_cast<size_t>(n_vocab)),
-      penalized_(static_cast<size_t>(n_vocab)), probabilities_(static_cast<size_t>(n_vocab)) {}
+      penalized_(static_cast<size_t>(n_vocab)), seen_(static_cast<size_t>(n_vocab), 0),
+      probabilities_(static_cast<size_t>(n_vocab)) {
+  if (!(params.repeat_penalty > 0.0f)) throw Error("the repeat penalty must be positive (1 turns it off)");
+  if (!(params.top_p > 0.0f)) throw Error("top-p must be positive (1 turns it off)");
+  if (params.top_k < 0) throw Error("top-k must be 0 (off) or positive");
+  if (params.repeat_last_n < 0) throw Error("the repeat window must not be negative");
+}
 
 double Sampler::NextUniform() {
   // SplitMix64, top 53 bits.
@@ -26,18 +34,22 @@ double Sampler::NextUniform() {
   return static_cast<double>(z >> 11) * 0x1.0p-53;
 }
 
+// llama.cpp's chain: repetition penalty -> top-k -> top-p -> temperature -> draw.
 int32_t Sampler::Sample(const float* logits, const std::vector<int32_t>& history) {
   const int32_t n_vocab = static_cast<int32_t>(candidates_.size());
   std::copy_n(logits, n_vocab, penalized_.begin());
   if (params_.repeat_penalty != 1.0f && params_.repeat_last_n > 0) {
-    // A penalized token is penalized once, however often it occurs.
     const size_t start = history.size() > static_cast<size_t>(params_.repeat_last_n)
                              ? history.size() - static_cast<size_t>(params_.repeat_last_n) : 0;
     for (size_t i = start; i < history.size(); ++i) {
       const int32_t id = history[i];
-      if (id < 0 || id >= n_vocab || logits[id] != penalized_[static_cast<size_t>(id)]) continue;
+      if (id < 0 || id >= n_vocab || seen_[static_cast<size_t>(id)]) continue;
+      seen_[static_cast<size_t>(id)] = 1;  // a token is penalized once, however often it occurs
       float& l = penalized_[static_cast<size_t>(id)];
       l = l > 0.0f ? l / params_.repeat_penalty : l * params_.repeat_penalty;
+    }
+    for (size_t i = start; i < history.size(); ++i) {
+      if (history[i] >= 0 && history[i] < n_vocab) seen_[static_cast<size_t>(history[i])] = 0;
     }
   }
   if (params_.temperature <= 0.0f) return Argmax(penalized_.data(), n_vocab);
@@ -52,15 +64,15 @@ int32_t Sampler::Sample(const float* logits, const std::vector<int32_t>& history
   } else {
     std::sort(candidates_.begin(), candidates_.end(), higher);
   }
-  // Softmax at temperature over the kept candidates, in double for a stable cumulative sum.
+  // Probabilities in double for a stable cumulative sum; top-p cuts on them at temperature 1.
   const double max_logit = candidates_[0].logit;
-  double sum = 0.0;
   std::vector<double>& p = probabilities_;
-  for (int32_t i = 0; i < n; ++i) {
-    p[static_cast<size_t>(i)] = std::exp((candidates_[static_cast<size_t>(i)].logit - max_logit) / params_.temperature);
-    sum += p[static_cast<size_t>(i)];
-  }
   if (params_.top_p < 1.0f) {
+    double sum = 0.0;
+    for (int32_t i = 0; i < n; ++i) {
+      p[static_cast<size_t>(i)] = std::exp(candidates_[static_cast<size_t>(i)].logit - max_logit);
+      sum += p[static_cast<size_t>(i)];
+    }
     double cumulative = 0.0;
     for (int32_t i = 0; i < n; ++i) {
       cumulative += p[static_cast<size_t>(i)] / sum;
@@ -69,8 +81,11 @@ int32_t Sampler::Sample(const float* logits, const std::vector<int32_t>& history
         break;
       }
     }
-    sum = 0.0;
-    for (int32_t i = 0; i < n; ++i) sum += p[static_cast<size_t>(i)];
+  }
+  double sum = 0.0;
+  for (int32_t i = 0; i < n; ++i) {
+    p[static_cast<size_t>(i)] = std::exp((candidates_[static_cast<size_t>(i)].logit - max_logit) / params_.temperature);
+    sum += p[static_cast<size_t>(i)];
   }
   double r = NextUniform() * sum;
   for (int32_t i = 0; i < n; ++i) {

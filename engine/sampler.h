@@ -18,6 +18,7 @@ struct SamplerParams {
 
 class Sampler {
  public:
+  // Throws ingot::Error for a non-positive repeat penalty or top-p, or a negative top-k.
   Sampler(const SamplerParams& params, int32_t n_vocab);
 
   // Picks the next token from logits [n_vocab], given the tokens seen so far (for the penalty).
@@ -35,6 +36,7 @@ class Sampler {
   };
   std::vector<Candidate> candidates_;  // [n_vocab], reused for every draw
   std::vector<float> penalized_;       // [n_vocab]
+  std::vector<uint8_t> seen_;          // [n_vocab], all 0 between draws
   std::vector<double> probabilities_;  // [n_vocab]
 };
 

@@ -7,6 +7,7 @@
 
 #include "engine/forward_int8.h"
 #include "engine/fp32_ops.h"
+#include "kernels/parallel.h"
 #include "model_io/error.h"
 
 namespace ingot {
@@ -18,21 +19,10 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
     throw Error("n_ctx " + std::to_string(options.n_ctx) + " is larger than the model allows (" +
                 std::to_string(c.n_ctx_train) + " tokens, " + model.path() + ")");
   }
-  n_ctx_ = options.n_ctx > 0 ? options.n_ctx : c.n_ctx_train;
-  n_threads_ = options.n_threads > 0 ? options.n_threads : omp_get_num_procs();
+  n_ctx_ = options.n_ctx > 0 ? options.n_ctx : std::min(c.n_ctx_train, kDefaultMaxContext);
+  n_threads_ = options.n_threads > 0 ? options.n_threads : kernels::DefaultThreadCount();
   n_batch_ = std::clamp(options.n_batch, 1, n_ctx_);
 
-  const size_t n_pairs = static_cast<size_t>(c.rope_dims / 2);
-  rope_cos_.resize(static_cast<size_t>(n_ctx_) * n_pairs);
-  rope_sin_.resize(rope_cos_.size());
-  for (int32_t pos = 0; pos < n_ctx_; ++pos) {
-    for (size_t i = 0; i < n_pairs; ++i) {
-      const double freq = std::pow(static_cast<double>(c.rope_base), -2.0 * static_cast<double>(i) / c.rope_dims);
-      const double angle = pos * freq;
-      rope_cos_[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::cos(angle));
-      rope_sin_[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::sin(angle));
-    }
-  }
   logits_all_ = options.logits_all;
   mode_ = options.mode;
   const size_t logit_rows = static_cast<size_t>(logits_all_ ? n_ctx_ : 1);
@@ -42,6 +32,20 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
     int8_ = std::make_unique<Int8Forward>(c, *model.int8(), model.kernel_table(), n_ctx_, n_batch_, n_threads_, logits_all_);
     logits_q16_.resize(logits_.size());
     return;  // the FP32 buffers below are not needed
+  }
+  const size_t n_pairs = static_cast<size_t>(c.rope_dims / 2);
+  rope_cos_.resize(static_cast<size_t>(n_ctx_) * n_pairs);
+  rope_sin_.resize(rope_cos_.size());
+  std::vector<double> freq(n_pairs);
+  for (size_t i = 0; i < n_pairs; ++i) {
+    freq[i] = std::pow(static_cast<double>(c.rope_base), -2.0 * static_cast<double>(i) / c.rope_dims);
+  }
+  for (int32_t pos = 0; pos < n_ctx_; ++pos) {
+    for (size_t i = 0; i < n_pairs; ++i) {
+      const double angle = pos * freq[i];
+      rope_cos_[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::cos(angle));
+      rope_sin_[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::sin(angle));
+    }
   }
   const size_t batch = static_cast<size_t>(n_batch_);
   const size_t cache = static_cast<size_t>(c.n_layers) * static_cast<size_t>(n_ctx_) * static_cast<size_t>(c.kv_dim());

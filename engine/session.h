@@ -11,8 +11,12 @@
 
 namespace ingot {
 
+// The default context when none is asked for: a 128k-context model would otherwise reserve a
+// KV cache of tens of GB up front.
+inline constexpr int32_t kDefaultMaxContext = 4096;
+
 struct SessionOptions {
-  int32_t n_ctx = 0;      // 0: the model's training context
+  int32_t n_ctx = 0;      // 0: the model's training context, at most kDefaultMaxContext
   int32_t n_threads = 0;  // 0: every core OpenMP sees
   int32_t n_batch = 512;  // tokens per forward call (prompts are split into batches)
   bool logits_all = false;  // keep logits for every evaluated token (perplexity), not just the last

@@ -7,7 +7,8 @@
 namespace ingot::test {
 
 // Path of a file under models/ or data/, looked up in <source>/models|data first, then in
-// <source>/../shared/models|data. Returns "" when absent (the caller skips with a message).
+// <source>/../shared/models|data. Returns "" when absent (the caller skips with a message),
+// or throws when INGOT_REQUIRE_ASSETS is set (scripts/test sets it when ../shared exists).
 std::string FindAsset(const std::string& relative);  // e.g. "models/stories260K/stories260K.bin"
 
 // A fresh scratch directory for this test process (removed at exit).

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/sampler.h"
+#include "model_io/error.h"
 
 namespace ingot {
 namespace {
@@ -74,6 +75,36 @@ TEST_CASE("top-k and top-p keep only the allowed tokens, and frequencies follow 
   CHECK(p80.size() == 2);
   const auto p81 = histogram(0, 0.81f);
   CHECK(p81.size() == 3);
+}
+
+TEST_CASE("top-p cuts on the probabilities at temperature 1, before the temperature (llama.cpp's order)") {
+  const std::vector<float> logits = {std::log(0.5f), std::log(0.3f), std::log(0.15f), std::log(0.05f)};
+  SamplerParams p;
+  p.temperature = 0.5f;  // sharpens {0.5, 0.3} to {0.735, 0.265} over the kept pair
+  p.top_k = 0;
+  p.top_p = 0.6f;  // at temperature 1, 0.5 < 0.6 <= 0.8: tokens 0 and 1 stay
+  p.repeat_penalty = 1.0f;
+  p.seed = 3;
+  Sampler s(p, 4);
+  int ones = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const int32_t id = s.Sample(logits.data(), {});
+    CHECK(id <= 1);
+    ones += id == 1;
+  }
+  CHECK(ones / 20000.0 == doctest::Approx(0.09 / 0.34).epsilon(0.05));
+}
+
+TEST_CASE("parameters that make no sense are refused") {
+  SamplerParams p;
+  p.repeat_penalty = 0.0f;
+  CHECK_THROWS_WITH_AS(Sampler(p, 4), doctest::Contains("repeat penalty must be positive"), Error);
+  p = SamplerParams{};
+  p.top_p = 0.0f;
+  CHECK_THROWS_WITH_AS(Sampler(p, 4), doctest::Contains("top-p must be positive"), Error);
+  p = SamplerParams{};
+  p.top_k = -1;
+  CHECK_THROWS_AS(Sampler(p, 4), Error);
 }
 
 TEST_CASE("a low temperature sharpens the distribution toward the top token") {
