@@ -101,6 +101,7 @@ class LogitsWriter {
 
 class LogitsReader {
  public:
+  const std::string& path() const { return path_; }
   LogitsReader(const std::string& path, int32_t n_vocab) : path_(path) {
     in_.open(path, std::ios::binary);
     if (!in_) throw Error(path + ": cannot open logits file: " + std::strerror(errno));
@@ -184,15 +185,112 @@ std::vector<Sequence> MakeDocuments(const Tokenizer& tok, const std::string& tex
   return docs;
 }
 
+struct Result {
+  Accumulator nll, kld, same_top1, ref_nll;
+};
+
+// Scores every sequence with one session; writes or compares scored distributions when asked.
+Result Evaluate(const Model& model, const std::vector<Sequence>& sequences, const SessionOptions& options,
+                LogitsWriter* writer, LogitsReader* reader, const std::string& label) {
+  Session session(model, options);
+  const int32_t n_vocab = model.config().n_vocab;
+  Result r;
+  std::vector<double> log_probs(static_cast<size_t>(n_vocab)), ref_log_probs(static_cast<size_t>(n_vocab));
+  const bool interactive = isatty(fileno(stderr)) != 0;
+  const double start = NowSeconds();
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    const Sequence& s = sequences[i];
+    session.Reset();
+    session.Eval(s.tokens.data(), static_cast<int32_t>(s.tokens.size()), true);
+    for (size_t pos = static_cast<size_t>(s.first_scored); pos + 1 < s.tokens.size(); ++pos) {
+      const int32_t target = s.tokens[pos + 1];
+      LogSoftmax(session.logits() + pos * static_cast<size_t>(n_vocab), n_vocab, log_probs);
+      r.nll.Add(-log_probs[static_cast<size_t>(target)]);
+      if (writer) writer->Add(target, log_probs);
+      if (reader) {
+        if (r.nll.n > static_cast<int64_t>(reader->n_records())) throw Error(reader->path() + ": has fewer scored tokens than this run");
+        if (reader->Next(ref_log_probs) != target) {
+          throw Error(reader->path() + ": scored tokens differ from this run (another text, -c or tokenizer?)");
+        }
+        double kl = 0.0;
+        for (size_t v = 0; v < log_probs.size(); ++v) kl += std::exp(ref_log_probs[v]) * (ref_log_probs[v] - log_probs[v]);
+        r.kld.Add(std::max(kl, 0.0));
+        const auto top = [](const std::vector<double>& lp) { return std::max_element(lp.begin(), lp.end()) - lp.begin(); };
+        r.same_top1.Add(top(log_probs) == top(ref_log_probs) ? 1.0 : 0.0);
+        r.ref_nll.Add(-ref_log_probs[static_cast<size_t>(target)]);
+      }
+    }
+    const double elapsed = NowSeconds() - start;
+    const double eta = elapsed / static_cast<double>(i + 1) * static_cast<double>(sequences.size() - i - 1);
+    // On a terminal one line is redrawn; in a log, a line every 5% of the work.
+    const size_t every = std::max<size_t>(1, sequences.size() / 20);
+    if (interactive || (i + 1) % every == 0 || i + 1 == sequences.size()) {
+      std::fprintf(stderr, "%sperplexity%s: [%zu/%zu] PPL %.4f, %.1f s elapsed, ETA %.0f s%s", interactive ? "\r" : "",
+                   label.c_str(), i + 1, sequences.size(), std::exp(r.nll.Mean()), elapsed, eta, interactive ? "   " : "\n");
+      std::fflush(stderr);
+    }
+  }
+  if (interactive) std::fprintf(stderr, "\n");
+  if (reader && static_cast<uint64_t>(r.nll.n) != reader->n_records()) {
+    throw Error(reader->path() + ": has " + std::to_string(reader->n_records()) + " scored tokens, this run " +
+                std::to_string(r.nll.n) + " (another text, -c, --chunks or tokenizer?)");
+  }
+  return r;
+}
+
+void PrintComparison(const Result& r) {
+  const double ppl = std::exp(r.nll.Mean()), ref_ppl = std::exp(r.ref_nll.Mean());
+  std::printf("reference PPL = %.4f, PPL ratio = %.6f\n", ref_ppl, ppl / ref_ppl);
+  std::printf("mean KLD = %.6f +/- %.6f\n", r.kld.Mean(), r.kld.StdError());
+  std::printf("same top-1 = %.3f %% +/- %.3f %%\n", 100.0 * r.same_top1.Mean(), 100.0 * r.same_top1.StdError());
+}
+
+// One run per module kind with only that module in float, against the FP32 reference: what
+// each integer approximation costs.
+void Sensitivity(const Model& model, const std::vector<Sequence>& sequences, SessionOptions options) {
+  char ref_path[] = "/tmp/ingot-sensitivity-XXXXXX";
+  const int fd = mkstemp(ref_path);
+  if (fd < 0) throw Error("cannot create a temporary file for the reference logits");
+  close(fd);
+  struct Remove {
+    const char* path;
+    ~Remove() { std::remove(path); }
+  } remove_ref{ref_path};
+  const int32_t n_vocab = model.config().n_vocab;
+  options.mode = Mode::kFp32;
+  {
+    LogitsWriter writer(ref_path, n_vocab);
+    Evaluate(model, sequences, options, &writer, nullptr, " fp32");
+    writer.Finish();
+  }
+  const char* modules[] = {"", "norm", "rope", "act", "softmax", "kv", "lm_head"};
+  std::printf("\n%-26s %12s %10s %10s %12s\n", "module in float", "PPL", "ratio", "mean KLD", "same top-1");
+  double ref_ppl = 0.0;
+  for (const char* module : modules) {
+    options.mode = Mode::kInt8;
+    options.fp_modules = module;
+    LogitsReader reader(ref_path, n_vocab);
+    const Result r = Evaluate(model, sequences, options, nullptr, &reader, std::string(" int8 +") + (*module ? module : "none"));
+    ref_ppl = std::exp(r.ref_nll.Mean());
+    const double ppl = std::exp(r.nll.Mean());
+    std::printf("%-26s %12.4f %10.5f %10.6f %11.3f%%\n", *module ? module : "none (integer-only)", ppl, ppl / ref_ppl,
+                r.kld.Mean(), 100.0 * r.same_top1.Mean());
+    std::fflush(stdout);
+  }
+  std::printf("%-26s %12.4f %10.5f %10.6f %11.3f%%\n", "all (fp32 reference)", ref_ppl, 1.0, 0.0, 100.0);
+}
+
 int Run(int argc, char** argv) {
-  std::string model_path, tokenizer_path, text_path, save_path, kld_path, split_on;
+  std::string model_path, tokenizer_path, text_path, save_path, kld_path, split_on, fp_modules;
   int32_t n_ctx = 512, max_chunks = 0, n_threads = 0;
   std::string mode = "fp32";
+  bool sensitivity = false;
   ArgParser parser("perplexity", "-m MODEL -f TEXT [options]",
                    "Perplexity of a model on a text, by llama.cpp's method: non-overlapping chunks of n_ctx tokens,\n"
                    "BOS first, only the second half of each chunk scored; prints PPL with its standard error.\n"
                    "--save-logits keeps the scored distributions; --kl-divergence compares against such a file\n"
-                   "(mean KL divergence and same-top-1 %). Progress goes to stderr.");
+                   "(mean KL divergence and same-top-1 %). --sensitivity measures, module by module, what the\n"
+                   "integer path's approximations cost against FP32. Progress goes to stderr.");
   parser.AddString("-m,--model", &model_path, "model: a GGUF file or a llama2.c checkpoint");
   parser.AddString("--tokenizer", &tokenizer_path, "sentencepiece tokenizer.model (llama2.c checkpoints)");
   parser.AddString("-f,--file", &text_path, "UTF-8 text to score");
@@ -203,6 +301,8 @@ int Run(int argc, char** argv) {
   parser.AddString("--save-logits", &save_path, "write the scored log-probabilities to this file");
   parser.AddString("--kl-divergence", &kld_path, "compare against a --save-logits file: mean KLD and same-top-1 %");
   parser.AddString("--mode", &mode, "fp32 (the float reference) or int8 (integer-only)");
+  parser.AddString("--fp-modules", &fp_modules, "int8 mode: modules run in float: norm,rope,act,softmax,kv,lm_head,layer:N");
+  parser.AddFlag("--sensitivity", &sensitivity, "table of PPL / KLD with each module kind alone in float");
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
   if (text_path.empty()) throw Error("no text file given (-f TEXT)");
@@ -211,12 +311,13 @@ int Run(int argc, char** argv) {
   if (n_ctx < 8) throw Error("-c must be at least 8, got " + std::to_string(n_ctx));
   if (n_threads < 0) throw Error("-t must be positive (0: all cores), got " + std::to_string(n_threads));
   if (!save_path.empty() && !kld_path.empty()) throw Error("--save-logits and --kl-divergence go in separate runs");
+  if (sensitivity && (!save_path.empty() || !kld_path.empty())) throw Error("--sensitivity makes its own reference; drop --save-logits / --kl-divergence");
 
   const std::string text = ReadTextFile(text_path, "text file");
   if (model_path.empty()) model_path = FindDefaultModel();
   ModelLoadOptions load_options;
   load_options.tokenizer_path = tokenizer_path;
-  load_options.prepare_int8 = run_mode == Mode::kInt8;
+  load_options.prepare_int8 = run_mode == Mode::kInt8 || sensitivity;
   load_options.n_threads = n_threads;
   std::unique_ptr<Model> model = Model::Load(model_path, load_options);
   const int32_t n_vocab = model->config().n_vocab;
@@ -231,69 +332,27 @@ int Run(int argc, char** argv) {
   session_options.n_threads = n_threads;
   session_options.logits_all = true;
   session_options.mode = run_mode;
-  Session session(*model, session_options);
-  std::fprintf(stderr, "perplexity: %s (%s), mode %s (kernels %s), %zu %s of up to %d tokens, %d threads\n",
-               model_path.c_str(), model->format().c_str(), ModeName(run_mode), model->isa_name(), sequences.size(), split_on.empty() ? "chunks" : "documents", n_ctx,
-               session.n_threads());
+  session_options.fp_modules = fp_modules;
+  std::fprintf(stderr, "perplexity: %s (%s), mode %s%s%s (kernels %s), %zu %s of up to %d tokens\n", model_path.c_str(),
+               model->format().c_str(), ModeName(run_mode), fp_modules.empty() ? "" : ", float modules ", fp_modules.c_str(),
+               model->isa_name(), sequences.size(), split_on.empty() ? "chunks" : "documents", n_ctx);
+  if (sensitivity) {
+    Sensitivity(*model, sequences, session_options);
+    return 0;
+  }
 
   std::unique_ptr<LogitsWriter> writer;
   std::unique_ptr<LogitsReader> reader;
   if (!save_path.empty()) writer = std::make_unique<LogitsWriter>(save_path, n_vocab);
   if (!kld_path.empty()) reader = std::make_unique<LogitsReader>(kld_path, n_vocab);
-
-  Accumulator nll, kld, same_top1, ref_nll;
-  std::vector<double> log_probs(static_cast<size_t>(n_vocab)), ref_log_probs(static_cast<size_t>(n_vocab));
-  const bool interactive = isatty(fileno(stderr)) != 0;
-  const double start = NowSeconds();
-  for (size_t i = 0; i < sequences.size(); ++i) {
-    const Sequence& s = sequences[i];
-    session.Reset();
-    session.Eval(s.tokens.data(), static_cast<int32_t>(s.tokens.size()), true);
-    for (size_t pos = static_cast<size_t>(s.first_scored); pos + 1 < s.tokens.size(); ++pos) {
-      const int32_t target = s.tokens[pos + 1];
-      LogSoftmax(session.logits() + pos * static_cast<size_t>(n_vocab), n_vocab, log_probs);
-      nll.Add(-log_probs[static_cast<size_t>(target)]);
-      if (writer) writer->Add(target, log_probs);
-      if (reader) {
-        if (nll.n > static_cast<int64_t>(reader->n_records())) throw Error(kld_path + ": has fewer scored tokens than this run");
-        if (reader->Next(ref_log_probs) != target) {
-          throw Error(kld_path + ": scored tokens differ from this run (another text, -c or tokenizer?)");
-        }
-        double kl = 0.0;
-        for (size_t v = 0; v < log_probs.size(); ++v) kl += std::exp(ref_log_probs[v]) * (ref_log_probs[v] - log_probs[v]);
-        kld.Add(std::max(kl, 0.0));
-        const auto top = [](const std::vector<double>& lp) { return std::max_element(lp.begin(), lp.end()) - lp.begin(); };
-        same_top1.Add(top(log_probs) == top(ref_log_probs) ? 1.0 : 0.0);
-        ref_nll.Add(-ref_log_probs[static_cast<size_t>(target)]);
-      }
-    }
-    const double elapsed = NowSeconds() - start;
-    const double eta = elapsed / static_cast<double>(i + 1) * static_cast<double>(sequences.size() - i - 1);
-    // On a terminal one line is redrawn; in a log, a line every 5% of the work.
-    const size_t every = std::max<size_t>(1, sequences.size() / 20);
-    if (interactive || (i + 1) % every == 0 || i + 1 == sequences.size()) {
-      std::fprintf(stderr, "%sperplexity: [%zu/%zu] PPL %.4f, %.1f s elapsed, ETA %.0f s%s", interactive ? "\r" : "", i + 1,
-                   sequences.size(), std::exp(nll.Mean()), elapsed, eta, interactive ? "   " : "\n");
-      std::fflush(stderr);
-    }
-  }
-  if (interactive) std::fprintf(stderr, "\n");
+  const Result r = Evaluate(*model, sequences, session_options, writer.get(), reader.get(), "");
   if (writer) writer->Finish();
-  if (reader && static_cast<uint64_t>(nll.n) != reader->n_records()) {
-    throw Error(kld_path + ": has " + std::to_string(reader->n_records()) + " scored tokens, this run " +
-                std::to_string(nll.n) + " (another text, -c, --chunks or tokenizer?)");
-  }
-  const double ppl = std::exp(nll.Mean());
-  std::printf("scored %lld tokens in %zu %s of %d tokens\n", static_cast<long long>(nll.n), sequences.size(),
+  const double ppl = std::exp(r.nll.Mean());
+  std::printf("scored %lld tokens in %zu %s of %d tokens\n", static_cast<long long>(r.nll.n), sequences.size(),
               split_on.empty() ? "chunks" : "documents", n_ctx);
-  std::printf("PPL = %.4f +/- %.4f\n", ppl, ppl * nll.StdError());
-  if (reader) {
-    const double ref_ppl = std::exp(ref_nll.Mean());
-    std::printf("reference PPL = %.4f, PPL ratio = %.6f\n", ref_ppl, ppl / ref_ppl);
-    std::printf("mean KLD = %.6f +/- %.6f\n", kld.Mean(), kld.StdError());
-    std::printf("same top-1 = %.3f %% +/- %.3f %%\n", 100.0 * same_top1.Mean(), 100.0 * same_top1.StdError());
-  }
-  if (writer) std::printf("saved %lld scored distributions to %s\n", static_cast<long long>(nll.n), save_path.c_str());
+  std::printf("PPL = %.4f +/- %.4f\n", ppl, ppl * r.nll.StdError());
+  if (reader) PrintComparison(r);
+  if (writer) std::printf("saved %lld scored distributions to %s\n", static_cast<long long>(r.nll.n), save_path.c_str());
   return 0;
 }
 

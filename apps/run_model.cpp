@@ -24,6 +24,7 @@ struct Options {
   std::string tokenizer_path;
   std::string prompt_path;
   std::string mode = "fp32";
+  std::string fp_modules;
   int32_t n_predict = 256;
   int32_t n_ctx = 0;
   int32_t n_threads = 0;
@@ -118,6 +119,7 @@ int Run(int argc, char** argv) {
   parser.AddFloat("--repeat-penalty", &o.repeat_penalty, "penalty for the last 64 tokens (1: off)");
   parser.AddUint64("--seed", &o.seed, "random seed (0 = a random one, printed to stderr)");
   parser.AddString("--mode", &o.mode, "int8 (integer-only) or fp32 (the float reference)");
+  parser.AddString("--fp-modules", &o.fp_modules, "int8 mode: modules run in float: norm,rope,act,softmax,kv,lm_head,layer:N");
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
   Mode mode;
@@ -140,6 +142,7 @@ int Run(int argc, char** argv) {
   session_options.n_ctx = o.n_ctx;
   session_options.n_threads = o.n_threads;
   session_options.mode = mode;
+  session_options.fp_modules = o.fp_modules;
   Session session(*model, session_options);
   if (!parser.Given("--seed") || o.seed == 0) o.seed = std::random_device{}();
   SamplerParams sampler_params;

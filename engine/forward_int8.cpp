@@ -41,8 +41,8 @@ int32_t DotS8(const int8_t* a, const int8_t* b, int32_t n) {  // |sum| <= 127^2 
 }  // namespace
 
 Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, const kernels::KernelTable& table,
-                         int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all)
-    : c_(config), w_(weights), kt_(table), n_ctx_(n_ctx), n_batch_(n_batch), n_threads_(n_threads) {
+                         int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all, FpModules* fp)
+    : c_(config), w_(weights), kt_(table), n_ctx_(n_ctx), n_batch_(n_batch), n_threads_(n_threads), fp_(fp) {
   const size_t half = static_cast<size_t>(c_.rope_dims / 2);
   rope_cos_.resize(static_cast<size_t>(n_ctx_) * half);
   rope_sin_.resize(rope_cos_.size());
@@ -100,8 +100,16 @@ void Int8Forward::QuantizeRows(const int32_t* x, int32_t n, int32_t cols, Dyadic
 }
 
 // RMSNorm of the residual rows, then per-token int8: act_ [n, d_model], act_scale_ [n].
-void Int8Forward::NormQuantize(const Int8Norm& norm, int32_t n) {
+void Int8Forward::NormQuantize(const Int8Norm& norm, NormSite site, int32_t layer, int32_t n) {
   const int32_t d = c_.d_model;
+  if (fp_ != nullptr && fp_->set().norm) {
+    for (int32_t t = 0; t < n; ++t) {
+      fp_->NormQuantize(site, layer, residual_.data() + static_cast<size_t>(t) * static_cast<size_t>(d),
+                        res_scale_[static_cast<size_t>(t)], act_.data() + static_cast<size_t>(t) * static_cast<size_t>(d),
+                        &act_scale_[static_cast<size_t>(t)]);
+    }
+    return;
+  }
   for (int32_t t = 0; t < n; ++t) {
     const Dyadic s = res_scale_[static_cast<size_t>(t)];
     const Dyadic eps_lsb = kernels::DyadicDiv(w_.norm_eps, kernels::DyadicMul(s, s));  // eps in (LSB of x)^2
@@ -169,12 +177,14 @@ void Int8Forward::AttendOne(int32_t layer, int32_t t, int32_t h, int32_t pos, in
   int32_t* scores = scores_.data() + worker * static_cast<size_t>(n_ctx_);
   uint8_t* probs = probs_.data() + worker * static_cast<size_t>(n_ctx_);
 
+  const Dyadic q_scale = q8_scale_[static_cast<size_t>(t) * static_cast<size_t>(c_.n_heads) + static_cast<size_t>(h)];
+  if (fp_ != nullptr && fp_->set().softmax) {
+    fp_->AttendInt8(q, q_scale, keys, k_scale, values, v_scale, n, out_q16);
+    return;
+  }
   // Scores q.k[p] * s_q * s_k[p] / sqrt(head_dim), in Q16.
   for (int32_t p = 0; p < n; ++p) scores[p] = DotS8(q, keys + static_cast<size_t>(p) * static_cast<size_t>(hd), hd);
-  const Dyadic q_mult = Shifted(kernels::DyadicMul(q8_scale_[static_cast<size_t>(t) * static_cast<size_t>(c_.n_heads) +
-                                                             static_cast<size_t>(h)],
-                                                   w_.inv_sqrt_head_dim),
-                                kQ16);
+  const Dyadic q_mult = Shifted(kernels::DyadicMul(q_scale, w_.inv_sqrt_head_dim), kQ16);
   kt_.requantize_s32_to_s32(scores, n, 1, n, &q_mult, k_scale, scores, n);
   kt_.softmax_s32_to_u8(scores, n, kQ16Scale, probs);
 
@@ -208,8 +218,17 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
     int32_t* q = q16_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.q_dim());
     int32_t* k = k16_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.kv_dim());
     const int32_t* v = v16_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.kv_dim());
-    kt_.rope_s32(q, c_.n_heads, hd, c_.rope_dims, cos, sin, kernels::RopeLayout::kInterleaved);
-    kt_.rope_s32(k, c_.n_kv_heads, hd, c_.rope_dims, cos, sin, kernels::RopeLayout::kInterleaved);
+    if (fp_ != nullptr && fp_->set().rope) {
+      fp_->Rope(q, c_.n_heads, pos);
+      fp_->Rope(k, c_.n_kv_heads, pos);
+    } else {
+      kt_.rope_s32(q, c_.n_heads, hd, c_.rope_dims, cos, sin, kernels::RopeLayout::kInterleaved);
+      kt_.rope_s32(k, c_.n_kv_heads, hd, c_.rope_dims, cos, sin, kernels::RopeLayout::kInterleaved);
+    }
+    if (fp_ != nullptr && fp_->set().kv) {
+      fp_->StoreKv(layer, pos, k, v);
+      continue;  // q, k, v stay at full precision: no int8 copies
+    }
     for (int32_t h = 0; h < c_.n_heads; ++h) {
       const size_t i = static_cast<size_t>(t) * static_cast<size_t>(c_.n_heads) + static_cast<size_t>(h);
       q8_scale_[i] = Shifted(kt_.quantize_row_s32_to_s8(q + h * hd, hd, q8_.data() + i * static_cast<size_t>(hd)), -kQ16);
@@ -229,8 +248,16 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
       for (int32_t task = worker; task < n_tasks; task += n_threads_) {
         const int32_t t = task / c_.n_heads;
         const int32_t h = task % c_.n_heads;
-        AttendOne(layer, t, h, n_past + t, wide_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.q_dim()) +
-                                               static_cast<size_t>(h) * static_cast<size_t>(hd));
+        int32_t* out = wide_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.q_dim()) +
+                       static_cast<size_t>(h) * static_cast<size_t>(hd);
+        if (fp_ != nullptr && fp_->set().kv) {
+          fp_->AttendFloatKv(layer, h, n_past + t,
+                             q16_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.q_dim()) +
+                                 static_cast<size_t>(h) * static_cast<size_t>(hd),
+                             out);
+        } else {
+          AttendOne(layer, t, h, n_past + t, out);
+        }
       }
     }
   });
@@ -240,8 +267,15 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
 void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool all_logits, int32_t* logits) {
   Embed(tokens, n);
   for (int32_t l = 0; l < c_.n_layers; ++l) {
+    if (fp_ != nullptr && fp_->set().layers[static_cast<size_t>(l)]) {
+      for (int32_t t = 0; t < n; ++t) {
+        fp_->Layer(l, n_past + t, residual_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.d_model),
+                   &res_scale_[static_cast<size_t>(t)]);
+      }
+      continue;
+    }
     const Int8Layer& layer = w_.layers[static_cast<size_t>(l)];
-    NormQuantize(layer.attn_norm, n);
+    NormQuantize(layer.attn_norm, NormSite::kAttention, l, n);
     MatMul(layer.attn_q, n, acc_.data());
     ToQ16(acc_.data(), layer.attn_q, n, q16_.data());
     MatMul(layer.attn_k, n, acc_.data());
@@ -251,16 +285,20 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
     Attention(l, n, n_past);
     AddToResidual(layer.attn_output, n);
 
-    NormQuantize(layer.ffn_norm, n);
+    NormQuantize(layer.ffn_norm, NormSite::kFfn, l, n);
     MatMul(layer.ffn_gate, n, acc_.data());
     ToQ16(acc_.data(), layer.ffn_gate, n, gate_.data());
     MatMul(layer.ffn_up, n, acc_.data());
     ToQ16(acc_.data(), layer.ffn_up, n, up_.data());
     const size_t count = static_cast<size_t>(n) * static_cast<size_t>(c_.d_ffn);
-    kt_.silu_s32(gate_.data(), static_cast<int32_t>(count), kQ16Scale, gate_.data());
-    for (size_t i = 0; i < count; ++i) {
-      // silu(g) * u: Q16 x Q16 -> Q16.
-      gate_[i] = kernels::SaturateToS32(kernels::RoundingShiftRight64(int64_t{gate_[i]} * up_[i], kQ16));
+    if (fp_ != nullptr && fp_->set().act) {
+      fp_->SwiGlu(gate_.data(), up_.data(), static_cast<int64_t>(count));
+    } else {
+      kt_.silu_s32(gate_.data(), static_cast<int32_t>(count), kQ16Scale, gate_.data());
+      for (size_t i = 0; i < count; ++i) {
+        // silu(g) * u: Q16 x Q16 -> Q16.
+        gate_[i] = kernels::SaturateToS32(kernels::RoundingShiftRight64(int64_t{gate_[i]} * up_[i], kQ16));
+      }
     }
     QuantizeRows(gate_.data(), n, c_.d_ffn, kQ16Scale);
     AddToResidual(layer.ffn_down, n);
@@ -274,7 +312,14 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
                 static_cast<size_t>(c_.d_model), residual_.data());
     res_scale_[0] = res_scale_[static_cast<size_t>(first)];
   }
-  NormQuantize(w_.output_norm, rows);
+  if (fp_ != nullptr && fp_->set().lm_head) {
+    for (int32_t t = 0; t < rows; ++t) {
+      fp_->LmHead(residual_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.d_model),
+                  res_scale_[static_cast<size_t>(t)], logits + static_cast<size_t>(t) * static_cast<size_t>(c_.n_vocab));
+    }
+    return;
+  }
+  NormQuantize(w_.output_norm, NormSite::kOutput, 0, rows);
   MatMul(*w_.output, rows, acc_.data());
   ToQ16(acc_.data(), *w_.output, rows, logits);
 }

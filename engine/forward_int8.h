@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/fp_modules.h"
 #include "engine/int8_model.h"
 #include "kernels/kernel_table.h"
 
@@ -25,7 +26,7 @@ inline constexpr int32_t kLogitFracBits = 16;  // int8-mode logits are real * 2^
 class Int8Forward {
  public:
   Int8Forward(const ModelConfig& config, const Int8Weights& weights, const kernels::KernelTable& table,
-              int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all);
+              int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all, FpModules* fp);
 
   // Runs n tokens at positions n_past .. n_past + n - 1, appending to the KV cache. Writes Q16
   // logits [n, n_vocab] when all_logits, else the last token's [n_vocab]; logits may be null.
@@ -35,7 +36,7 @@ class Int8Forward {
 
  private:
   void Embed(const int32_t* tokens, int32_t n);
-  void NormQuantize(const Int8Norm& norm, int32_t n);
+  void NormQuantize(const Int8Norm& norm, NormSite site, int32_t layer, int32_t n);
   void MatMul(const Int8Matrix& w, int32_t n, int32_t* acc);
   void ToQ16(const int32_t* acc, const Int8Matrix& w, int32_t n, int32_t* out);
   void AddToResidual(const Int8Matrix& w, int32_t n);
@@ -47,6 +48,7 @@ class Int8Forward {
   const Int8Weights& w_;
   const kernels::KernelTable& kt_;
   int32_t n_ctx_, n_batch_, n_threads_;
+  FpModules* fp_;  // the modules switched to float, or nullptr (all integer)
 
   std::vector<int32_t> rope_cos_, rope_sin_;  // [n_ctx, rope_dims / 2] Q30
   // KV cache, head-major so one head's positions are contiguous: [n_layers, n_kv_heads, n_ctx, head_dim]

@@ -27,11 +27,20 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
   mode_ = options.mode;
   const size_t logit_rows = static_cast<size_t>(logits_all_ ? n_ctx_ : 1);
   logits_.resize(logit_rows * static_cast<size_t>(c.n_vocab));
+  if (mode_ == Mode::kFp32 && !options.fp_modules.empty()) {
+    throw Error("--fp-modules goes with --mode int8 (in fp32 mode every module is already float)");
+  }
   if (mode_ == Mode::kInt8) {
     if (model.int8() == nullptr) throw Error("an int8 session needs a model loaded with int8 weights");
-    int8_ = std::make_unique<Int8Forward>(c, *model.int8(), model.kernel_table(), n_ctx_, n_batch_, n_threads_, logits_all_);
+    const FpModuleSet set = ParseFpModules(options.fp_modules, c.n_layers);
+    if (set.any()) fp_modules_ = std::make_unique<FpModules>(model, set, n_ctx_);
+    int8_ = std::make_unique<Int8Forward>(c, *model.int8(), model.kernel_table(), n_ctx_, n_batch_, n_threads_,
+                                          logits_all_, fp_modules_.get());
     logits_q16_.resize(logits_.size());
     return;  // the FP32 buffers below are not needed
+  }
+  if (!model.has_float_weights()) {
+    throw Error(model.path() + " is an int8 model written by quantize; fp32 mode needs the float model");
   }
   const size_t n_pairs = static_cast<size_t>(c.rope_dims / 2);
   rope_cos_.resize(static_cast<size_t>(n_ctx_) * n_pairs);

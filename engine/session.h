@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <memory>
+#include <string>
 
 #include "engine/model.h"
 
@@ -21,9 +22,11 @@ struct SessionOptions {
   int32_t n_batch = 512;  // tokens per forward call (prompts are split into batches)
   bool logits_all = false;  // keep logits for every evaluated token (perplexity), not just the last
   Mode mode = Mode::kFp32;  // kInt8 needs a model loaded with prepare_int8
+  std::string fp_modules;   // int8 mode: modules to run in float ("norm,softmax,layer:2"; see fp_modules.h)
 };
 
 class Int8Forward;
+class FpModules;
 
 class Session {
  public:
@@ -62,6 +65,7 @@ class Session {
   int32_t n_past_ = 0;
   bool logits_all_;
   Mode mode_;
+  std::unique_ptr<FpModules> fp_modules_;
   std::unique_ptr<Int8Forward> int8_;
   std::vector<int32_t> logits_q16_;  // int8 mode: [logits_all ? n_ctx : 1, n_vocab]
 

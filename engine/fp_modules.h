@@ -1,0 +1,72 @@
+// The FP escape hatch: float versions of the integer path's modules, switched on per module at
+// run time (--fp-modules) to trade speed for accuracy or to measure what each integer
+// approximation costs (perplexity --sensitivity). The integer forward pass calls these through
+// integer-only signatures; all float stays in fp_modules.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/model.h"
+#include "kernels/dyadic.h"
+
+namespace ingot {
+
+// Which modules run in float. `norm` RMSNorm; `rope` RoPE; `act` SiLU(gate) * up; `softmax` the
+// attention core (scores, softmax, P.V) on the int8 q, k, v; `kv` q, k, v kept at full precision
+// instead of int8 (so the attention core is float too); `lm_head` the final norm and the output
+// matmul (float weights); `layer:N` the whole layer N with float weights.
+struct FpModuleSet {
+  bool norm = false, rope = false, act = false, softmax = false, kv = false, lm_head = false;
+  std::vector<bool> layers;  // [n_layers]
+
+  bool any() const;
+  std::string ToString() const;
+};
+
+// "norm,softmax,layer:3" -> the set; "" -> none. Throws ingot::Error for an unknown name or a
+// layer out of range.
+FpModuleSet ParseFpModules(const std::string& list, int32_t n_layers);
+
+// Which norm of the model: attention (layer), FFN (layer), or the final one.
+enum class NormSite { kAttention, kFfn, kOutput };
+
+class FpModules {
+ public:
+  // n_ctx sizes the float KV caches of float layers and of the `kv` module.
+  FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx);
+  ~FpModules();
+  const FpModuleSet& set() const { return set_; }
+
+  // RMSNorm of one residual row (real = x * x_scale) -> int8 row + its scale.
+  void NormQuantize(NormSite site, int32_t layer, const int32_t* x, kernels::Dyadic x_scale, int8_t* q,
+                    kernels::Dyadic* q_scale) const;
+  // RoPE on n_heads Q16 head rows at position pos, in place.
+  void Rope(int32_t* x_q16, int32_t n_heads, int32_t pos) const;
+  // gate = silu(gate) * up, Q16, in place.
+  void SwiGlu(int32_t* gate_q16, const int32_t* up_q16, int64_t count) const;
+  // The attention core on int8 q, k, v with their scales (k, v [n, head_dim] with scales [n]):
+  // out [head_dim] in Q16.
+  void AttendInt8(const int8_t* q, kernels::Dyadic q_scale, const int8_t* keys, const kernels::Dyadic* k_scale,
+                  const int8_t* values, const kernels::Dyadic* v_scale, int32_t n, int32_t* out_q16) const;
+  // `kv`: store one position's k, v (Q16, [kv_dim]) in the float cache of a layer, and attend
+  // with a Q16 query head over positions 0..pos.
+  void StoreKv(int32_t layer, int32_t pos, const int32_t* k_q16, const int32_t* v_q16);
+  void AttendFloatKv(int32_t layer, int32_t head, int32_t pos, const int32_t* q_q16, int32_t* out_q16) const;
+  // `lm_head`: the final norm and the output matmul in float, from a residual row (real =
+  // x * x_scale) to logits [n_vocab] in Q16.
+  void LmHead(const int32_t* x, kernels::Dyadic x_scale, int32_t* logits_q16) const;
+  // `layer:N`: runs layer `layer` in float on one residual row at position pos; the row comes
+  // back as int32 with a new scale.
+  void Layer(int32_t layer, int32_t pos, int32_t* x, kernels::Dyadic* x_scale);
+
+ private:
+  const Model& model_;
+  FpModuleSet set_;
+  int32_t n_ctx_;
+  std::vector<float> key_cache_, value_cache_;  // [n_layers, n_ctx, kv_dim], for `kv` and float layers
+  std::vector<float> rope_cos_, rope_sin_;      // [n_ctx, rope_dims / 2]
+};
+
+}  // namespace ingot
