@@ -19,6 +19,8 @@ constexpr Dyadic kQ16Scale{kernels::kDyadicOne, 30 + kQ16};  // 2^-16: one LSB o
 // The residual stream is shifted right when its magnitude passes 2^29: two branches can then
 // be added before int32 could overflow.
 constexpr int32_t kResidualMaxBits = 29;
+// Below this many multiply-adds an op runs on the calling thread: waking a team costs more.
+constexpr int64_t kMinParallelWork = int64_t{1} << 18;
 // Attention weights w[p] = P[p] * s_v[p] / s_v_max * 2^8 fit 16 bits (<= 255 * 256); their sum
 // stays below 2^31 / 127 for any context up to 2^17 because sum P <= 255 + n / 2.
 constexpr int32_t kValueWeightBits = 8;
@@ -91,9 +93,12 @@ void Int8Forward::Embed(const int32_t* tokens, int32_t n) {
   }
 }
 
+int32_t Int8Forward::ThreadsFor(int64_t work) const { return work >= kMinParallelWork ? n_threads_ : 1; }
+
 // Quantizes rows of Q16-scaled values (real = x * frac_scale) to int8 with a scale per row.
 void Int8Forward::QuantizeRows(const int32_t* x, int32_t n, int32_t cols, Dyadic frac_scale) {
-  kernels::ThreadedQuantizeRowsS32ToS8(kt_, x, cols, n, cols, act_.data(), cols, act_scale_.data(), n_threads_);
+  kernels::ThreadedQuantizeRowsS32ToS8(kt_, x, cols, n, cols, act_.data(), cols, act_scale_.data(),
+                                       ThreadsFor(int64_t{n} * cols * 8));
   for (int32_t t = 0; t < n; ++t) {
     act_scale_[static_cast<size_t>(t)] = kernels::DyadicMul(frac_scale, act_scale_[static_cast<size_t>(t)]);
   }
@@ -121,10 +126,11 @@ void Int8Forward::NormQuantize(const Int8Norm& norm, NormSite site, int32_t laye
 
 // acc [n, w.rows] = act_ [n, w.cols] x W^T.
 void Int8Forward::MatMul(const Int8Matrix& w, int32_t n, int32_t* acc) {
+  const int32_t threads = ThreadsFor(int64_t{n} * w.rows() * w.cols());
   if (n == 1) {
-    kernels::ThreadedGemvS8(kt_, w.packed, act_.data(), acc, n_threads_);
+    kernels::ThreadedGemvS8(kt_, w.packed, act_.data(), acc, threads);
   } else {
-    kernels::ThreadedGemmS8(kt_, act_.data(), w.cols(), n, w.packed, acc, w.rows(), n_threads_);
+    kernels::ThreadedGemmS8(kt_, act_.data(), w.cols(), n, w.packed, acc, w.rows(), threads);
   }
 }
 
@@ -160,7 +166,7 @@ void Int8Forward::AddToResidual(const Int8Matrix& w, int32_t n) {
 }
 
 // One query head of token t at position pos against the cache: writes head_dim Q16 values.
-void Int8Forward::AttendOne(int32_t layer, int32_t t, int32_t h, int32_t pos, int32_t* out_q16) {
+void Int8Forward::AttendOne(int32_t layer, int32_t t, int32_t h, int32_t pos, int32_t workers, int32_t* out_q16) {
   const int32_t hd = c_.head_dim;
   const int32_t g = h / (c_.n_heads / c_.n_kv_heads);
   const size_t head_base = (static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g)) *
@@ -173,7 +179,7 @@ void Int8Forward::AttendOne(int32_t layer, int32_t t, int32_t h, int32_t pos, in
                                      static_cast<size_t>(hd);
   const int32_t n = pos + 1;
   // Scratch of the worker running this task (see Attention).
-  const size_t worker = static_cast<size_t>((t * c_.n_heads + h) % n_threads_);
+  const size_t worker = static_cast<size_t>((t * c_.n_heads + h) % workers);
   int32_t* scores = scores_.data() + worker * static_cast<size_t>(n_ctx_);
   uint8_t* probs = probs_.data() + worker * static_cast<size_t>(n_ctx_);
 
@@ -242,10 +248,10 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
   }
   // Tasks (t, h) go to n_threads workers round-robin; a worker owns one scratch row.
   const int32_t n_tasks = n * c_.n_heads;
-  const int32_t workers = std::min(n_threads_, n_tasks);
+  const int32_t workers = std::min(ThreadsFor(int64_t{n_tasks} * (n_past + n) * hd * 2), n_tasks);
   kernels::ParallelFor(workers, 1, workers, [&](int32_t begin, int32_t end) {
     for (int32_t worker = begin; worker < end; ++worker) {
-      for (int32_t task = worker; task < n_tasks; task += n_threads_) {
+      for (int32_t task = worker; task < n_tasks; task += workers) {
         const int32_t t = task / c_.n_heads;
         const int32_t h = task % c_.n_heads;
         int32_t* out = wide_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.q_dim()) +
@@ -256,7 +262,7 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
                                  static_cast<size_t>(h) * static_cast<size_t>(hd),
                              out);
         } else {
-          AttendOne(layer, t, h, n_past + t, out);
+          AttendOne(layer, t, h, n_past + t, workers, out);
         }
       }
     }

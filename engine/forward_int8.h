@@ -41,7 +41,9 @@ class Int8Forward {
   void ToQ16(const int32_t* acc, const Int8Matrix& w, int32_t n, int32_t* out);
   void AddToResidual(const Int8Matrix& w, int32_t n);
   void Attention(int32_t layer, int32_t n, int32_t n_past);
-  void AttendOne(int32_t layer, int32_t t, int32_t h, int32_t pos, int32_t* out_q16);
+  // workers: how many threads share the attention tasks (task i uses scratch row i % workers).
+  void AttendOne(int32_t layer, int32_t t, int32_t h, int32_t pos, int32_t workers, int32_t* out_q16);
+  int32_t ThreadsFor(int64_t work) const;  // n_threads_, or 1 when the work is too small to share
   void QuantizeRows(const int32_t* x, int32_t n, int32_t cols, kernels::Dyadic frac_scale);
 
   const ModelConfig& c_;
