@@ -23,7 +23,7 @@ struct Options {
   std::string model_path;
   std::string tokenizer_path;
   std::string prompt_path;
-  std::string mode = "fp32";
+  std::string mode = "int8";
   std::string fp_modules;
   int32_t n_predict = 256;
   int32_t n_ctx = 0;
