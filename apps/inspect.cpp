@@ -4,6 +4,7 @@
 #include <string>
 
 #include "apps/common.h"
+#include "engine/ingot_gguf.h"
 #include "engine/model.h"
 #include "model_io/error.h"
 #include "model_io/gguf.h"
@@ -41,19 +42,43 @@ void PrintSummary(const Model& model) {
               tok.bos_id(), tok.eos_id(), tok.add_bos() ? "yes" : "no");
 }
 
+// One line per hash of an ingot GGUF; false when any hash differs or the file has none.
+bool PrintHashChecks(const GgufFile& gguf) {
+  if (!IsIngotGguf(gguf)) {
+    std::printf("\nverify: FAILED: not an ingot GGUF (no %s key): only files written by quantize carry hashes\n",
+                kIngotFormatVersionKey);
+    return false;
+  }
+  const std::vector<IngotHashCheck> checks = CheckIngotHashes(gguf, 0);
+  size_t n_bad = 0;
+  std::printf("\nverify (XXH3-64):\n");
+  for (const IngotHashCheck& check : checks) {
+    n_bad += check.ok() ? 0 : 1;
+    std::printf("  %-34s %-8s 0x%016llx", check.name.c_str(), check.ok() ? "ok" : "MISMATCH",
+                static_cast<unsigned long long>(check.actual));
+    if (!check.ok()) std::printf(" expected 0x%016llx", static_cast<unsigned long long>(check.expected));
+    std::printf("\n");
+  }
+  std::printf("verify: %s: %zu of %zu hashes match (metadata and %zu tensors)\n", n_bad ? "FAILED" : "OK",
+              checks.size() - n_bad, checks.size(), checks.size() - 1);
+  return n_bad == 0;
+}
+
 int Run(int argc, char** argv) {
   std::string path, tokenizer_path;
-  bool no_metadata = false;
+  bool no_metadata = false, verify = false;
   ArgParser parser("inspect", "[options] MODEL",
                    "Prints a model file's metadata, tensor table (name, type, shape, offset, bytes) and\n"
                    "architecture, then a verdict: whether ingot can load and run it (exit status 0) or not (1).");
   parser.AddPositional("MODEL", &path, "a GGUF file or a llama2.c checkpoint", true);
   parser.AddString("--tokenizer", &tokenizer_path, "sentencepiece tokenizer.model (llama2.c checkpoints)");
   parser.AddFlag("--no-metadata", &no_metadata, "skip the metadata listing");
+  parser.AddFlag("--verify", &verify, "check the XXH3-64 hashes of an ingot GGUF (written by quantize), one line each");
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
 
   // The structure first, so a file that ingot cannot run is still shown as far as it is valid.
+  bool verify_failed = false;
   try {
     std::unique_ptr<GgufFile> gguf;
     std::unique_ptr<Llama2cFile> llama2c;
@@ -69,6 +94,7 @@ int Run(int argc, char** argv) {
         }
       }
       PrintTensors(gguf->tensors(), gguf->data_offset());
+      if (verify && !PrintHashChecks(*gguf)) verify_failed = true;
     } else {
       llama2c = Llama2cFile::Open(path);
       const Llama2cConfig& c = llama2c->config();
@@ -78,10 +104,18 @@ int Run(int argc, char** argv) {
                   c.n_heads, c.n_kv_heads, c.vocab_size, c.shared_classifier ? "shared" : "separate", c.seq_len);
       PrintTensors(llama2c->tensors(), 0);
     }
+    if (verify && !gguf) {
+      std::printf("\nverify: FAILED: a llama2.c checkpoint has no hashes (only ingot GGUF files written by quantize do)\n");
+      verify_failed = true;
+    }
     ModelLoadOptions options;
     options.tokenizer_path = tokenizer_path;
     std::unique_ptr<Model> model = Model::Load(path, options);
     PrintSummary(*model);
+    if (verify_failed) {
+      std::printf("\nverdict: INVALID: hash verification failed\n");
+      return 1;
+    }
     std::printf("\nverdict: OK: valid, and ingot can run it\n");
     return 0;
   } catch (const Error& e) {

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "engine/ingot_gguf.h"
 #include "engine/int8_model.h"
 #include "kernels/dispatch.h"
 #include "kernels/parallel.h"
@@ -75,7 +76,7 @@ std::unique_ptr<Model> Model::Load(const std::string& path, const ModelLoadOptio
       kernels::SelectKernels(options.isa.empty() ? nullptr : options.isa.c_str());
   if (selection.table == nullptr) throw Error(std::string("kernel selection: ") + selection.error);
   model->kernel_table_ = selection.table;
-  if (options.prepare_int8) {
+  if (options.prepare_int8 && model->int8_ == nullptr) {
     const int32_t threads = options.n_threads > 0 ? options.n_threads : kernels::DefaultThreadCount();
     model->int8_ = QuantizeModel(*model, threads);
   }
@@ -86,6 +87,9 @@ void Model::LoadGguf(const ModelLoadOptions& options) {
   gguf_ = GgufFile::Open(path_);
   const GgufFile& g = *gguf_;
   format_ = "GGUF v" + std::to_string(g.version());
+  // An int8 file written by quantize is verified (hashes) before any of its keys is trusted.
+  const bool ingot_file = IsIngotGguf(g);
+  if (ingot_file) VerifyIngotGguf(g, options.n_threads > 0 ? options.n_threads : kernels::DefaultThreadCount());
   const std::string arch = g.RequireString("general.architecture");
   if (arch != "llama") {
     throw Error(path_ + ": unknown architecture '" + arch + "' (supported: llama)");
@@ -109,6 +113,10 @@ void Model::LoadGguf(const ModelLoadOptions& options) {
   c.norm_eps = static_cast<float>(g.GetFloat(p + "attention.layer_norm_rms_epsilon").value_or(1e-5));
   c.rope_base = static_cast<float>(g.GetFloat(p + "rope.freq_base").value_or(10000.0));
   c.rope_dims = CheckedDim(path_, p + "rope.dimension_count", g.GetInt(p + "rope.dimension_count").value_or(c.head_dim), 1 << 16);
+  if (ingot_file) {
+    LoadIngotGguf();
+    return;
+  }
   const GgufTensorInfo& embd = g.RequireTensor("token_embd.weight");
   if (embd.dims.size() != 2) throw Error(path_ + ": tensor 'token_embd.weight' is not a matrix");
   c.n_vocab = CheckedDim(path_, "token_embd.weight rows", static_cast<int64_t>(embd.dims[1]));
@@ -117,6 +125,18 @@ void Model::LoadGguf(const ModelLoadOptions& options) {
   (void)options;
   tokenizer_ = Tokenizer::FromGguf(g);
   tokenizer_source_ = "GGUF metadata";
+}
+
+// An int8 file written by quantize (already verified): no float matrices to bind; the int8
+// weights are views into the mapped file (prepare_int8 is implied).
+void Model::LoadIngotGguf() {
+  ModelConfig& c = config_;
+  c.n_vocab = CheckedDim(path_, "llama.vocab_size", gguf_->RequireInt("llama.vocab_size"));
+  ValidateConfig(path_, c);
+  int8_ = LoadIngotWeights(*gguf_, c, layers, output_norm);
+  for (const GgufTensorInfo& t : gguf_->tensors()) weight_bytes_ += t.n_bytes;
+  tokenizer_ = LoadIngotTokenizer(*gguf_);
+  tokenizer_source_ = gguf_->Find(kIngotSpmModelKey) ? "GGUF metadata (sentencepiece model)" : "GGUF metadata";
 }
 
 void Model::LoadLlama2c(const ModelLoadOptions& options) {

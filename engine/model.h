@@ -93,6 +93,9 @@ class Model {
   // (built, detected and allowed by INGOT_ISA).
   const Int8Weights* int8() const { return int8_.get(); }
   const kernels::KernelTable& kernel_table() const { return *kernel_table_; }
+  // False for an int8 file written by quantize (ingot_gguf.h): it has only int8 weights, so
+  // the Weight views below are empty and an fp32 session cannot run.
+  bool has_float_weights() const { return token_embd.data != nullptr; }
   const char* isa_name() const;  // the kernel table's name: "avx512vnni", "avx2", "ref", ...
 
   Weight token_embd;               // [n_vocab, d_model]
@@ -104,6 +107,7 @@ class Model {
   Model();
   void LoadGguf(const ModelLoadOptions& options);
   void LoadLlama2c(const ModelLoadOptions& options);
+  void LoadIngotGguf();
   using TensorDataFn = std::function<const uint8_t*(const GgufTensorInfo&)>;
   void BindWeights(const std::vector<GgufTensorInfo>& tensors, const TensorDataFn& data_of);
 

@@ -109,6 +109,7 @@ struct GgufValue {
   static GgufValue StringArray(std::vector<std::string> v);
   static GgufValue F32Array(std::vector<float> v);
   static GgufValue I32Array(std::vector<int32_t> v);
+  static GgufValue U64Array(std::vector<uint64_t> v);  // elements keep their bits in ints
 };
 
 struct GgufKeyValue {

@@ -363,4 +363,13 @@ GgufValue GgufValue::I32Array(std::vector<int32_t> v) {
   return value;
 }
 
+GgufValue GgufValue::U64Array(std::vector<uint64_t> v) {
+  GgufValue value;
+  value.type = GgufValueType::kArray;
+  value.elem_type = GgufValueType::kU64;
+  value.ints.reserve(v.size());
+  for (const uint64_t x : v) value.ints.push_back(static_cast<int64_t>(x));  // keeps the bits
+  return value;
+}
+
 }  // namespace ingot

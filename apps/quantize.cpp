@@ -1,0 +1,68 @@
+// quantize: a float model (GGUF F32/F16/BF16/Q8_0 or a llama2.c checkpoint) -> an ingot GGUF
+// with int8 weights and dyadic per-output-channel scales, hashed per tensor (engine/ingot_gguf.h).
+// The int8 weights are the ones --mode int8 would build in memory, so logits are identical.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "apps/common.h"
+#include "engine/ingot_gguf.h"
+#include "engine/model.h"
+#include "kernels/parallel.h"
+#include "model_io/error.h"
+
+namespace ingot::apps {
+namespace {
+
+double MiB(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+int Run(int argc, char** argv) {
+  std::string in_path, out_path, tokenizer_path;
+  int32_t n_threads = 0;
+  ArgParser parser("quantize", "[options] IN OUT",
+                   "Quantizes a float model (GGUF F32/F16/BF16/Q8_0, or a llama2.c checkpoint) to an ingot\n"
+                   "GGUF: int8 weights with one dyadic scale per output channel, packed for the kernels, the\n"
+                   "model's tokenizer and configuration, and an XXH3-64 hash per tensor and over the metadata,\n"
+                   "verified on load (inspect --verify reports each). Progress goes to stderr.");
+  parser.AddPositional("IN", &in_path, "the float model", true);
+  parser.AddPositional("OUT", &out_path, "the ingot GGUF to write (replaced atomically)", true);
+  parser.AddString("--tokenizer", &tokenizer_path, "sentencepiece tokenizer.model (llama2.c checkpoints)");
+  parser.AddInt("-t,--threads", &n_threads, "threads (0: all cores)");
+  int exit_code = 0;
+  if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
+  if (n_threads < 0) throw Error("-t must be positive (0: all cores), got " + std::to_string(n_threads));
+  if (n_threads == 0) n_threads = kernels::DefaultThreadCount();
+  std::error_code ec;
+  if (std::filesystem::exists(out_path, ec) && std::filesystem::equivalent(in_path, out_path, ec)) {
+    throw Error(out_path + ": OUT is the input file");
+  }
+
+  const double start = NowSeconds();
+  ModelLoadOptions load_options;
+  load_options.tokenizer_path = tokenizer_path;
+  const std::unique_ptr<Model> model = Model::Load(in_path, load_options);
+  const ModelConfig& c = model->config();
+  std::fprintf(stderr, "quantize: %s (%s, %d layers, d_model %d, vocab %d, tokenizer %s), %d threads\n", in_path.c_str(),
+               model->format().c_str(), c.n_layers, c.d_model, c.n_vocab, model->tokenizer_source().c_str(), n_threads);
+  const int width = static_cast<int>(std::to_string(c.n_layers * 7 + 2).size());
+  const QuantizeSummary summary = WriteIngotGguf(*model, out_path, n_threads, [&](const QuantizeProgress& p) {
+    if (p.writing) {
+      std::fprintf(stderr, "quantize: writing %s ... (%.1f s)\n", p.name.c_str(), NowSeconds() - start);
+      return;
+    }
+    std::fprintf(stderr, "[%*d/%d] %-26s %6lldx%-6lld %7.1f s\n", width, p.index, p.total, p.name.c_str(),
+                 static_cast<long long>(p.rows), static_cast<long long>(p.cols), NowSeconds() - start);
+  });
+  const uint64_t bytes_in = std::filesystem::file_size(in_path);
+  std::fprintf(stderr, "quantize: wrote %s: %d matrices, %d tensors, %.1f MiB (input %.1f MiB, %.2fx) in %.2f s, peak RSS %.1f MiB\n",
+               out_path.c_str(), summary.n_matrices, summary.n_tensors, MiB(summary.bytes_out), MiB(bytes_in),
+               static_cast<double>(bytes_in) / static_cast<double>(summary.bytes_out), NowSeconds() - start, PeakRssMiB());
+  return 0;
+}
+
+}  // namespace
+}  // namespace ingot::apps
+
+int main(int argc, char** argv) {
+  return ingot::apps::RunMain("quantize", [&] { return ingot::apps::Run(argc, argv); });
+}

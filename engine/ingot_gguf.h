@@ -1,0 +1,98 @@
+// ingot's own quantized model file: a GGUF v3 file (architecture llama) whose matrices are
+// int8 in the kernels' packed layout with dyadic per-output-channel scales, written by
+// `quantize` and mapped at load with no copy.
+//
+// Per matrix W [n, k] (token_embd, blk.N.attn_q/k/v/output, blk.N.ffn_gate/up/down, output
+// unless tied):
+//   <name>           I8  dims {k_pad, n_pad}  Int8Matrix::packed.data ("block16x4" layout)
+//   <name>.row_sums  I32 dims {n_pad}         Int8Matrix::packed.row_sums
+//   <name>.scale     I32 dims {2, n}          Int8Matrix::scale as (m, e) pairs: m * 2^-e
+// Norm weights stay F32 under their usual names. Keys: every llama.* config key, the
+// tokenizer as tokenizer.ggml.*, general.alignment = 64 (kernels::kPackAlignment), and
+//   ingot.format_version  u32   1
+//   ingot.weight_layout   str   "block16x4"
+//   ingot.quantization    str   what the weights are
+//   ingot.source          str   the input file's name
+//   ingot.tokenizer.sentencepiece_model  u8[]  llama2.c inputs only: the tokenizer.model bytes
+//   ingot.tensor_xxh3     u64[] XXH3-64 of each tensor's bytes, in tensor order
+//   ingot.metadata_xxh3   u64   XXH3-64 of the canonical header (IngotMetadataHash)
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/int8_model.h"
+#include "model_io/gguf.h"
+
+namespace ingot {
+
+inline constexpr char kIngotFormatVersionKey[] = "ingot.format_version";
+inline constexpr char kIngotTensorHashKey[] = "ingot.tensor_xxh3";
+inline constexpr char kIngotMetadataHashKey[] = "ingot.metadata_xxh3";
+inline constexpr char kIngotSpmModelKey[] = "ingot.tokenizer.sentencepiece_model";
+
+// True when the file carries ingot.format_version (an int8 file written by quantize).
+bool IsIngotGguf(const GgufFile& gguf);
+
+// XXH3-64 of the header in a canonical form: every key/value except ingot.metadata_xxh3, in
+// file order, encoded as GGUF encodes it (u64 key length, key bytes, u32 value type, value),
+// then every tensor's name (u64 length + bytes), u32 n_dims, u64 dims and u32 type. Tensor
+// offsets are left out (a wrong offset shows as a tensor hash mismatch); the tensor hashes are
+// in, so a corrupted hash list is reported as corrupted metadata, not as a bad tensor.
+uint64_t IngotMetadataHash(const std::vector<GgufKeyValue>& metadata, const std::vector<GgufTensorInfo>& tensors);
+
+struct IngotHashCheck {
+  std::string name;  // "metadata" or the tensor's name
+  uint64_t actual = 0;
+  uint64_t expected = 0;
+  bool ok() const { return actual == expected; }
+};
+
+// Hashes the metadata and every tensor of an ingot GGUF (tensors split over n_threads, 0: all
+// cores; read through the mapping once, no copy). Error when the hash keys are missing or
+// malformed. The first check is the metadata's, then one per tensor in file order.
+std::vector<IngotHashCheck> CheckIngotHashes(const GgufFile& gguf, int32_t n_threads);
+
+// Checks ingot.format_version, then every hash: Error
+// "<path>: tensor '<name>' is corrupted (XXH3-64 0x... expected 0x...)" (or "metadata is
+// corrupted ...") on the first mismatch. Call it before trusting any key of the file.
+void VerifyIngotGguf(const GgufFile& gguf, int32_t n_threads);
+
+// Builds Int8Weights whose matrices point into the mapped file (no copy), norms from the F32
+// norm weights, constants from config. The file must have passed VerifyIngotGguf. Errors name
+// the tensor for a missing tensor, a wrong type or shape, or a scale that is not normalized.
+// The float norm weights also go to layers (resized to n_layers; their matrices stay empty)
+// and output_norm, for the FP escape hatch (--fp-modules norm).
+std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& gguf, const ModelConfig& config,
+                                              std::vector<LayerWeights>& layers, std::vector<float>& output_norm);
+
+// The file's tokenizer: the sentencepiece model bytes when present (exact for any
+// sentencepiece normalizer), else the tokenizer.ggml.* keys.
+std::unique_ptr<Tokenizer> LoadIngotTokenizer(const GgufFile& gguf);
+
+struct QuantizeProgress {
+  int32_t index = 0;  // 1-based
+  int32_t total = 0;
+  std::string name;   // "blk.1.ffn_up.weight"
+  int64_t rows = 0;
+  int64_t cols = 0;
+  bool writing = false;  // the last call: every matrix is quantized, the file is being written
+};
+
+struct QuantizeSummary {
+  int32_t n_matrices = 0;
+  int32_t n_tensors = 0;     // in the written file
+  uint64_t bytes_out = 0;    // the written file
+};
+
+// Quantizes every matrix of a float model (loaded without prepare_int8) with QuantizeWeight,
+// exactly as --mode int8 does in memory, and writes the ingot GGUF to out_path (via a
+// temporary file). progress is called before each matrix and before writing. The quantized weights are held in
+// memory until the file is written (the hashes go into the header, before the data).
+QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, int32_t n_threads,
+                               const std::function<void(const QuantizeProgress&)>& progress);
+
+}  // namespace ingot
