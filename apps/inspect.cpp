@@ -5,6 +5,7 @@
 
 #include "apps/common.h"
 #include "engine/ingot_gguf.h"
+#include "engine/int8_model.h"
 #include "engine/model.h"
 #include "model_io/error.h"
 #include "model_io/gguf.h"
@@ -27,6 +28,11 @@ void PrintTensors(const std::vector<GgufTensorInfo>& tensors, uint64_t data_offs
   }
 }
 
+bool Tied(const Model& model) {
+  if (!model.has_float_weights()) return model.int8()->output == &model.int8()->token_embd;
+  return model.output.data == model.token_embd.data;
+}
+
 void PrintSummary(const Model& model) {
   const ModelConfig& c = model.config();
   uint64_t params = 0;
@@ -35,7 +41,7 @@ void PrintSummary(const Model& model) {
               "  context %d, RoPE base %g over %d dims, norm eps %g, output %s, %.2fM parameters, weights %.1f MiB\n",
               c.arch.c_str(), c.d_model, c.n_layers, c.n_heads, c.n_kv_heads, c.head_dim, c.d_ffn, c.n_vocab,
               c.n_ctx_train, static_cast<double>(c.rope_base), c.rope_dims, static_cast<double>(c.norm_eps),
-              model.output.data == model.token_embd.data ? "tied to token_embd" : "separate",
+              Tied(model) ? "tied to token_embd" : "separate",
               static_cast<double>(params) / 1e6, static_cast<double>(model.weight_bytes()) / (1024.0 * 1024.0));
   const Tokenizer& tok = model.tokenizer();
   std::printf("tokenizer: %s, %d tokens, BOS %d, EOS %d, add BOS %s\n", model.tokenizer_source().c_str(), tok.n_vocab(),

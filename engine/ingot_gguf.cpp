@@ -3,8 +3,6 @@
 #include <sentencepiece_processor.h>
 #include <xxhash.h>
 
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -333,20 +331,7 @@ std::unique_ptr<Tokenizer> LoadIngotTokenizer(const GgufFile& g) {
   if (!model_bytes) return Tokenizer::FromGguf(g);
   std::string bytes(model_bytes->size(), '\0');
   for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((*model_bytes)[i]);
-  // Tokenizer only loads sentencepiece models from a path: hand it an in-memory file.
-  // TODO(lead): a Tokenizer::FromSerializedModel(bytes, source) would make this a one-liner.
-  const int fd = memfd_create("ingot-tokenizer", MFD_CLOEXEC);
-  if (fd < 0) throw Error(g.path() + ": cannot create an in-memory file for the tokenizer model");
-  const bool written = write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
-  try {
-    if (!written) throw Error(g.path() + ": cannot write the tokenizer model to an in-memory file");
-    std::unique_ptr<Tokenizer> tokenizer = Tokenizer::FromFile("/proc/self/fd/" + std::to_string(fd));
-    close(fd);
-    return tokenizer;
-  } catch (const Error& e) {
-    close(fd);
-    throw Error(g.path() + ": key '" + kIngotSpmModelKey + "': " + e.what());
-  }
+  return Tokenizer::FromSerializedModel(bytes, g.path() + ": key '" + kIngotSpmModelKey + "'");
 }
 
 QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, int32_t n_threads,

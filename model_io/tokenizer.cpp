@@ -147,9 +147,13 @@ std::unique_ptr<Tokenizer> Tokenizer::FromFile(const std::string& path) {
   if (bytes.starts_with("GGUF")) {
     throw Error(path + ": not a sentencepiece model: a GGUF file (its vocabulary loads with FromGguf)");
   }
+  return FromSerializedModel(bytes, path);
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::FromSerializedModel(std::string_view bytes, const std::string& source_name) {
   std::unique_ptr<Tokenizer> tokenizer(new Tokenizer());
   Impl& impl = *tokenizer->impl_;
-  impl.source = path;
+  impl.source = source_name;
   impl.Load(bytes, "not a valid sentencepiece model");
   impl.bos_id = impl.processor.bos_id();
   impl.eos_id = impl.processor.eos_id();

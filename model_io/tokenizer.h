@@ -32,6 +32,9 @@ class Tokenizer {
  public:
   // A sentencepiece model file. Throws ingot::Error("<path>: ...").
   static std::unique_ptr<Tokenizer> FromFile(const std::string& path);
+  // The bytes of a sentencepiece model file (e.g. kept inside an ingot GGUF); source_name is
+  // used in messages.
+  static std::unique_ptr<Tokenizer> FromSerializedModel(std::string_view bytes, const std::string& source_name);
   // The tokenizer.ggml.* keys of a GGUF file; Error naming the file when they are missing,
   // inconsistent, or of an unsupported tokenizer.ggml.model.
   static std::unique_ptr<Tokenizer> FromGguf(const GgufFile& gguf);
