@@ -38,17 +38,18 @@ inline uint64_t BaseSeed() {
   return s != nullptr && s[0] != '\0' ? std::strtoull(s, nullptr, 0) : 0x1D607ull;
 }
 
-// A buffer of T whose data() is offset by `misalign` bytes from a 64-byte
-// boundary (misalign 0 = aligned), to catch aligned-load assumptions.
+// A buffer of T whose data() is `misalign` elements past a 64-byte boundary
+// (misalign 0 = aligned), to catch aligned-load assumptions. (Whole elements:
+// an int32 at an odd byte address would be undefined behaviour in C++.)
 template <typename T>
 class Buffer {
  public:
   Buffer(int64_t count, int32_t misalign) : count_(count) {
-    const size_t bytes = static_cast<size_t>(count) * sizeof(T) + 128;
+    const size_t bytes = static_cast<size_t>(count + 64) * sizeof(T) + 128;
     storage_.reset(new uint8_t[bytes + 64]);
     auto base = reinterpret_cast<uintptr_t>(storage_.get());
     base = (base + 63) & ~uintptr_t{63};
-    data_ = reinterpret_cast<T*>(base + static_cast<uintptr_t>(misalign));
+    data_ = reinterpret_cast<T*>(base + static_cast<uintptr_t>(misalign) * sizeof(T));
     std::memset(static_cast<void*>(data_), 0x5A, static_cast<size_t>(count) * sizeof(T));
   }
   T* data() { return data_; }

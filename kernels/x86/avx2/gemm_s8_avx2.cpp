@@ -13,6 +13,22 @@ namespace {
 constexpr int32_t kBlockBytes = kPackRows * kPackK;  // 64
 constexpr int32_t kTileRows = 4;
 
+// Accumulators are named registers c<row><half> rather than an array: GCC 12
+// keeps such arrays in memory (a store per step). Unused rows compile away.
+#define INGOT_AVX2_ROW(r)                                         \
+  if constexpr ((r) < kRows) {                                    \
+    const __m256i xg = _mm256_set1_epi32(LoadA(r));               \
+    const __m256i ax = _mm256_abs_epi8(xg);                       \
+    c##r##0 = DotAdd(c##r##0, ax, xg, w0, ones16);                \
+    c##r##1 = DotAdd(c##r##1, ax, xg, w1, ones16);                \
+  }
+
+#define INGOT_AVX2_STORE(r)                                       \
+  if constexpr ((r) < kRows) {                                    \
+    StoreRows(c + (r) * ldc, row0, n_begin, n_end, c##r##0);      \
+    StoreRows(c + (r) * ldc, row0 + 8, n_begin, n_end, c##r##1);  \
+  }
+
 template <int kRows>
 void GemmTile(const int8_t* a, int64_t lda, const PackedS8Weights& w, int32_t block, int32_t n_begin,
               int32_t n_end, int32_t* c, int64_t ldc) {
@@ -20,31 +36,36 @@ void GemmTile(const int8_t* a, int64_t lda, const PackedS8Weights& w, int32_t bl
   const int32_t full_groups = w.k / kPackK;
   const int8_t* base = w.data + block * static_cast<int64_t>(w.k_pad) * kPackRows;
   const __m256i ones16 = _mm256_set1_epi16(1);
-  __m256i acc[kRows][2];
-  for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
-  for (int32_t g = 0; g < groups; ++g) {
+  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
+          c31 = c00;
+  int32_t g = 0;
+  auto LoadA = [&](int32_t r) {  // activation group g of row r, zero-padded at the end
+    int32_t group = 0;
+    if (g < full_groups) {
+      __builtin_memcpy(&group, a + r * lda + 4 * g, 4);
+    } else {
+      group = LoadGroup(a + r * lda, w.k, g);
+    }
+    return group;
+  };
+  for (; g < groups; ++g) {
     const int8_t* p = base + static_cast<int64_t>(g) * kBlockBytes;
     const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
-    for (int r = 0; r < kRows; ++r) {
-      int32_t group = 0;
-      if (g < full_groups) {
-        __builtin_memcpy(&group, a + r * lda + 4 * g, 4);
-      } else {
-        group = LoadGroup(a + r * lda, w.k, g);
-      }
-      const __m256i xg = _mm256_set1_epi32(group);
-      const __m256i ax = _mm256_abs_epi8(xg);
-      acc[r][0] = DotAdd(acc[r][0], ax, xg, w0, ones16);
-      acc[r][1] = DotAdd(acc[r][1], ax, xg, w1, ones16);
-    }
+    INGOT_AVX2_ROW(0)
+    INGOT_AVX2_ROW(1)
+    INGOT_AVX2_ROW(2)
+    INGOT_AVX2_ROW(3)
   }
   const int32_t row0 = block * kPackRows;
-  for (int r = 0; r < kRows; ++r) {
-    StoreRows(c + r * ldc, row0, n_begin, n_end, acc[r][0]);
-    StoreRows(c + r * ldc, row0 + 8, n_begin, n_end, acc[r][1]);
-  }
+  INGOT_AVX2_STORE(0)
+  INGOT_AVX2_STORE(1)
+  INGOT_AVX2_STORE(2)
+  INGOT_AVX2_STORE(3)
 }
+
+#undef INGOT_AVX2_ROW
+#undef INGOT_AVX2_STORE
 
 }  // namespace
 

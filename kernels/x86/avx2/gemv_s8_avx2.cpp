@@ -12,6 +12,8 @@ namespace ingot::kernels::avx2 {
 namespace {
 
 constexpr int32_t kBlockBytes = kPackRows * kPackK;  // 64
+// Software prefetch distance per block stream (see gemv_s8_avx512vnni.cpp).
+constexpr int64_t kPrefetchBytes = 2048;
 
 template <int kBlocks>
 void GemvBlocks(const PackedS8Weights& w, const int8_t* x, int32_t block, int32_t n_begin, int32_t n_end,
@@ -27,6 +29,7 @@ void GemvBlocks(const PackedS8Weights& w, const int8_t* x, int32_t block, int32_
     const __m256i ax = _mm256_abs_epi8(xg);
     for (int b = 0; b < kBlocks; ++b) {
       const int8_t* p = base + b * block_stride + static_cast<int64_t>(g) * kBlockBytes;
+      _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchBytes), _MM_HINT_T0);
       acc[b][0] = DotAdd(acc[b][0], ax, xg, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), ones16);
       acc[b][1] = DotAdd(acc[b][1], ax, xg, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)), ones16);
     }
@@ -44,7 +47,7 @@ void GemvS8(const PackedS8Weights& w, const int8_t* x, int32_t n_begin, int32_t 
   if (n_begin >= n_end) return;
   int32_t block = n_begin / kPackRows;
   const int32_t block_end = (n_end + kPackRows - 1) / kPackRows;
-  for (; block + 2 <= block_end; block += 2) GemvBlocks<2>(w, x, block, n_begin, n_end, y);
+  for (; block + 4 <= block_end; block += 4) GemvBlocks<4>(w, x, block, n_begin, n_end, y);
   for (; block < block_end; ++block) GemvBlocks<1>(w, x, block, n_begin, n_end, y);
 }
 

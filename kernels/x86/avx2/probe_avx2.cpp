@@ -6,45 +6,76 @@
 namespace ingot::kernels::avx2 {
 
 int64_t MemoryReadProbe(const int8_t* data, int64_t size) {
-  // Two sequential streams (the halves), like a GEMV reading row blocks.
-  const int64_t half = size / 128 * 64;
-  const int8_t* second = data + half;
-  __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
-  for (int64_t i = 0; i < half; i += 64) {
-    acc0 = _mm256_xor_si256(acc0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i)));
-    acc1 = _mm256_xor_si256(acc1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i + 32)));
-    acc0 = _mm256_xor_si256(acc0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(second + i)));
-    acc1 = _mm256_xor_si256(acc1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(second + i + 32)));
+  // Four sequential streams (the quarters) with software prefetch 2 KiB
+  // ahead, as in the AVX-512 probe.
+  const int64_t part = size / 256 * 64;
+  __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+  for (int64_t i = 0; i < part; i += 64) {
+    for (int32_t s = 0; s < 4; ++s) {
+      const int8_t* p = data + s * part + i;
+      _mm_prefetch(reinterpret_cast<const char*>(p + 2048), _MM_HINT_T0);
+      const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+      const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+      if (s % 2 == 0) {
+        acc0 = _mm256_xor_si256(acc0, lo);
+        acc1 = _mm256_xor_si256(acc1, hi);
+      } else {
+        acc2 = _mm256_xor_si256(acc2, lo);
+        acc3 = _mm256_xor_si256(acc3, hi);
+      }
+    }
   }
   int64_t tail = 0;
-  for (int64_t i = 2 * half; i < size; ++i) tail += data[i];
+  for (int64_t i = 4 * part; i < size; ++i) tail += data[i];
   alignas(32) int64_t lanes[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_xor_si256(acc0, acc1));
+  const __m256i all = _mm256_xor_si256(_mm256_xor_si256(acc0, acc1), _mm256_xor_si256(acc2, acc3));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), all);
   return lanes[0] + lanes[1] + lanes[2] + lanes[3] + tail;
 }
 
 int64_t DotPeakProbe(int64_t iterations) {
   // A 2 x 4 tile of independent chains, like the GEMM inner loop without the
-  // sign instruction: 8 x (vpmaddubsw, vpmaddwd, vpaddd) per iteration.
-  __m256i acc[8];
-  for (int32_t j = 0; j < 8; ++j) acc[j] = _mm256_set1_epi32(j);
-  __m256i x0 = _mm256_set1_epi32(0x01020304), x1 = _mm256_set1_epi32(0x05060708);
-  __m256i w0 = _mm256_set1_epi32(0x01010101), w1 = _mm256_set1_epi32(0x02020202);
-  __m256i w2 = _mm256_set1_epi32(0x03030303), w3 = _mm256_set1_epi32(0x04040404);
+  // sign instruction: 8 x (vpmaddubsw, vpmaddwd, vpaddd) per iteration, in
+  // asm so the compiler can neither spill nor hoist them.
+  __m256i a0 = _mm256_set1_epi32(0), a1 = _mm256_set1_epi32(1), a2 = _mm256_set1_epi32(2),
+          a3 = _mm256_set1_epi32(3), a4 = _mm256_set1_epi32(4), a5 = _mm256_set1_epi32(5),
+          a6 = _mm256_set1_epi32(6), a7 = _mm256_set1_epi32(7);
+  const __m256i x0 = _mm256_set1_epi32(0x01020304), x1 = _mm256_set1_epi32(0x05060708);
+  const __m256i w0 = _mm256_set1_epi32(0x01010101), w1 = _mm256_set1_epi32(0x02020202);
+  const __m256i w2 = _mm256_set1_epi32(0x03030303), w3 = _mm256_set1_epi32(0x04040404);
   const __m256i ones = _mm256_set1_epi16(1);
   for (int64_t it = 0; it < iterations; ++it) {
-    __asm__ volatile("" : "+x"(x0), "+x"(x1), "+x"(w0), "+x"(w1), "+x"(w2), "+x"(w3));
-    acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(_mm256_maddubs_epi16(x0, w0), ones));
-    acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(_mm256_maddubs_epi16(x0, w1), ones));
-    acc[2] = _mm256_add_epi32(acc[2], _mm256_madd_epi16(_mm256_maddubs_epi16(x0, w2), ones));
-    acc[3] = _mm256_add_epi32(acc[3], _mm256_madd_epi16(_mm256_maddubs_epi16(x0, w3), ones));
-    acc[4] = _mm256_add_epi32(acc[4], _mm256_madd_epi16(_mm256_maddubs_epi16(x1, w0), ones));
-    acc[5] = _mm256_add_epi32(acc[5], _mm256_madd_epi16(_mm256_maddubs_epi16(x1, w1), ones));
-    acc[6] = _mm256_add_epi32(acc[6], _mm256_madd_epi16(_mm256_maddubs_epi16(x1, w2), ones));
-    acc[7] = _mm256_add_epi32(acc[7], _mm256_madd_epi16(_mm256_maddubs_epi16(x1, w3), ones));
+    __m256i t0;  // one temporary: register renaming removes the false dependencies
+    __asm__ volatile(
+        "vpmaddubsw %[w0], %[x0], %[t0]\n\t"
+        "vpmaddwd %[ones], %[t0], %[t0]\n\t"
+        "vpaddd %[t0], %[a0], %[a0]\n\t"
+        "vpmaddubsw %[w1], %[x0], %[t0]\n\t"
+        "vpmaddwd %[ones], %[t0], %[t0]\n\t"
+        "vpaddd %[t0], %[a1], %[a1]\n\t"
+        "vpmaddubsw %[w2], %[x0], %[t0]\n\t"
+        "vpmaddwd %[ones], %[t0], %[t0]\n\t"
+        "vpaddd %[t0], %[a2], %[a2]\n\t"
+        "vpmaddubsw %[w3], %[x0], %[t0]\n\t"
+        "vpmaddwd %[ones], %[t0], %[t0]\n\t"
+        "vpaddd %[t0], %[a3], %[a3]\n\t"
+        "vpmaddubsw %[w0], %[x1], %[t0]\n\t"
+        "vpmaddwd %[ones], %[t0], %[t0]\n\t"
+        "vpaddd %[t0], %[a4], %[a4]\n\t"
+        "vpmaddubsw %[w1], %[x1], %[t0]\n\t"
+        "vpmaddwd %[ones], %[t0], %[t0]\n\t"
+        "vpaddd %[t0], %[a5], %[a5]\n\t"
+        "vpmaddubsw %[w2], %[x1], %[t0]\n\t"
+        "vpmaddwd %[ones], %[t0], %[t0]\n\t"
+        "vpaddd %[t0], %[a6], %[a6]\n\t"
+        "vpmaddubsw %[w3], %[x1], %[t0]\n\t"
+        "vpmaddwd %[ones], %[t0], %[t0]\n\t"
+        "vpaddd %[t0], %[a7], %[a7]\n\t"
+        : [a0] "+x"(a0), [a1] "+x"(a1), [a2] "+x"(a2), [a3] "+x"(a3), [a4] "+x"(a4), [a5] "+x"(a5), [a6] "+x"(a6), [a7] "+x"(a7), [t0] "=&x"(t0)
+        : [x0] "x"(x0), [x1] "x"(x1), [w0] "x"(w0), [w1] "x"(w1), [w2] "x"(w2), [w3] "x"(w3), [ones] "x"(ones));
   }
-  __m256i s = acc[0];
-  for (int32_t j = 1; j < 8; ++j) s = _mm256_add_epi32(s, acc[j]);
+  const __m256i s = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3)),
+                                     _mm256_add_epi32(_mm256_add_epi32(a4, a5), _mm256_add_epi32(a6, a7)));
   alignas(32) int32_t lanes[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), s);
   int64_t total = 0;

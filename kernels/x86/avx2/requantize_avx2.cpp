@@ -30,8 +30,9 @@ inline __m256i Requant8(const int32_t* acc, const Dyadic* row, const Dyadic* col
     if (row != nullptr) {
       const __m256i mr = _mm256_set1_epi32(row->m);
       const __m256i round = _mm256_set1_epi64x(int64_t{1} << 30);
+      const __m256i m_odd = _mm256_srli_epi64(m, 32);
       const __m256i pe = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(m, mr), round), 31);
-      const __m256i po = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(m, 32), mr), round), 31);
+      const __m256i po = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(m_odd, mr), round), 31);
       m = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
       e = _mm256_add_epi32(e, _mm256_set1_epi32(row->e - 31));
     }

@@ -18,7 +18,8 @@ inline __m256i IExp(__m256i t) {
   const __m256i z = Narrow(Wide{ze, zo});
   const __m256i p = _mm256_add_epi32(t, _mm256_mullo_epi32(z, _mm256_set1_epi32(ref::kLn2Q16)));
   const Wide sixteen = WidenCounts(_mm256_set1_epi32(16));
-  const __m256i a_p = Narrow(RoundShift(MulWide(_mm256_set1_epi32(static_cast<int32_t>(ref::kExpPolyAQ30)), p), sixteen));
+  const __m256i a = _mm256_set1_epi32(static_cast<int32_t>(ref::kExpPolyAQ30));
+  const __m256i a_p = Narrow(RoundShift(MulWide(a, p), sixteen));
   const __m256i v = _mm256_add_epi32(a_p, _mm256_set1_epi32(static_cast<int32_t>(ref::kExpPolyBQ30)));
   const __m256i l = _mm256_add_epi32(Narrow(RoundShift(MulWide(v, p), sixteen)), _mm256_set1_epi32(1 << 30));
   const __m256i one = _mm256_set1_epi32(1);

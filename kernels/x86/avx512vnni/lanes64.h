@@ -46,23 +46,22 @@ inline __m512i Narrow(Wide v) {
   return _mm512_mask_blend_epi32(static_cast<__mmask16>(0xAAAA), v.even, _mm512_slli_epi64(v.odd, 32));
 }
 
-// Splits 16 Dyadic {m, e} structs (32 int32, AoS) into m and e vectors.
+// Mask of the first `count` lanes (count in [0, 16]).
+inline __mmask16 FirstLanes(int32_t count) {
+  return static_cast<__mmask16>(count >= 16 ? 0xFFFFu : ((1u << (count < 0 ? 0 : count)) - 1u));
+}
+
+// Splits the Dyadic {m, e} structs (AoS) of the lanes in `mask` (a prefix)
+// into m and e vectors; other lanes read nothing and are zero.
 inline void LoadDyadics(const int32_t* p, __mmask16 mask, __m512i* m, __m512i* e) {
-  const __mmask16 lo = static_cast<__mmask16>(
-      (mask & 0xFF) == 0xFF ? 0xFFFF : ((1u << (2 * __builtin_popcount(mask & 0xFF))) - 1u));
-  const uint32_t rest = static_cast<uint32_t>(__builtin_popcount(mask)) > 8 ? static_cast<uint32_t>(__builtin_popcount(mask)) - 8 : 0;
-  const __mmask16 hi = static_cast<__mmask16>(rest >= 8 ? 0xFFFF : ((1u << (2 * rest)) - 1u));
-  const __m512i v0 = _mm512_maskz_loadu_epi32(lo, p);       // structs 0..7
-  const __m512i v1 = _mm512_maskz_loadu_epi32(hi, p + 16);  // structs 8..15
+  const int32_t count = __builtin_popcount(mask);
+  const int32_t low = count < 8 ? count : 8;
+  const __m512i v0 = _mm512_maskz_loadu_epi32(FirstLanes(2 * low), p);                 // structs 0..7
+  const __m512i v1 = _mm512_maskz_loadu_epi32(FirstLanes(2 * (count - low)), p + 16);  // structs 8..15
   const __m512i idx_m = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i idx_e = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   *m = _mm512_permutex2var_epi32(v0, idx_m, v1);
   *e = _mm512_permutex2var_epi32(v0, idx_e, v1);
-}
-
-// Mask of the first `count` lanes (count in [0, 16]).
-inline __mmask16 FirstLanes(int32_t count) {
-  return static_cast<__mmask16>(count >= 16 ? 0xFFFFu : ((1u << (count < 0 ? 0 : count)) - 1u));
 }
 
 }  // namespace

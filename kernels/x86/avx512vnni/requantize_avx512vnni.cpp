@@ -20,8 +20,9 @@ inline void LaneMultipliers(const Dyadic* row_scale, const Dyadic* col_scale, in
     if (row_scale != nullptr) {
       const __m512i mr = _mm512_set1_epi32(row_scale[r].m);
       const __m512i round = _mm512_set1_epi64(int64_t{1} << 30);
+      const __m512i m_odd = _mm512_srli_epi64(*m, 32);
       const __m512i pe = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(*m, mr), round), 31);
-      const __m512i po = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(*m, 32), mr), round), 31);
+      const __m512i po = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(m_odd, mr), round), 31);
       *m = _mm512_mask_blend_epi32(static_cast<__mmask16>(0xAAAA), pe, _mm512_slli_epi64(po, 32));
       *e = _mm512_add_epi32(*e, _mm512_set1_epi32(row_scale[r].e - 31));
     }

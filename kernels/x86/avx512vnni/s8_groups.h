@@ -26,7 +26,8 @@ inline uint32_t LoadGroup(const int8_t* x, int32_t k, int32_t g) {
 
 // The group broadcast to 16 lanes with the +128 offset (x ^ 0x80 = x + 128 as u8).
 inline __m512i BroadcastGroupU8(uint32_t group) {
-  return _mm512_xor_si512(_mm512_set1_epi32(static_cast<int32_t>(group)), _mm512_set1_epi32(static_cast<int32_t>(0x80808080u)));
+  const __m512i offset = _mm512_set1_epi32(static_cast<int32_t>(0x80808080u));
+  return _mm512_xor_si512(_mm512_set1_epi32(static_cast<int32_t>(group)), offset);
 }
 
 // Rows [block * 16, block * 16 + 16) intersected with [n_begin, n_end) as a lane mask.

@@ -20,7 +20,8 @@ inline __m512i IExp(__m512i t) {
   const __m512i p = _mm512_add_epi32(t, _mm512_mullo_epi32(z, _mm512_set1_epi32(ref::kLn2Q16)));
   const Wide sixteen = WidenCounts(_mm512_set1_epi32(16));
   // v = round(a * p / 2^16) + b; l = round(v * p / 2^16) + 2^30 (all fit int32).
-  const __m512i a_p = Narrow(RoundShift(MulWide(_mm512_set1_epi32(static_cast<int32_t>(ref::kExpPolyAQ30)), p), sixteen));
+  const __m512i a = _mm512_set1_epi32(static_cast<int32_t>(ref::kExpPolyAQ30));
+  const __m512i a_p = Narrow(RoundShift(MulWide(a, p), sixteen));
   const __m512i v = _mm512_add_epi32(a_p, _mm512_set1_epi32(static_cast<int32_t>(ref::kExpPolyBQ30)));
   const __m512i l = _mm512_add_epi32(Narrow(RoundShift(MulWide(v, p), sixteen)), _mm512_set1_epi32(1 << 30));
   // round(l / 2^z) = (l >> z) + ((l >> (z - 1)) & 1); counts >= 32 give 0.
