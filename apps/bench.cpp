@@ -14,29 +14,11 @@
 #include "engine/model.h"
 #include "engine/sampler.h"
 #include "engine/session.h"
-#include "kernels/kernel_table.h"
 #include "kernels/parallel.h"
 #include "model_io/error.h"
 
 namespace ingot::apps {
 namespace {
-
-volatile int64_t g_sink = 0;
-
-// Best-of-3 read bandwidth over a buffer far larger than the last-level cache, all threads.
-double MeasureReadBandwidthGBs(const kernels::KernelTable& table, int32_t threads) {
-  const int64_t size = int64_t{512} << 20;
-  std::vector<int8_t> buffer(static_cast<size_t>(size), 1);
-  double best = 0.0;
-  for (int rep = 0; rep < 4; ++rep) {
-    const double start = NowSeconds();
-    kernels::ParallelFor(static_cast<int32_t>(size >> 16), 1, threads, [&](int32_t b, int32_t e) {
-      g_sink = g_sink + table.memory_read_probe(buffer.data() + (int64_t{b} << 16), int64_t{e - b} << 16);
-    });
-    if (rep > 0) best = std::max(best, static_cast<double>(size) / (NowSeconds() - start) / 1e9);  // rep 0 warms up
-  }
-  return best;
-}
 
 struct Speed {
   double pp_tokens_per_s = 0.0;
@@ -131,7 +113,7 @@ int RunModelBench(int argc, char** argv) {
   }
   // Read before the bandwidth probe, whose buffer would count in the peak otherwise.
   const double peak_rss = PeakRssMiB();
-  const double bandwidth = MeasureReadBandwidthGBs(model->kernel_table(), n_threads);
+  const double bandwidth = MeasureReadBandwidthGBs(n_threads, int64_t{1} << 30, 1.0);
   std::printf("model: %s (%s), d_model %d, %d layers, vocab %d; loaded in %.2f s\n", model_path.c_str(),
               model->format().c_str(), c.d_model, c.n_layers, c.n_vocab, load_seconds);
   std::printf("machine: %d threads, kernels %s, measured read bandwidth %.2f GB/s\n\n", n_threads, model->isa_name(), bandwidth);

@@ -215,6 +215,15 @@ void BenchIsa(const KernelTable& t, const KernelTable& best, const Limits& lim, 
 
 }  // namespace
 
+double MeasureReadBandwidthGBs(int threads, int64_t bytes, double min_seconds) {
+  const kernels::KernelSelection best = kernels::SelectKernels("auto");
+  AlignedBytes buf(static_cast<size_t>(bytes));
+  kernels::ParallelFor(static_cast<int32_t>(bytes >> 20), 1, 0, [&](int32_t b, int32_t e) {
+    std::memset(buf.data + (int64_t{b} << 20), 1, static_cast<size_t>(e - b) << 20);
+  });
+  return ReadBandwidth(*best.table, reinterpret_cast<const int8_t*>(buf.data), bytes, threads, min_seconds);
+}
+
 int RunKernelBench(int argc, char** argv) {
   const char* only = nullptr;
   bool quick = false;

@@ -3,6 +3,8 @@
 // per ISA, with 1 and 2 threads.
 #pragma once
 
+#include <cstdint>
+
 namespace ingot {
 
 // argv[0] is "kernels" (or the program name). Options:
@@ -10,5 +12,10 @@ namespace ingot {
 //   --quick      smaller repetitions (for smoke tests)
 // Prints a report on stdout; returns 0, or 1 on a bad option or ISA.
 int RunKernelBench(int argc, char** argv);
+
+// This machine's memory read bandwidth in GB/s with `threads` threads, streaming a buffer of
+// `bytes` with the best kernel table's loads, best of repetitions over min_seconds.
+// `bench MODEL` measures decode against it.
+double MeasureReadBandwidthGBs(int threads, int64_t bytes, double min_seconds);
 
 }  // namespace ingot

@@ -5,6 +5,7 @@
 
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -129,7 +130,8 @@ const GgufTensorInfo& RequireShaped(const GgufFile& g, const std::string& name, 
   return t;
 }
 
-// A view of the three tensors of matrix `name` [n, k] in the mapped file.
+// Matrix `name` [n, k]: the packed data copied into a huge-page WeightBuffer (the mapping's
+// pages are released as it goes), row sums and scales read in place.
 Int8Matrix MatrixView(const GgufFile& g, const std::string& name, int32_t n, int32_t k) {
   if (k > kernels::kMaxK) {
     throw Error(g.path() + ": tensor '" + name + "' has " + std::to_string(k) +
@@ -142,7 +144,10 @@ Int8Matrix MatrixView(const GgufFile& g, const std::string& name, int32_t n, int
   const GgufTensorInfo& sums = RequireShaped(g, name + ".row_sums", GgmlType::kI32, {u(n_pad)});
   const GgufTensorInfo& scale = RequireShaped(g, name + ".scale", GgmlType::kI32, {2, u(n)});
   Int8Matrix m;
-  m.packed.data = reinterpret_cast<const int8_t*>(g.TensorData(data));
+  m.packed_storage = WeightBuffer(data.n_bytes);
+  std::memcpy(m.packed_storage.data(), g.TensorData(data), data.n_bytes);
+  g.ReleaseTensorPages(data);
+  m.packed.data = m.packed_storage.data();
   m.packed.row_sums = reinterpret_cast<const int32_t*>(g.TensorData(sums));
   m.packed.n = n;
   m.packed.k = k;
@@ -269,6 +274,7 @@ std::vector<IngotHashCheck> CheckIngotHashes(const GgufFile& gguf, int32_t n_thr
     const GgufTensorInfo& t = tensors[static_cast<size_t>(i)];
     checks[static_cast<size_t>(i) + 1] = {t.name, XXH3_64bits(gguf.TensorData(t), t.n_bytes),
                                           static_cast<uint64_t>(tensor_hashes->ints[static_cast<size_t>(i)])};
+    gguf.ReleaseTensorPages(t);  // hashed once: keep RSS at the weights actually loaded
   }
   return checks;
 }

@@ -1,7 +1,11 @@
 #include "engine/quantize.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <new>
 
 #include "engine/fp32_ops.h"
 #include "model_io/error.h"
@@ -26,6 +30,18 @@ double DyadicToDouble(kernels::Dyadic d) { return std::ldexp(static_cast<double>
 void Int8Matrix::Row(int32_t r, int8_t* out) const {
   for (int32_t c = 0; c < packed.k; ++c) out[c] = packed.data[kernels::PackedS8Offset(packed.k_pad, r, c)];
 }
+
+WeightBuffer::WeightBuffer(size_t bytes) : size_(bytes) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  const size_t alignment = bytes >= kHugePage ? kHugePage : 64;
+  void* p = std::aligned_alloc(alignment, (bytes + alignment - 1) / alignment * alignment);
+  if (p == nullptr) throw std::bad_alloc();
+  // Whole huge pages only: a partly used one would be backed in full and count in RSS.
+  if (alignment == kHugePage) madvise(p, bytes / kHugePage * kHugePage, MADV_HUGEPAGE);
+  data_.reset(p);
+}
+
+void WeightBuffer::Free::operator()(void* p) const { std::free(p); }
 
 Int8Matrix QuantizeWeight(const Weight& w, int32_t n_threads) {
   if (w.cols > kernels::kMaxK) {
@@ -59,7 +75,7 @@ Int8Matrix QuantizeWeight(const Weight& w, int32_t n_threads) {
       m.scale_storage[static_cast<size_t>(r)] = DyadicFromDouble(scale);
     }
   }
-  m.packed_storage.resize(static_cast<size_t>(kernels::PackedS8DataBytes(n, k)));
+  m.packed_storage = WeightBuffer(static_cast<size_t>(kernels::PackedS8DataBytes(n, k)));
   m.row_sums_storage.resize(static_cast<size_t>(kernels::PackedS8RowSumCount(n)));
   m.packed = kernels::PackS8Weights(q.data(), n, k, k, m.packed_storage.data(), m.row_sums_storage.data());
   m.scale = m.scale_storage.data();

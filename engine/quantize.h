@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "engine/model.h"
@@ -17,13 +18,31 @@ namespace ingot {
 kernels::Dyadic DyadicFromDouble(double value);
 double DyadicToDouble(kernels::Dyadic d);
 
+// Packed weight bytes: 64-byte aligned for the kernels' loads; a large buffer is 2 MiB aligned
+// with transparent huge pages advised, since decode streams it once per token and 4 KiB pages
+// would cost a TLB miss every 4 KiB.
+class WeightBuffer {
+ public:
+  WeightBuffer() = default;
+  explicit WeightBuffer(size_t bytes);
+  int8_t* data() const { return static_cast<int8_t*>(data_.get()); }
+  size_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(void* p) const;
+  };
+  std::unique_ptr<void, Free> data_;
+  size_t size_ = 0;
+};
+
 // W[n][k] ~= q[n][k] * scale[n]. Views (packed, scale) point into owned storage when the matrix
 // was quantized in memory, or into a mapped ingot GGUF file.
 struct Int8Matrix {
   kernels::PackedS8Weights packed;         // [n, k] in the kernels' packed layout
   const kernels::Dyadic* scale = nullptr;  // [n]
 
-  std::vector<int8_t> packed_storage;
+  WeightBuffer packed_storage;
   std::vector<int32_t> row_sums_storage;
   std::vector<kernels::Dyadic> scale_storage;
 

@@ -171,6 +171,8 @@ class GgufFile {
   // Error "<path>: missing tensor '<name>'" when absent.
   const GgufTensorInfo& RequireTensor(std::string_view name) const;
   const uint8_t* TensorData(const GgufTensorInfo& info) const;
+  // Lets go of the tensor's mapped pages after a one-time read (see MappedFile::ReleasePages).
+  void ReleaseTensorPages(const GgufTensorInfo& info) const;
 
  private:
   GgufFile() = default;

@@ -583,4 +583,8 @@ std::string ReadFileMagic(const std::string& path) {
   return std::string(reinterpret_cast<const char*>(file->data()), std::min<size_t>(4, file->size()));
 }
 
+void GgufFile::ReleaseTensorPages(const GgufTensorInfo& info) const {
+  if (map_) map_->ReleasePages(TensorData(info), info.n_bytes);
+}
+
 }  // namespace ingot

@@ -23,6 +23,9 @@ class MappedFile {
   ~MappedFile();
 
   const uint8_t* data() const { return data_; }
+  // Drops the process's pages of [begin, begin + bytes) (whole pages inside it only): they stay
+  // in the page cache, and come back on the next access, but no longer count in our RSS.
+  void ReleasePages(const uint8_t* begin, size_t bytes) const;
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
