@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "engine/attention_int8.h"
 #include "kernels/fixed_point.h"
 #include "kernels/parallel.h"
 #include "kernels/ref/sincos.h"
@@ -32,12 +33,6 @@ constexpr Dyadic Shifted(Dyadic d, int32_t k) { return Dyadic{d.m, d.e - k}; }
 bool DyadicLess(Dyadic a, Dyadic b) {
   if (a.m == 0 || b.m == 0) return a.m == 0 && b.m != 0;
   return a.e != b.e ? a.e > b.e : a.m < b.m;
-}
-
-int32_t DotS8(const int8_t* a, const int8_t* b, int32_t n) {  // |sum| <= 127^2 n < 2^31
-  int32_t sum = 0;
-  for (int32_t i = 0; i < n; ++i) sum += int32_t{a[i]} * int32_t{b[i]};
-  return sum;
 }
 
 }  // namespace
@@ -201,12 +196,13 @@ void Int8Forward::AttendOne(int32_t layer, int32_t t, int32_t h, int32_t pos, in
   }
   int32_t* acc = scores;  // the scores are no longer needed: reuse as [hd] accumulators
   std::fill_n(acc, hd, 0);
+  // One reciprocal per head, then a multiply per position (a division per position costs more
+  // than the rest of the attention). s_v[p] / s_max <= 1, so weight <= 255 * 2^8.
+  const Dyadic inv_max = Shifted(kernels::DyadicDiv(kernels::DyadicOne(), s_max), kValueWeightBits);
   for (int32_t p = 0; p < n; ++p) {
     if (probs[p] == 0) continue;
-    const int32_t weight = static_cast<int32_t>(
-        kernels::MultiplyByDyadic(probs[p], Shifted(kernels::DyadicDiv(v_scale[p], s_max), kValueWeightBits)));
-    const int8_t* v = values + static_cast<size_t>(p) * static_cast<size_t>(hd);
-    for (int32_t i = 0; i < hd; ++i) acc[i] += weight * int32_t{v[i]};
+    const int32_t weight = static_cast<int32_t>(kernels::MultiplyByDyadic(probs[p], kernels::DyadicMul(v_scale[p], inv_max)));
+    AccumulateWeightedS8(acc, weight, values + static_cast<size_t>(p) * static_cast<size_t>(hd), hd);
   }
   // Real value of acc: acc * s_max / (255 * 2^8); to Q16.
   const Dyadic out_mult = kernels::DyadicMul(s_max, kernels::DyadicFromRatio(uint64_t{1} << kQ16, 255u << kValueWeightBits));
