@@ -68,7 +68,9 @@ Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, 
   gate_.resize(batch * static_cast<size_t>(c_.d_ffn));
   up_.resize(gate_.size());
   row_mult_.resize(batch);
-  scores_.resize(static_cast<size_t>(n_threads_) * static_cast<size_t>(n_ctx_));
+  // A scores row doubles as the head_dim accumulators of P.V, so it holds the larger of the two.
+  scratch_stride_ = static_cast<size_t>(std::max(n_ctx_, c_.head_dim));
+  scores_.resize(static_cast<size_t>(n_threads_) * scratch_stride_);
   probs_.resize(scores_.size());
 }
 
@@ -175,8 +177,8 @@ void Int8Forward::AttendOne(int32_t layer, int32_t t, int32_t h, int32_t pos, in
   const int32_t n = pos + 1;
   // Scratch of the worker running this task (see Attention).
   const size_t worker = static_cast<size_t>((t * c_.n_heads + h) % workers);
-  int32_t* scores = scores_.data() + worker * static_cast<size_t>(n_ctx_);
-  uint8_t* probs = probs_.data() + worker * static_cast<size_t>(n_ctx_);
+  int32_t* scores = scores_.data() + worker * scratch_stride_;
+  uint8_t* probs = probs_.data() + worker * scratch_stride_;
 
   const Dyadic q_scale = q8_scale_[static_cast<size_t>(t) * static_cast<size_t>(c_.n_heads) + static_cast<size_t>(h)];
   if (fp_ != nullptr && fp_->set().softmax) {

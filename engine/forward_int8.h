@@ -68,7 +68,9 @@ class Int8Forward {
   std::vector<kernels::Dyadic> q8_scale_;   // [n_batch, n_heads]
   std::vector<int32_t> gate_, up_;          // [n_batch, d_ffn] Q16
   std::vector<kernels::Dyadic> row_mult_;   // [n_batch] per-row requantization multipliers
-  // Per-thread attention scratch: scores [n_ctx] int32, probabilities [n_ctx] u8, weights [n_ctx].
+  // Per-thread attention scratch, rows of scratch_stride_ = max(n_ctx, head_dim): scores (then the
+  // P.V accumulators) and u8 probabilities.
+  size_t scratch_stride_ = 0;
   std::vector<int32_t> scores_;
   std::vector<uint8_t> probs_;
 };

@@ -158,6 +158,19 @@ TEST_CASE("valid GGUF files that are not runnable models are refused by name") {
   if (!vocab_only.empty()) CHECK(LoadError(vocab_only).find("missing tensor 'token_embd.weight'") != std::string::npos);
 }
 
+TEST_CASE("an int8 session with a context shorter than head_dim (16) runs") {
+  ModelLoadOptions load;
+  load.prepare_int8 = true;
+  const auto model = Model::Load(TinyModel(GgmlType::kF32), load);
+  SessionOptions options;
+  options.mode = Mode::kInt8;
+  options.n_ctx = 4;
+  Session session(*model, options);
+  const std::vector<int32_t> tokens = {1, 70, 101, 108};
+  session.Eval(tokens.data(), 4, false);
+  CHECK(session.n_past() == 4);
+}
+
 TEST_CASE("sessions refuse what does not fit") {
   const auto model = Model::Load(TinyModel(GgmlType::kF32));
   SessionOptions too_long;
