@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace ingot::kernels {
 
@@ -42,6 +43,22 @@ PackedS8Weights PackS8Weights(const int8_t* w, int32_t n, int32_t k, int64_t ldw
 static constexpr int64_t PackedS8Offset(int32_t k_pad, int32_t row, int32_t col) {
   return static_cast<int64_t>(row / kPackRows) * k_pad * kPackRows + (col / kPackK) * (kPackRows * kPackK) +
          (row % kPackRows) * kPackK + col % kPackK;
+}
+
+// Bytes 4g..4g+3 of an activation row x [k] as a uint32 (one kPackK group, the unit every
+// kernel multiplies against a packed 16x4 block), zero-padded past k. Internal linkage, like
+// fixed_point.h, so each ISA's translation unit compiles its own copy.
+static inline uint32_t LoadGroup(const int8_t* x, int32_t k, int32_t g) {
+  uint32_t v = 0;
+  const int32_t start = kPackK * g;
+  if (start + kPackK <= k) {
+    std::memcpy(&v, x + start, kPackK);
+  } else {
+    for (int32_t i = 0; start + i < k; ++i) {
+      v |= static_cast<uint32_t>(static_cast<uint8_t>(x[start + i])) << (8 * i);
+    }
+  }
+  return v;
 }
 
 }  // namespace ingot::kernels

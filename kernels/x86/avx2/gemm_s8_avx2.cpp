@@ -44,7 +44,7 @@ void GemmTile(const int8_t* a, int64_t lda, const PackedS8Weights& w, int32_t bl
     if (g < full_groups) {
       __builtin_memcpy(&group, a + r * lda + 4 * g, 4);
     } else {
-      group = LoadGroup(a + r * lda, w.k, g);
+      group = static_cast<int32_t>(LoadGroup(a + r * lda, w.k, g));
     }
     return group;
   };

@@ -25,7 +25,7 @@ void GemvBlocks(const PackedS8Weights& w, const int8_t* x, int32_t block, int32_
   __m256i acc[kBlocks][2];
   for (int b = 0; b < kBlocks; ++b) acc[b][0] = acc[b][1] = _mm256_setzero_si256();
   for (int32_t g = 0; g < groups; ++g) {
-    const __m256i xg = _mm256_set1_epi32(LoadGroup(x, w.k, g));
+    const __m256i xg = _mm256_set1_epi32(static_cast<int32_t>(LoadGroup(x, w.k, g)));
     const __m256i ax = _mm256_abs_epi8(xg);
     for (int b = 0; b < kBlocks; ++b) {
       const int8_t* p = base + b * block_stride + static_cast<int64_t>(g) * kBlockBytes;

@@ -7,22 +7,10 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/packed_weights.h"
+
 namespace ingot::kernels::avx2 {
 namespace {
-
-// Bytes 4g..4g+3 of x [k] as a uint32, zero-padded past k.
-inline int32_t LoadGroup(const int8_t* x, int32_t k, int32_t g) {
-  uint32_t v = 0;
-  const int32_t start = 4 * g;
-  if (start + 4 <= k) {
-    std::memcpy(&v, x + start, 4);
-  } else {
-    for (int32_t i = 0; start + i < k; ++i) {
-      v |= static_cast<uint32_t>(static_cast<uint8_t>(x[start + i])) << (8 * i);
-    }
-  }
-  return static_cast<int32_t>(v);
-}
 
 // acc += per-lane sum of 4 products x * w, exact: |x| as u8 times w with x's
 // sign, pairs summed by vpmaddubsw (<= 2 * 127 * 127 = 32258, never saturates

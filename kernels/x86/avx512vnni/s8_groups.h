@@ -7,22 +7,10 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/packed_weights.h"
+
 namespace ingot::kernels::avx512vnni {
 namespace {
-
-// Bytes 4g..4g+3 of x [k] as a uint32, zero-padded past k.
-inline uint32_t LoadGroup(const int8_t* x, int32_t k, int32_t g) {
-  uint32_t v = 0;
-  const int32_t start = 4 * g;
-  if (start + 4 <= k) {
-    std::memcpy(&v, x + start, 4);
-  } else {
-    for (int32_t i = 0; start + i < k; ++i) {
-      v |= static_cast<uint32_t>(static_cast<uint8_t>(x[start + i])) << (8 * i);
-    }
-  }
-  return v;
-}
 
 // The group broadcast to 16 lanes with the +128 offset (x ^ 0x80 = x + 128 as u8).
 inline __m512i BroadcastGroupU8(uint32_t group) {
