@@ -2,8 +2,9 @@
 #include "engine/forward_int8.h"
 
 #include <algorithm>
+#include <initializer_list>
+#include <utility>
 
-#include "engine/attention_int8.h"
 #include "kernels/fixed_point.h"
 #include "kernels/parallel.h"
 #include "kernels/ref/sincos.h"
@@ -22,6 +23,8 @@ constexpr Dyadic kQ16Scale{kernels::kDyadicOne, 30 + kQ16};  // 2^-16: one LSB o
 constexpr int32_t kResidualMaxBits = 29;
 // Below this many multiply-adds an op runs on the calling thread: waking a team costs more.
 constexpr int64_t kMinParallelWork = int64_t{1} << 18;
+// SiLU's cost per element in multiply-adds (for ThreadsFor).
+constexpr int64_t kSiluCost = 64;
 // Attention weights w[p] = P[p] * s_v[p] / s_v_max * 2^8 fit 16 bits (<= 255 * 256); their sum
 // stays below 2^31 / 127 for any context up to 2^17 because sum P <= 255 + n / 2.
 constexpr int32_t kValueWeightBits = 8;
@@ -45,12 +48,16 @@ Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, 
   rope_sin_.resize(rope_cos_.size());
   kernels::ref::BuildRopeTablesQ30(w_.rope_freq_turns_q64.data(), static_cast<int32_t>(half), n_ctx_,
                                    rope_cos_.data(), rope_sin_.data());
-  const size_t heads_positions = static_cast<size_t>(c_.n_layers) * static_cast<size_t>(c_.n_kv_heads) *
-                                 static_cast<size_t>(n_ctx_);
-  k_cache_.resize(heads_positions * static_cast<size_t>(c_.head_dim));
-  v_cache_.resize(k_cache_.size());
+  const size_t heads = static_cast<size_t>(c_.n_layers) * static_cast<size_t>(c_.n_kv_heads);
+  const size_t heads_positions = heads * static_cast<size_t>(n_ctx_);
+  k_rows_ = (n_ctx_ + kernels::kPackRows - 1) / kernels::kPackRows * kernels::kPackRows;
+  k_pad_ = (c_.head_dim + kernels::kPackK - 1) / kernels::kPackK * kernels::kPackK;
+  k_cache_.resize(heads * static_cast<size_t>(k_rows_) * static_cast<size_t>(k_pad_));
+  k_sums_.resize(heads * static_cast<size_t>(k_rows_));
+  v_cache_.resize(heads_positions * static_cast<size_t>(c_.head_dim));
   k_scale_.resize(heads_positions);
   v_scale_.resize(heads_positions);
+  k8_.resize(static_cast<size_t>(c_.head_dim));
 
   const size_t batch = static_cast<size_t>(n_batch_);
   const size_t widest = static_cast<size_t>(std::max({c_.d_model, c_.d_ffn, c_.q_dim()}));
@@ -59,7 +66,8 @@ Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, 
   wide_.resize(batch * widest);
   act_.resize(batch * widest);
   act_scale_.resize(batch);
-  acc_.resize(std::max(batch * widest, (logits_all ? batch : 1) * static_cast<size_t>(c_.n_vocab)));
+  const size_t fused = static_cast<size_t>(std::max(c_.q_dim() + 2 * c_.kv_dim(), 2 * c_.d_ffn));  // attn_qkv, ffn_gate_up
+  acc_.resize(std::max(batch * std::max(widest, fused), (logits_all ? batch : 1) * static_cast<size_t>(c_.n_vocab)));
   q16_.resize(batch * static_cast<size_t>(c_.q_dim()));
   k16_.resize(batch * static_cast<size_t>(c_.kv_dim()));
   v16_.resize(k16_.size());
@@ -68,14 +76,15 @@ Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, 
   gate_.resize(batch * static_cast<size_t>(c_.d_ffn));
   up_.resize(gate_.size());
   row_mult_.resize(batch);
-  // A scores row doubles as the head_dim accumulators of P.V, so it holds the larger of the two.
-  scratch_stride_ = static_cast<size_t>(std::max(n_ctx_, c_.head_dim));
-  scores_.resize(static_cast<size_t>(n_threads_) * scratch_stride_);
+  const size_t group = static_cast<size_t>(c_.n_heads / c_.n_kv_heads);
+  scores_.resize(static_cast<size_t>(n_threads_) * group * static_cast<size_t>(n_ctx_));
   probs_.resize(scores_.size());
+  factors_.resize(static_cast<size_t>(n_threads_) * static_cast<size_t>(n_ctx_));
 }
 
 uint64_t Int8Forward::kv_cache_bytes() const {
-  return k_cache_.size() + v_cache_.size() + (k_scale_.size() + v_scale_.size()) * sizeof(Dyadic);
+  return k_cache_.size() + v_cache_.size() + k_sums_.size() * sizeof(int32_t) +
+         (k_scale_.size() + v_scale_.size()) * sizeof(Dyadic);
 }
 
 // residual[t] = embedding row << 16, with scale s_e[token] * 2^-16.
@@ -131,10 +140,28 @@ void Int8Forward::MatMul(const Int8Matrix& w, int32_t n, int32_t* acc) {
   }
 }
 
-// out [n, w.rows] = real value of acc in Q16: acc * s_x[t] * 2^16 * s_w[col], one rounding.
-void Int8Forward::ToQ16(const int32_t* acc, const Int8Matrix& w, int32_t n, int32_t* out) {
+// out [n, w.rows] = real value of acc [n, ld_acc] in Q16: acc * s_x[t] * 2^16 * s_w[col], one rounding.
+void Int8Forward::ToQ16(const int32_t* acc, int64_t ld_acc, const Int8Matrix& w, int32_t n, int32_t* out) {
   for (int32_t t = 0; t < n; ++t) row_mult_[static_cast<size_t>(t)] = Shifted(act_scale_[static_cast<size_t>(t)], kQ16);
-  kt_.requantize_s32_to_s32(acc, w.rows(), n, w.rows(), row_mult_.data(), w.scale, out, w.rows());
+  kt_.requantize_s32_to_s32(acc, ld_acc, n, w.rows(), row_mult_.data(), w.scale, out, w.rows());
+}
+
+// outs[i] [n, parts[i].rows] = act_ x parts[i]^T in Q16: one matmul when the parts are fused.
+void Int8Forward::MatMulQ16(const Int8Matrix& fused, std::initializer_list<std::pair<const Int8Matrix*, int32_t*>> parts,
+                            int32_t n) {
+  if (fused.packed.data == nullptr) {
+    for (const auto& [w, out] : parts) {
+      MatMul(*w, n, acc_.data());
+      ToQ16(acc_.data(), w->rows(), *w, n, out);
+    }
+    return;
+  }
+  MatMul(fused, n, acc_.data());
+  int32_t col = 0;
+  for (const auto& [w, out] : parts) {
+    ToQ16(acc_.data() + col, fused.rows(), *w, n, out);
+    col += w->rows();
+  }
 }
 
 // residual += (act_ x W^T) in the residual's units, then keeps the residual under 2^29.
@@ -162,53 +189,82 @@ void Int8Forward::AddToResidual(const Int8Matrix& w, int32_t n) {
   }
 }
 
-// One query head of token t at position pos against the cache: writes head_dim Q16 values.
-void Int8Forward::AttendOne(int32_t layer, int32_t t, int32_t h, int32_t pos, int32_t workers, int32_t* out_q16) {
+// The query heads of KV head g (token t, position pos) against the cache: head_dim Q16 values
+// per query head into out_q16 (consecutive heads). worker picks the scratch rows.
+void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, int32_t worker, int32_t* out_q16) {
   const int32_t hd = c_.head_dim;
-  const int32_t g = h / (c_.n_heads / c_.n_kv_heads);
-  const size_t head_base = (static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g)) *
-                           static_cast<size_t>(n_ctx_);
-  const int8_t* keys = k_cache_.data() + head_base * static_cast<size_t>(hd);    // [n_ctx, hd]
+  const int32_t group = c_.n_heads / c_.n_kv_heads;
+  const size_t head = static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g);
+  const size_t head_base = head * static_cast<size_t>(n_ctx_);
   const int8_t* values = v_cache_.data() + head_base * static_cast<size_t>(hd);  // [n_ctx, hd]
   const Dyadic* k_scale = k_scale_.data() + head_base;                           // [n_ctx]
   const Dyadic* v_scale = v_scale_.data() + head_base;                           // [n_ctx]
-  const int8_t* q = q8_.data() + (static_cast<size_t>(t) * static_cast<size_t>(c_.n_heads) + static_cast<size_t>(h)) *
-                                     static_cast<size_t>(hd);
+  const size_t first_head = static_cast<size_t>(t) * static_cast<size_t>(c_.n_heads) + static_cast<size_t>(g * group);
   const int32_t n = pos + 1;
-  // Scratch of the worker running this task (see Attention).
-  const size_t worker = static_cast<size_t>((t * c_.n_heads + h) % workers);
-  int32_t* scores = scores_.data() + worker * scratch_stride_;
-  uint8_t* probs = probs_.data() + worker * scratch_stride_;
+  const size_t stride = static_cast<size_t>(n_ctx_);
+  int32_t* scores = scores_.data() + static_cast<size_t>(worker) * static_cast<size_t>(group) * stride;  // [group, n_ctx]
+  uint8_t* probs = probs_.data() + static_cast<size_t>(worker) * static_cast<size_t>(group) * stride;    // [group, n_ctx]
+  Dyadic* factors = factors_.data() + static_cast<size_t>(worker) * stride;                              // [n_ctx]
 
-  const Dyadic q_scale = q8_scale_[static_cast<size_t>(t) * static_cast<size_t>(c_.n_heads) + static_cast<size_t>(h)];
+  // Dots q.k[p] of the group's query heads with every cached key: a GEMM against the packed keys.
+  kernels::PackedS8Weights keys;
+  keys.data = k_cache_.data() + head * static_cast<size_t>(k_rows_) * static_cast<size_t>(k_pad_);
+  keys.row_sums = k_sums_.data() + head * static_cast<size_t>(k_rows_);
+  keys.n = n;
+  keys.k = hd;
+  keys.n_pad = (n + kernels::kPackRows - 1) / kernels::kPackRows * kernels::kPackRows;
+  keys.k_pad = k_pad_;
+  kt_.gemm_s8(q8_.data() + first_head * static_cast<size_t>(hd), hd, group, keys, 0, n, scores, n_ctx_);
   if (fp_ != nullptr && fp_->set().softmax) {
-    fp_->AttendInt8(q, q_scale, keys, k_scale, values, v_scale, n, out_q16);
+    for (int32_t i = 0; i < group; ++i) {
+      fp_->AttendInt8(scores + static_cast<size_t>(i) * stride, q8_scale_[first_head + static_cast<size_t>(i)], k_scale,
+                      values, v_scale, n, out_q16 + i * hd);
+    }
     return;
   }
-  // Scores q.k[p] * s_q * s_k[p] / sqrt(head_dim), in Q16.
-  for (int32_t p = 0; p < n; ++p) scores[p] = DotS8(q, keys + static_cast<size_t>(p) * static_cast<size_t>(hd), hd);
-  const Dyadic q_mult = Shifted(kernels::DyadicMul(q_scale, w_.inv_sqrt_head_dim), kQ16);
-  kt_.requantize_s32_to_s32(scores, n, 1, n, &q_mult, k_scale, scores, n);
-  kt_.softmax_s32_to_u8(scores, n, kQ16Scale, probs);
+  // Scores q.k[p] * s_q * s_k[p] / sqrt(head_dim) in Q16, then u8 probabilities.
+  for (int32_t i = 0; i < group; ++i) {
+    int32_t* row = scores + static_cast<size_t>(i) * stride;
+    const Dyadic q_mult = Shifted(kernels::DyadicMul(q8_scale_[first_head + static_cast<size_t>(i)], w_.inv_sqrt_head_dim), kQ16);
+    kt_.requantize_s32_to_s32(row, n, 1, n, &q_mult, k_scale, row, n);
+    kt_.softmax_s32_to_u8(row, n, kQ16Scale, probs + static_cast<size_t>(i) * stride);
+  }
 
-  // P.V with each position's value scale folded into its weight: w[p] = P[p] * s_v[p] / s_max * 2^8.
+  // P.V with each position's value scale folded into its weight: w[p] = P[p] * s_v[p] / s_max * 2^8,
+  // from one factor s_v[p] / s_max * 2^8 per position, shared by the group (a division per
+  // position would cost more than the rest of the attention). s_v[p] / s_max <= 1, so
+  // w[p] <= 255 * 2^8.
   Dyadic s_max = v_scale[0];
   for (int32_t p = 1; p < n; ++p) {
     if (DyadicLess(s_max, v_scale[p])) s_max = v_scale[p];
   }
-  int32_t* acc = scores;  // the scores are no longer needed: reuse as [hd] accumulators
-  std::fill_n(acc, hd, 0);
-  // One reciprocal per head, then a multiply per position (a division per position costs more
-  // than the rest of the attention). s_v[p] / s_max <= 1, so weight <= 255 * 2^8.
   const Dyadic inv_max = Shifted(kernels::DyadicDiv(kernels::DyadicOne(), s_max), kValueWeightBits);
-  for (int32_t p = 0; p < n; ++p) {
-    if (probs[p] == 0) continue;
-    const int32_t weight = static_cast<int32_t>(kernels::MultiplyByDyadic(probs[p], kernels::DyadicMul(v_scale[p], inv_max)));
-    AccumulateWeightedS8(acc, weight, values + static_cast<size_t>(p) * static_cast<size_t>(hd), hd);
+  for (int32_t p = 0; p < n; ++p) factors[p] = kernels::DyadicMul(v_scale[p], inv_max);
+  for (int32_t i = 0; i < group; ++i) {
+    const uint8_t* from = probs + static_cast<size_t>(i) * stride;
+    int32_t* to = scores + static_cast<size_t>(i) * stride;
+    for (int32_t p = 0; p < n; ++p) to[p] = from[p];
   }
-  // Real value of acc: acc * s_max / (255 * 2^8); to Q16.
+  kt_.requantize_s32_to_s32(scores, n_ctx_, group, n, nullptr, factors, scores, n_ctx_);  // now the weights
+  // Real value of the sums: acc * s_max / (255 * 2^8); to Q16.
   const Dyadic out_mult = kernels::DyadicMul(s_max, kernels::DyadicFromRatio(uint64_t{1} << kQ16, 255u << kValueWeightBits));
-  for (int32_t i = 0; i < hd; ++i) out_q16[i] = kernels::SaturateToS32(kernels::MultiplyByDyadic(acc[i], out_mult));
+  for (int32_t i = 0; i < group; ++i) {
+    int32_t* out = out_q16 + i * hd;
+    kt_.weighted_sum_s8(scores + static_cast<size_t>(i) * stride, values, hd, n, hd, out);
+    for (int32_t d = 0; d < hd; ++d) out[d] = kernels::SaturateToS32(kernels::MultiplyByDyadic(out[d], out_mult));
+  }
+}
+
+// k8_ (one KV head's int8 key) into row pos of that head's packed key cache, with its sum.
+void Int8Forward::StoreKey(int32_t layer, int32_t g, int32_t pos) {
+  const size_t head = static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g);
+  int8_t* keys = k_cache_.data() + head * static_cast<size_t>(k_rows_) * static_cast<size_t>(k_pad_);
+  int32_t sum = 0;
+  for (int32_t d = 0; d < c_.head_dim; ++d) {
+    keys[kernels::PackedS8Offset(k_pad_, pos, d)] = k8_[static_cast<size_t>(d)];
+    sum += k8_[static_cast<size_t>(d)];
+  }
+  k_sums_[head * static_cast<size_t>(k_rows_) + static_cast<size_t>(pos)] = sum;
 }
 
 // q16_, k16_, v16_ (Q16) -> RoPE -> int8 per head; k, v into the cache; attention output to act_.
@@ -240,27 +296,29 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
     for (int32_t g = 0; g < c_.n_kv_heads; ++g) {
       const size_t slot = (static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g)) *
                               static_cast<size_t>(n_ctx_) + static_cast<size_t>(pos);
-      k_scale_[slot] = Shifted(kt_.quantize_row_s32_to_s8(k + g * hd, hd, k_cache_.data() + slot * static_cast<size_t>(hd)), -kQ16);
+      k_scale_[slot] = Shifted(kt_.quantize_row_s32_to_s8(k + g * hd, hd, k8_.data()), -kQ16);
+      StoreKey(layer, g, pos);
       v_scale_[slot] = Shifted(kt_.quantize_row_s32_to_s8(v + g * hd, hd, v_cache_.data() + slot * static_cast<size_t>(hd)), -kQ16);
     }
   }
-  // Tasks (t, h) go to n_threads workers round-robin; a worker owns one scratch row.
-  const int32_t n_tasks = n * c_.n_heads;
-  const int32_t workers = std::min(ThreadsFor(int64_t{n_tasks} * (n_past + n) * hd * 2), n_tasks);
+  // Tasks (t, KV head) go to n_threads workers round-robin; a worker owns one set of scratch rows.
+  const int32_t group = c_.n_heads / c_.n_kv_heads;
+  const int32_t n_tasks = n * c_.n_kv_heads;
+  const int32_t workers = std::min(ThreadsFor(int64_t{n} * c_.n_heads * (n_past + n) * hd * 2), n_tasks);
   kernels::ParallelFor(workers, 1, workers, [&](int32_t begin, int32_t end) {
     for (int32_t worker = begin; worker < end; ++worker) {
       for (int32_t task = worker; task < n_tasks; task += workers) {
-        const int32_t t = task / c_.n_heads;
-        const int32_t h = task % c_.n_heads;
-        int32_t* out = wide_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.q_dim()) +
-                       static_cast<size_t>(h) * static_cast<size_t>(hd);
+        const int32_t t = task / c_.n_kv_heads;
+        const int32_t g = task % c_.n_kv_heads;
+        const size_t first = static_cast<size_t>(t) * static_cast<size_t>(c_.q_dim()) +
+                             static_cast<size_t>(g * group) * static_cast<size_t>(hd);
         if (fp_ != nullptr && fp_->set().kv) {
-          fp_->AttendFloatKv(layer, h, n_past + t,
-                             q16_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.q_dim()) +
-                                 static_cast<size_t>(h) * static_cast<size_t>(hd),
-                             out);
+          for (int32_t i = 0; i < group; ++i) {
+            const size_t at = first + static_cast<size_t>(i) * static_cast<size_t>(hd);
+            fp_->AttendFloatKv(layer, g * group + i, n_past + t, q16_.data() + at, wide_.data() + at);
+          }
         } else {
-          AttendOne(layer, t, h, n_past + t, workers, out);
+          AttendGroup(layer, t, g, n_past + t, worker, wide_.data() + first);
         }
       }
     }
@@ -280,29 +338,26 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
     }
     const Int8Layer& layer = w_.layers[static_cast<size_t>(l)];
     NormQuantize(layer.attn_norm, NormSite::kAttention, l, n);
-    MatMul(layer.attn_q, n, acc_.data());
-    ToQ16(acc_.data(), layer.attn_q, n, q16_.data());
-    MatMul(layer.attn_k, n, acc_.data());
-    ToQ16(acc_.data(), layer.attn_k, n, k16_.data());
-    MatMul(layer.attn_v, n, acc_.data());
-    ToQ16(acc_.data(), layer.attn_v, n, v16_.data());
+    MatMulQ16(layer.attn_qkv, {{&layer.attn_q, q16_.data()}, {&layer.attn_k, k16_.data()}, {&layer.attn_v, v16_.data()}}, n);
     Attention(l, n, n_past);
     AddToResidual(layer.attn_output, n);
 
     NormQuantize(layer.ffn_norm, NormSite::kFfn, l, n);
-    MatMul(layer.ffn_gate, n, acc_.data());
-    ToQ16(acc_.data(), layer.ffn_gate, n, gate_.data());
-    MatMul(layer.ffn_up, n, acc_.data());
-    ToQ16(acc_.data(), layer.ffn_up, n, up_.data());
+    MatMulQ16(layer.ffn_gate_up, {{&layer.ffn_gate, gate_.data()}, {&layer.ffn_up, up_.data()}}, n);
     const size_t count = static_cast<size_t>(n) * static_cast<size_t>(c_.d_ffn);
     if (fp_ != nullptr && fp_->set().act) {
       fp_->SwiGlu(gate_.data(), up_.data(), static_cast<int64_t>(count));
     } else {
-      kt_.silu_s32(gate_.data(), static_cast<int32_t>(count), kQ16Scale, gate_.data());
-      for (size_t i = 0; i < count; ++i) {
-        // silu(g) * u: Q16 x Q16 -> Q16.
-        gate_[i] = kernels::SaturateToS32(kernels::RoundingShiftRight64(int64_t{gate_[i]} * up_[i], kQ16));
-      }
+      // The sigmoid's exact division makes SiLU cost ~40 cycles an element: shared by the threads.
+      const int32_t threads = ThreadsFor(static_cast<int64_t>(count) * kSiluCost);
+      kernels::ParallelFor(static_cast<int32_t>(count), 64, threads, [&](int32_t begin, int32_t end) {
+        kt_.silu_s32(gate_.data() + begin, end - begin, kQ16Scale, gate_.data() + begin);
+        for (int32_t i = begin; i < end; ++i) {
+          // silu(g) * u: Q16 x Q16 -> Q16.
+          gate_[static_cast<size_t>(i)] = kernels::SaturateToS32(
+              kernels::RoundingShiftRight64(int64_t{gate_[static_cast<size_t>(i)]} * up_[static_cast<size_t>(i)], kQ16));
+        }
+      });
     }
     QuantizeRows(gate_.data(), n, c_.d_ffn, kQ16Scale);
     AddToResidual(layer.ffn_down, n);
@@ -325,7 +380,7 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
   }
   NormQuantize(w_.output_norm, NormSite::kOutput, 0, rows);
   MatMul(*w_.output, rows, acc_.data());
-  ToQ16(acc_.data(), *w_.output, rows, logits);
+  ToQ16(acc_.data(), w_.output->rows(), *w_.output, rows, logits);
 }
 
 }  // namespace ingot

@@ -13,6 +13,8 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <utility>
 #include <vector>
 
 #include "engine/fp_modules.h"
@@ -38,11 +40,12 @@ class Int8Forward {
   void Embed(const int32_t* tokens, int32_t n);
   void NormQuantize(const Int8Norm& norm, NormSite site, int32_t layer, int32_t n);
   void MatMul(const Int8Matrix& w, int32_t n, int32_t* acc);
-  void ToQ16(const int32_t* acc, const Int8Matrix& w, int32_t n, int32_t* out);
+  void ToQ16(const int32_t* acc, int64_t ld_acc, const Int8Matrix& w, int32_t n, int32_t* out);
+  void MatMulQ16(const Int8Matrix& fused, std::initializer_list<std::pair<const Int8Matrix*, int32_t*>> parts, int32_t n);
   void AddToResidual(const Int8Matrix& w, int32_t n);
   void Attention(int32_t layer, int32_t n, int32_t n_past);
-  // workers: how many threads share the attention tasks (task i uses scratch row i % workers).
-  void AttendOne(int32_t layer, int32_t t, int32_t h, int32_t pos, int32_t workers, int32_t* out_q16);
+  void StoreKey(int32_t layer, int32_t g, int32_t pos);
+  void AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, int32_t worker, int32_t* out_q16);
   int32_t ThreadsFor(int64_t work) const;  // n_threads_, or 1 when the work is too small to share
   void QuantizeRows(const int32_t* x, int32_t n, int32_t cols, kernels::Dyadic frac_scale);
 
@@ -53,8 +56,14 @@ class Int8Forward {
   FpModules* fp_;  // the modules switched to float, or nullptr (all integer)
 
   std::vector<int32_t> rope_cos_, rope_sin_;  // [n_ctx, rope_dims / 2] Q30
-  // KV cache, head-major so one head's positions are contiguous: [n_layers, n_kv_heads, n_ctx, head_dim]
+  // KV cache, head-major so one head's positions are contiguous. Keys in the kernels' packed
+  // layout (positions as rows, so q.k is a GEMM): [n_layers, n_kv_heads] x packed [k_rows_, k_pad_]
+  // with the sum of each key in k_sums_ [n_layers, n_kv_heads, k_rows_]; values row-major
+  // [n_layers, n_kv_heads, n_ctx, head_dim].
+  int32_t k_rows_ = 0, k_pad_ = 0;  // n_ctx rounded up to kPackRows, head_dim to kPackK
   std::vector<int8_t> k_cache_, v_cache_;
+  std::vector<int32_t> k_sums_;
+  std::vector<int8_t> k8_;  // [head_dim] one key before it is packed
   std::vector<kernels::Dyadic> k_scale_, v_scale_;  // [n_layers, n_kv_heads, n_ctx]
 
   std::vector<int32_t> residual_;           // [n_batch, d_model]
@@ -68,11 +77,11 @@ class Int8Forward {
   std::vector<kernels::Dyadic> q8_scale_;   // [n_batch, n_heads]
   std::vector<int32_t> gate_, up_;          // [n_batch, d_ffn] Q16
   std::vector<kernels::Dyadic> row_mult_;   // [n_batch] per-row requantization multipliers
-  // Per-thread attention scratch, rows of scratch_stride_ = max(n_ctx, head_dim): scores (then the
-  // P.V accumulators) and u8 probabilities.
-  size_t scratch_stride_ = 0;
+  // Per-worker attention scratch: [group, n_ctx] scores (then P.V weights) and u8 probabilities,
+  // [n_ctx] value-scale factors.
   std::vector<int32_t> scores_;
   std::vector<uint8_t> probs_;
+  std::vector<kernels::Dyadic> factors_;
 };
 
 }  // namespace ingot

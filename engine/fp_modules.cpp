@@ -141,15 +141,13 @@ void FpModules::SwiGlu(int32_t* gate_q16, const int32_t* up_q16, int64_t count) 
   }
 }
 
-void FpModules::AttendInt8(const int8_t* q, kernels::Dyadic q_scale, const int8_t* keys, const kernels::Dyadic* k_scale,
+void FpModules::AttendInt8(const int32_t* dots, kernels::Dyadic q_scale, const kernels::Dyadic* k_scale,
                            const int8_t* values, const kernels::Dyadic* v_scale, int32_t n, int32_t* out_q16) const {
   const int32_t hd = model_.config().head_dim;
   const double qs = DyadicToDouble(q_scale) / std::sqrt(static_cast<double>(hd));
   std::vector<float> scores(static_cast<size_t>(n));
   for (int32_t p = 0; p < n; ++p) {
-    int32_t dot = 0;
-    for (int32_t i = 0; i < hd; ++i) dot += int32_t{q[i]} * keys[static_cast<size_t>(p) * static_cast<size_t>(hd) + static_cast<size_t>(i)];
-    scores[static_cast<size_t>(p)] = static_cast<float>(dot * qs * DyadicToDouble(k_scale[p]));
+    scores[static_cast<size_t>(p)] = static_cast<float>(dots[p] * qs * DyadicToDouble(k_scale[p]));
   }
   fp32::Softmax(scores.data(), n);
   for (int32_t i = 0; i < hd; ++i) {

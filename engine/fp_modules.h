@@ -46,9 +46,9 @@ class FpModules {
   void Rope(int32_t* x_q16, int32_t n_heads, int32_t pos) const;
   // gate = silu(gate) * up, Q16, in place.
   void SwiGlu(int32_t* gate_q16, const int32_t* up_q16, int64_t count) const;
-  // The attention core on int8 q, k, v with their scales (k, v [n, head_dim] with scales [n]):
-  // out [head_dim] in Q16.
-  void AttendInt8(const int8_t* q, kernels::Dyadic q_scale, const int8_t* keys, const kernels::Dyadic* k_scale,
+  // The attention core on the int8 cache: dots [n] = q . k[p] (exact int32, q and k int8 with
+  // scales q_scale and k_scale [n]), values [n, head_dim] with scales [n]: out [head_dim] in Q16.
+  void AttendInt8(const int32_t* dots, kernels::Dyadic q_scale, const kernels::Dyadic* k_scale,
                   const int8_t* values, const kernels::Dyadic* v_scale, int32_t n, int32_t* out_q16) const;
   // `kv`: store one position's k, v (Q16, [kv_dim]) in the float cache of a layer, and attend
   // with a Q16 query head over positions 0..pos.

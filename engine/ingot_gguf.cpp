@@ -329,6 +329,7 @@ std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& g, const ModelConf
     w->output = &w->token_embd;
   }
   SetInt8Constants(c, *w);
+  FuseInt8Layers(*w);
   return w;
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <initializer_list>
 
 namespace ingot {
 
@@ -50,6 +52,53 @@ void SetInt8Constants(const ModelConfig& c, Int8Weights& w) {
   }
 }
 
+namespace {
+
+// Stacks the rows of parts sharing k into one matrix: with every part's rows a multiple of
+// kPackRows the packed layouts simply concatenate. Each part becomes a view into the result.
+Int8Matrix FuseRows(std::initializer_list<Int8Matrix*> parts) {
+  int32_t rows = 0;
+  const int32_t k = (*parts.begin())->cols();
+  for (const Int8Matrix* m : parts) {
+    if (m->rows() % kernels::kPackRows != 0 || m->cols() != k) return Int8Matrix{};
+    rows += m->rows();
+  }
+  const size_t row_bytes = static_cast<size_t>((*parts.begin())->packed.k_pad);
+  Int8Matrix fused;
+  fused.packed_storage = WeightBuffer(static_cast<size_t>(rows) * row_bytes);
+  fused.row_sums_storage.resize(static_cast<size_t>(rows));
+  fused.scale_storage.resize(static_cast<size_t>(rows));
+  size_t at = 0;
+  for (Int8Matrix* m : parts) {
+    const size_t n = static_cast<size_t>(m->rows());
+    std::memcpy(fused.packed_storage.data() + at * row_bytes, m->packed.data, n * row_bytes);
+    std::copy_n(m->packed.row_sums, n, fused.row_sums_storage.data() + at);
+    std::copy_n(m->scale, n, fused.scale_storage.data() + at);
+    m->packed.data = fused.packed_storage.data() + at * row_bytes;
+    m->packed.row_sums = fused.row_sums_storage.data() + at;
+    m->scale = fused.scale_storage.data() + at;
+    m->packed_storage = WeightBuffer();
+    m->row_sums_storage = {};
+    m->scale_storage = {};
+    at += n;
+  }
+  fused.packed = (*parts.begin())->packed;
+  fused.packed.data = fused.packed_storage.data();
+  fused.packed.row_sums = fused.row_sums_storage.data();
+  fused.packed.n = fused.packed.n_pad = rows;
+  fused.scale = fused.scale_storage.data();
+  return fused;
+}
+
+}  // namespace
+
+void FuseInt8Layers(Int8Weights& w) {
+  for (Int8Layer& l : w.layers) {
+    l.attn_qkv = FuseRows({&l.attn_q, &l.attn_k, &l.attn_v});
+    l.ffn_gate_up = FuseRows({&l.ffn_gate, &l.ffn_up});
+  }
+}
+
 std::unique_ptr<Int8Weights> QuantizeModel(const Model& model, int32_t n_threads) {
   auto w = std::make_unique<Int8Weights>();
   w->token_embd = QuantizeWeight(model.token_embd, n_threads);
@@ -75,6 +124,7 @@ std::unique_ptr<Int8Weights> QuantizeModel(const Model& model, int32_t n_threads
     w->output = &w->output_storage;
   }
   SetInt8Constants(model.config(), *w);
+  FuseInt8Layers(*w);
   return w;
 }
 

@@ -25,6 +25,10 @@ struct Int8Layer {
   Int8Matrix attn_q, attn_k, attn_v, attn_output;
   Int8Norm ffn_norm;
   Int8Matrix ffn_gate, ffn_up, ffn_down;
+  // q, k, v and gate, up stacked by rows, each part a view into these (FuseInt8Layers): one
+  // matmul instead of three or two. Empty (packed.data null) when a part's rows are not a
+  // multiple of kernels::kPackRows.
+  Int8Matrix attn_qkv, ffn_gate_up;
 };
 
 struct Int8Weights {
@@ -39,6 +43,9 @@ struct Int8Weights {
 
   uint64_t weight_bytes() const;  // packed int8 data + scales + row sums
 };
+
+// Builds every layer's attn_qkv and ffn_gate_up (the parts' storage moves into them).
+void FuseInt8Layers(Int8Weights& w);
 
 // Quantizes a float model in memory (for --mode int8 on a float file).
 std::unique_ptr<Int8Weights> QuantizeModel(const Model& model, int32_t n_threads);

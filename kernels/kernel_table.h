@@ -29,6 +29,7 @@ struct KernelTable {
   decltype(&ref::QuantizeRowS32ToS8) quantize_row_s32_to_s8;
   decltype(&ref::QuantizeRowS16ToS8) quantize_row_s16_to_s8;
   decltype(&ref::SoftmaxS32ToU8) softmax_s32_to_u8;
+  decltype(&ref::WeightedSumS8) weighted_sum_s8;
   decltype(&ref::RmsNormS32) rms_norm_s32;
   decltype(&ref::LayerNormS32) layer_norm_s32;
   decltype(&ref::SiluS32) silu_s32;

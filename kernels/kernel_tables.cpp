@@ -21,7 +21,7 @@ constexpr KernelTable kRefTable = {
     ref::GemvS8, ref::GemmS8,
     ref::RequantizeS32ToS8, ref::RequantizeS32ToS32,
     ref::QuantizeRowS32ToS8, ref::QuantizeRowS16ToS8,
-    ref::SoftmaxS32ToU8,
+    ref::SoftmaxS32ToU8, ref::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,
     ref::SiluS32, ref::GeluS32,
     ref::RopeS8, ref::RopeS16, ref::RopeS32,
@@ -34,7 +34,7 @@ constexpr KernelTable kAvx2Table = {
     avx2::GemvS8, avx2::GemmS8,
     avx2::RequantizeS32ToS8, avx2::RequantizeS32ToS32,
     avx2::QuantizeRowS32ToS8, avx2::QuantizeRowS16ToS8,
-    avx2::SoftmaxS32ToU8,
+    avx2::SoftmaxS32ToU8, avx2::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,    // not vectorized
     ref::SiluS32, ref::GeluS32,            // not vectorized
     ref::RopeS8, ref::RopeS16, ref::RopeS32,  // not vectorized
@@ -48,7 +48,7 @@ constexpr KernelTable kAvx512VnniTable = {
     avx512vnni::GemvS8, avx512vnni::GemmS8,
     avx512vnni::RequantizeS32ToS8, avx512vnni::RequantizeS32ToS32,
     avx512vnni::QuantizeRowS32ToS8, avx512vnni::QuantizeRowS16ToS8,
-    avx512vnni::SoftmaxS32ToU8,
+    avx512vnni::SoftmaxS32ToU8, avx512vnni::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,    // not vectorized
     ref::SiluS32, ref::GeluS32,            // not vectorized
     ref::RopeS8, ref::RopeS16, ref::RopeS32,  // not vectorized
@@ -62,7 +62,7 @@ constexpr KernelTable kNeonDotTable = {
     neon_dot::GemvS8, neon_dot::GemmS8,
     ref::RequantizeS32ToS8, ref::RequantizeS32ToS32,  // not vectorized
     ref::QuantizeRowS32ToS8, ref::QuantizeRowS16ToS8,  // not vectorized
-    ref::SoftmaxS32ToU8,                               // not vectorized
+    ref::SoftmaxS32ToU8, ref::WeightedSumS8,           // not vectorized
     ref::RmsNormS32, ref::LayerNormS32,                // not vectorized
     ref::SiluS32, ref::GeluS32,                        // not vectorized
     ref::RopeS8, ref::RopeS16, ref::RopeS32,           // not vectorized

@@ -14,3 +14,4 @@
 #include "kernels/ref/sigmoid.h"
 #include "kernels/ref/sincos.h"
 #include "kernels/ref/softmax.h"
+#include "kernels/ref/weighted_sum.h"

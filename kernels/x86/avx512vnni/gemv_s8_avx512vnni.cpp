@@ -30,9 +30,13 @@ void GemvBlocks(const PackedS8Weights& w, const int8_t* x, int32_t block, int32_
   for (int b = 0; b < kBlocks; ++b) acc[b] = _mm512_setzero_si512();
   int32_t g = 0;
   for (; g + 4 <= full_groups; g += 4) {
+    // Each stream prefetches kPrefetchBytes ahead; past its block's end, into the block it reads
+    // next (kBlocks further on), so a new group of blocks starts with its first lines in cache.
+    int64_t ahead = static_cast<int64_t>(g) * kBlockBytes + kPrefetchBytes;
+    if (ahead >= block_stride) ahead += (kBlocks - 1) * block_stride;
     for (int b = 0; b < kBlocks; ++b) {
-      const int8_t* ahead = base + b * block_stride + static_cast<int64_t>(g) * kBlockBytes + kPrefetchBytes;
-      for (int32_t line = 0; line < 4; ++line) _mm_prefetch(reinterpret_cast<const char*>(ahead + 64 * line), _MM_HINT_T0);
+      const int8_t* line0 = base + b * block_stride + ahead;
+      for (int32_t line = 0; line < 4; ++line) _mm_prefetch(reinterpret_cast<const char*>(line0 + 64 * line), _MM_HINT_T0);
     }
     for (int32_t u = 0; u < 4; ++u) {
       const __m512i xg = BroadcastGroupU8(LoadGroup(x, w.k, g + u));
