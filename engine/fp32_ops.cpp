@@ -59,6 +59,33 @@ void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* o
   for (int64_t i = 0; i < n; ++i) out[i] = x[i] * inv * weight[i];
 }
 
+void LayerNorm(const float* x, const float* weight, const float* bias, int64_t n, float eps, float* out) {
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) sum += x[i];
+  const float mean = sum / static_cast<float>(n);
+  // Two passes: the variance of the centered values, not E[x^2] - mean^2, which cancels badly.
+  float square_sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) square_sum += (x[i] - mean) * (x[i] - mean);
+  const float inv = 1.0f / std::sqrt(square_sum / static_cast<float>(n) + eps);
+  for (int64_t i = 0; i < n; ++i) out[i] = (x[i] - mean) * inv * weight[i] + bias[i];
+}
+
+void Norm(const ModelConfig& c, const float* x, const std::vector<float>& weight, const std::vector<float>& bias,
+          float* out) {
+  if (c.norm == NormKind::kLayer) {
+    LayerNorm(x, weight.data(), bias.data(), c.d_model, c.norm_eps, out);
+  } else {
+    RmsNorm(x, weight.data(), c.d_model, c.norm_eps, out);
+  }
+}
+
+void AddBias(const std::vector<float>& bias, int64_t n_tokens, float* y) {
+  const int64_t n = static_cast<int64_t>(bias.size());
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t i = 0; i < n; ++i) y[t * n + i] += bias[static_cast<size_t>(i)];
+  }
+}
+
 void Softmax(float* x, int64_t n) {
   float max = x[0];
   for (int64_t i = 1; i < n; ++i) max = std::max(max, x[i]);

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "engine/model.h"
 
@@ -21,10 +22,27 @@ float Dot(const float* a, const float* b, int64_t n);
 // out = x / sqrt(mean(x^2) + eps) * weight, over n values (out may alias x).
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out);
 
+// out = (x - mean(x)) / sqrt(var(x) + eps) * weight + bias, over n values (out may alias x).
+void LayerNorm(const float* x, const float* weight, const float* bias, int64_t n, float eps, float* out);
+
+// The model's norm (RMSNorm or LayerNorm, config.norm) of one row: out [d_model].
+void Norm(const ModelConfig& c, const float* x, const std::vector<float>& weight, const std::vector<float>& bias,
+          float* out);
+
+// y[t][i] += bias[i] for t < n_tokens: y [n_tokens, bias.size()]. Nothing when bias is empty.
+void AddBias(const std::vector<float>& bias, int64_t n_tokens, float* y);
+
 // In-place softmax of n values.
 void Softmax(float* x, int64_t n);
 
 inline float Silu(float x) { return x / (1.0f + std::exp(-x)); }
+
+// GELU, tanh approximation (Hendrycks & Gimpel 2016), as GPT-2 and llama.cpp's ggml_gelu use:
+// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+inline float Gelu(float x) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+}
 
 // Rotates the leading 2*n_pairs values of one head by the angles of one position, adjacent
 // pairs (x[2i], x[2i+1]) as in llama2.c and llama.cpp's `llama` architecture.

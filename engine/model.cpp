@@ -25,7 +25,7 @@ int32_t CheckedDim(const std::string& path, const std::string& key, int64_t valu
 void ValidateConfig(const std::string& path, const ModelConfig& c) {
   auto fail = [&](const std::string& what) { throw Error(path + ": invalid model configuration: " + what); };
   if (c.n_heads % c.n_kv_heads != 0) fail("head_count " + std::to_string(c.n_heads) + " is not a multiple of head_count_kv " + std::to_string(c.n_kv_heads));
-  if (c.head_dim % 2 != 0) fail("head dimension " + std::to_string(c.head_dim) + " is odd");
+  if (c.rope_dims > 0 && c.head_dim % 2 != 0) fail("head dimension " + std::to_string(c.head_dim) + " is odd");
   if (c.rope_dims % 2 != 0 || c.rope_dims > c.head_dim) fail("rope.dimension_count " + std::to_string(c.rope_dims) + " does not fit head dimension " + std::to_string(c.head_dim));
   if (!(c.norm_eps > 0.0f) || !(c.norm_eps < 1.0f)) fail("norm epsilon " + std::to_string(c.norm_eps) + " is out of range");
   if (!(c.rope_base > 1.0f)) fail("rope.freq_base " + std::to_string(c.rope_base) + " is out of range");
@@ -77,10 +77,17 @@ std::unique_ptr<Model> Model::Load(const std::string& path, const ModelLoadOptio
   if (selection.table == nullptr) throw Error(std::string("kernel selection: ") + selection.error);
   model->kernel_table_ = selection.table;
   if (options.prepare_int8 && model->int8_ == nullptr) {
+    model->RequireIntegerPathSupport();
     const int32_t threads = options.n_threads > 0 ? options.n_threads : kernels::DefaultThreadCount();
     model->int8_ = QuantizeModel(*model, threads);
   }
   return model;
+}
+
+void Model::RequireIntegerPathSupport() const {
+  if (config_.arch != "llama") {
+    throw Error(path_ + ": the integer path does not support architecture '" + config_.arch + "' yet (use --mode fp32)");
+  }
 }
 
 void Model::LoadGguf(const ModelLoadOptions& options) {
@@ -91,11 +98,12 @@ void Model::LoadGguf(const ModelLoadOptions& options) {
   const bool ingot_file = IsIngotGguf(g);
   if (ingot_file) VerifyIngotGguf(g, options.n_threads > 0 ? options.n_threads : kernels::DefaultThreadCount());
   const std::string arch = g.RequireString("general.architecture");
-  if (arch != "llama") {
-    throw Error(path_ + ": unknown architecture '" + arch + "' (supported: llama)");
+  if (arch != "llama" && arch != "gpt2") {
+    throw Error(path_ + ": unknown architecture '" + arch + "' (supported: llama, gpt2)");
   }
   ModelConfig& c = config_;
   c.arch = arch;
+  const bool gpt2 = arch == "gpt2";
   const std::string p = arch + ".";
   c.d_model = CheckedDim(path_, p + "embedding_length", g.RequireInt(p + "embedding_length"));
   c.n_layers = CheckedDim(path_, p + "block_count", g.RequireInt(p + "block_count"), 4096);
@@ -110,9 +118,20 @@ void Model::LoadGguf(const ModelLoadOptions& options) {
   }
   c.head_dim = CheckedDim(path_, p + "attention.key_length",
                           g.GetInt(p + "attention.key_length").value_or(c.d_model / c.n_heads), 1 << 16);
-  c.norm_eps = static_cast<float>(g.GetFloat(p + "attention.layer_norm_rms_epsilon").value_or(1e-5));
-  c.rope_base = static_cast<float>(g.GetFloat(p + "rope.freq_base").value_or(10000.0));
-  c.rope_dims = CheckedDim(path_, p + "rope.dimension_count", g.GetInt(p + "rope.dimension_count").value_or(c.head_dim), 1 << 16);
+  if (gpt2) {
+    // GPT-2 (llama.cpp's LLM_ARCH_GPT2): LayerNorm with bias, a bias on every block matrix,
+    // learned absolute positions instead of RoPE, and a GELU feed-forward without a gate.
+    c.norm = NormKind::kLayer;
+    c.ffn = FfnKind::kGelu;
+    c.learned_positions = true;
+    c.linear_bias = true;
+    c.norm_eps = static_cast<float>(g.GetFloat(p + "attention.layer_norm_epsilon").value_or(1e-5));
+    c.rope_dims = 0;
+  } else {
+    c.norm_eps = static_cast<float>(g.GetFloat(p + "attention.layer_norm_rms_epsilon").value_or(1e-5));
+    c.rope_base = static_cast<float>(g.GetFloat(p + "rope.freq_base").value_or(10000.0));
+    c.rope_dims = CheckedDim(path_, p + "rope.dimension_count", g.GetInt(p + "rope.dimension_count").value_or(c.head_dim), 1 << 16);
+  }
   if (ingot_file) {
     LoadIngotGguf();
     return;
@@ -242,22 +261,55 @@ void Model::BindWeights(const std::vector<GgufTensorInfo>& tensors, const Tensor
     return values;
   };
 
+  // The bias of a block matrix or a LayerNorm; empty when the architecture has none.
+  auto bias = [&](const std::string& name, int64_t n, bool present) {
+    return present ? vector(name, n) : std::vector<float>();
+  };
+  const bool layer_norm = c.norm == NormKind::kLayer;
+
   token_embd = matrix("token_embd.weight", c.n_vocab, c.d_model);
+  if (c.learned_positions) position_embd = matrix("position_embd.weight", c.n_ctx_train, c.d_model);
   layers.resize(static_cast<size_t>(c.n_layers));
   for (int32_t l = 0; l < c.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     LayerWeights& lw = layers[static_cast<size_t>(l)];
     lw.attn_norm = vector(p + "attn_norm.weight", c.d_model);
-    lw.attn_q = matrix(p + "attn_q.weight", c.q_dim(), c.d_model);
-    lw.attn_k = matrix(p + "attn_k.weight", c.kv_dim(), c.d_model);
-    lw.attn_v = matrix(p + "attn_v.weight", c.kv_dim(), c.d_model);
+    lw.attn_norm_bias = bias(p + "attn_norm.bias", c.d_model, layer_norm);
+    if (FindByName(tensors, p + "attn_qkv.weight") != nullptr) {
+      // One fused matrix, rows q then k then v (as llama.cpp's converter writes gpt2).
+      const int64_t qkv_rows = c.q_dim() + 2 * static_cast<int64_t>(c.kv_dim());
+      const Weight qkv = matrix(p + "attn_qkv.weight", qkv_rows, c.d_model);
+      lw.attn_q = qkv.RowRange(0, c.q_dim());
+      lw.attn_k = qkv.RowRange(c.q_dim(), c.kv_dim());
+      lw.attn_v = qkv.RowRange(c.q_dim() + c.kv_dim(), c.kv_dim());
+      if (c.linear_bias) {
+        const std::vector<float> qkv_bias = vector(p + "attn_qkv.bias", qkv_rows);
+        const auto q_end = qkv_bias.begin() + c.q_dim();
+        const auto k_end = q_end + c.kv_dim();
+        lw.attn_q_bias.assign(qkv_bias.begin(), q_end);
+        lw.attn_k_bias.assign(q_end, k_end);
+        lw.attn_v_bias.assign(k_end, qkv_bias.end());
+      }
+    } else {
+      lw.attn_q = matrix(p + "attn_q.weight", c.q_dim(), c.d_model);
+      lw.attn_k = matrix(p + "attn_k.weight", c.kv_dim(), c.d_model);
+      lw.attn_v = matrix(p + "attn_v.weight", c.kv_dim(), c.d_model);
+      lw.attn_q_bias = bias(p + "attn_q.bias", c.q_dim(), c.linear_bias);
+      lw.attn_k_bias = bias(p + "attn_k.bias", c.kv_dim(), c.linear_bias);
+      lw.attn_v_bias = bias(p + "attn_v.bias", c.kv_dim(), c.linear_bias);
+    }
     lw.attn_output = matrix(p + "attn_output.weight", c.d_model, c.q_dim());
+    lw.attn_output_bias = bias(p + "attn_output.bias", c.d_model, c.linear_bias);
     lw.ffn_norm = vector(p + "ffn_norm.weight", c.d_model);
-    lw.ffn_gate = matrix(p + "ffn_gate.weight", c.d_ffn, c.d_model);
+    lw.ffn_norm_bias = bias(p + "ffn_norm.bias", c.d_model, layer_norm);
+    if (c.ffn == FfnKind::kSwiGlu) lw.ffn_gate = matrix(p + "ffn_gate.weight", c.d_ffn, c.d_model);
     lw.ffn_up = matrix(p + "ffn_up.weight", c.d_ffn, c.d_model);
+    lw.ffn_up_bias = bias(p + "ffn_up.bias", c.d_ffn, c.linear_bias);
     lw.ffn_down = matrix(p + "ffn_down.weight", c.d_model, c.d_ffn);
+    lw.ffn_down_bias = bias(p + "ffn_down.bias", c.d_model, c.linear_bias);
   }
   output_norm = vector("output_norm.weight", c.d_model);
+  output_norm_bias = bias("output_norm.bias", c.d_model, layer_norm);
   output = find("output.weight", false) ? matrix("output.weight", c.n_vocab, c.d_model) : token_embd;
 }
 

@@ -14,8 +14,22 @@
 
 namespace ingot {
 
+// How a block normalizes, and which feed-forward it runs: the architectures differ in data.
+enum class NormKind {
+  kRms,    // x / rms(x) * w (llama)
+  kLayer,  // (x - mean) / std(x) * w + b (gpt2)
+};
+enum class FfnKind {
+  kSwiGlu,  // down(silu(gate x) * up x) (llama)
+  kGelu,    // down(gelu(up x + b_up)) + b_down, tanh-approximated GELU (gpt2)
+};
+
 struct ModelConfig {
-  std::string arch;        // "llama"
+  std::string arch;        // "llama", "gpt2"
+  NormKind norm = NormKind::kRms;
+  FfnKind ffn = FfnKind::kSwiGlu;
+  bool learned_positions = false;  // position_embd is added to the token embedding (gpt2)
+  bool linear_bias = false;        // every matrix but token_embd and output adds a bias (gpt2)
   int32_t d_model = 0;
   int32_t n_layers = 0;
   int32_t n_heads = 0;
@@ -26,7 +40,7 @@ struct ModelConfig {
   int32_t n_ctx_train = 0;  // the longest context the model was trained for
   float norm_eps = 1e-5f;
   float rope_base = 10000.0f;
-  int32_t rope_dims = 0;    // leading dims of each head that RoPE rotates (adjacent pairs)
+  int32_t rope_dims = 0;    // leading dims of each head that RoPE rotates (adjacent pairs); 0: no RoPE
 
   int32_t q_dim() const { return n_heads * head_dim; }
   int32_t kv_dim() const { return n_kv_heads * head_dim; }
@@ -42,18 +56,35 @@ struct Weight {
   const uint8_t* data = nullptr;
 
   const uint8_t* Row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
+  // Rows [first, first + n) as a weight of their own (a part of a fused matrix).
+  Weight RowRange(int64_t first, int64_t n) const {
+    Weight part = *this;
+    part.rows = n;
+    part.data = Row(first);
+    return part;
+  }
 };
 
+// A bias vector is empty when the architecture has none (llama). gpt2's fused attn_qkv tensor
+// is bound as three row ranges, so attn_q/k/v (and their biases) read the same for both.
 struct LayerWeights {
-  std::vector<float> attn_norm;  // [d_model]
-  Weight attn_q;                 // [q_dim, d_model]
-  Weight attn_k;                 // [kv_dim, d_model]
-  Weight attn_v;                 // [kv_dim, d_model]
-  Weight attn_output;            // [d_model, q_dim]
-  std::vector<float> ffn_norm;   // [d_model]
-  Weight ffn_gate;               // [d_ffn, d_model]
-  Weight ffn_up;                 // [d_ffn, d_model]
-  Weight ffn_down;               // [d_model, d_ffn]
+  std::vector<float> attn_norm;         // [d_model]
+  std::vector<float> attn_norm_bias;    // [d_model] LayerNorm only
+  Weight attn_q;                        // [q_dim, d_model]
+  Weight attn_k;                        // [kv_dim, d_model]
+  Weight attn_v;                        // [kv_dim, d_model]
+  std::vector<float> attn_q_bias;       // [q_dim]
+  std::vector<float> attn_k_bias;       // [kv_dim]
+  std::vector<float> attn_v_bias;       // [kv_dim]
+  Weight attn_output;                   // [d_model, q_dim]
+  std::vector<float> attn_output_bias;  // [d_model]
+  std::vector<float> ffn_norm;          // [d_model]
+  std::vector<float> ffn_norm_bias;     // [d_model] LayerNorm only
+  Weight ffn_gate;                      // [d_ffn, d_model] SwiGLU only
+  Weight ffn_up;                        // [d_ffn, d_model]
+  std::vector<float> ffn_up_bias;       // [d_ffn]
+  Weight ffn_down;                      // [d_model, d_ffn]
+  std::vector<float> ffn_down_bias;     // [d_model]
 };
 
 struct Int8Weights;
@@ -97,11 +128,16 @@ class Model {
   // the Weight views below are empty and an fp32 session cannot run.
   bool has_float_weights() const { return token_embd.data != nullptr; }
   const char* isa_name() const;  // the kernel table's name: "avx512vnni", "avx2", "ref", ...
+  // Throws ingot::Error unless the integer path (int8 sessions, quantize) can run this
+  // architecture; today that is llama only. Model::Load checks it when prepare_int8 is set.
+  void RequireIntegerPathSupport() const;
 
-  Weight token_embd;               // [n_vocab, d_model]
+  Weight token_embd;                    // [n_vocab, d_model]
+  Weight position_embd;                 // [n_ctx_train, d_model]; learned_positions only
   std::vector<LayerWeights> layers;
-  std::vector<float> output_norm;  // [d_model]
-  Weight output;                   // [n_vocab, d_model]; token_embd when tied
+  std::vector<float> output_norm;       // [d_model]
+  std::vector<float> output_norm_bias;  // [d_model] LayerNorm only
+  Weight output;                        // [n_vocab, d_model]; token_embd when tied
 
  private:
   Model();

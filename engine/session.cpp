@@ -67,8 +67,8 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
   attn_.resize(q_.size());
   k_.resize(batch * static_cast<size_t>(c.kv_dim()));
   v_.resize(k_.size());
-  gate_.resize(batch * static_cast<size_t>(c.d_ffn));
-  up_.resize(gate_.size());
+  up_.resize(batch * static_cast<size_t>(c.d_ffn));
+  if (c.ffn == FfnKind::kSwiGlu) gate_.resize(up_.size());
   scores_.resize(static_cast<size_t>(n_threads_) * static_cast<size_t>(n_ctx_));
 }
 
@@ -119,25 +119,43 @@ void Session::Forward(const int32_t* tokens, int32_t n, bool all_logits, float* 
     return;
   }
   const int64_t d = c.d_model;
+  const int64_t n_ffn = static_cast<int64_t>(n) * c.d_ffn;
   for (int32_t t = 0; t < n; ++t) fp32::DequantizeWeightRow(model_.token_embd, tokens[t], x_.data() + t * d);
+  if (c.learned_positions) {
+    for (int32_t t = 0; t < n; ++t) {
+      float* position = xb_.data() + t * d;  // [d_model] scratch
+      fp32::DequantizeWeightRow(model_.position_embd, n_past_ + t, position);
+      for (int64_t i = 0; i < d; ++i) x_[static_cast<size_t>(t * d + i)] += position[i];
+    }
+  }
 
   for (int32_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = model_.layers[static_cast<size_t>(l)];
-    for (int32_t t = 0; t < n; ++t) fp32::RmsNorm(x_.data() + t * d, w.attn_norm.data(), d, c.norm_eps, xb_.data() + t * d);
+    for (int32_t t = 0; t < n; ++t) fp32::Norm(c, x_.data() + t * d, w.attn_norm, w.attn_norm_bias, xb_.data() + t * d);
     fp32::MatMul(w.attn_q, xb_.data(), n, q_.data(), n_threads_);
     fp32::MatMul(w.attn_k, xb_.data(), n, k_.data(), n_threads_);
     fp32::MatMul(w.attn_v, xb_.data(), n, v_.data(), n_threads_);
+    fp32::AddBias(w.attn_q_bias, n, q_.data());
+    fp32::AddBias(w.attn_k_bias, n, k_.data());
+    fp32::AddBias(w.attn_v_bias, n, v_.data());
     Attention(l, n);
     fp32::MatMul(w.attn_output, attn_.data(), n, branch_.data(), n_threads_);
+    fp32::AddBias(w.attn_output_bias, n, branch_.data());
     for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += branch_[static_cast<size_t>(i)];
 
-    for (int32_t t = 0; t < n; ++t) fp32::RmsNorm(x_.data() + t * d, w.ffn_norm.data(), d, c.norm_eps, xb_.data() + t * d);
-    fp32::MatMul(w.ffn_gate, xb_.data(), n, gate_.data(), n_threads_);
+    for (int32_t t = 0; t < n; ++t) fp32::Norm(c, x_.data() + t * d, w.ffn_norm, w.ffn_norm_bias, xb_.data() + t * d);
     fp32::MatMul(w.ffn_up, xb_.data(), n, up_.data(), n_threads_);
-    for (int64_t i = 0; i < static_cast<int64_t>(n) * c.d_ffn; ++i) {
-      gate_[static_cast<size_t>(i)] = fp32::Silu(gate_[static_cast<size_t>(i)]) * up_[static_cast<size_t>(i)];
+    fp32::AddBias(w.ffn_up_bias, n, up_.data());
+    if (c.ffn == FfnKind::kSwiGlu) {
+      fp32::MatMul(w.ffn_gate, xb_.data(), n, gate_.data(), n_threads_);
+      for (int64_t i = 0; i < n_ffn; ++i) {
+        up_[static_cast<size_t>(i)] *= fp32::Silu(gate_[static_cast<size_t>(i)]);
+      }
+    } else {
+      for (int64_t i = 0; i < n_ffn; ++i) up_[static_cast<size_t>(i)] = fp32::Gelu(up_[static_cast<size_t>(i)]);
     }
-    fp32::MatMul(w.ffn_down, gate_.data(), n, branch_.data(), n_threads_);
+    fp32::MatMul(w.ffn_down, up_.data(), n, branch_.data(), n_threads_);
+    fp32::AddBias(w.ffn_down_bias, n, branch_.data());
     for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += branch_[static_cast<size_t>(i)];
   }
   n_past_ += n;
@@ -147,13 +165,13 @@ void Session::Forward(const int32_t* tokens, int32_t n, bool all_logits, float* 
   const int32_t first = all_logits ? 0 : n - 1;
   const int32_t rows = n - first;
   for (int32_t t = first; t < n; ++t) {
-    fp32::RmsNorm(x_.data() + t * d, model_.output_norm.data(), d, c.norm_eps, xb_.data() + (t - first) * d);
+    fp32::Norm(c, x_.data() + t * d, model_.output_norm, model_.output_norm_bias, xb_.data() + (t - first) * d);
   }
   fp32::MatMul(model_.output, xb_.data(), rows, logits, n_threads_);
 }
 
 // Causal grouped-query attention for the batch: q_, k_, v_ -> attn_. Writes k_, v_ (after RoPE
-// on k) into the cache at their positions first, so a token attends to itself and its past.
+// on k, when the model has RoPE) into the cache at their positions first, so a token attends to itself and its past.
 void Session::Attention(int32_t layer, int32_t n) {
   const ModelConfig& c = model_.config();
   const int32_t hd = c.head_dim;
@@ -167,8 +185,10 @@ void Session::Attention(int32_t layer, int32_t n) {
     const int32_t pos = n_past_ + t;
     const float* cos = rope_cos_.data() + static_cast<size_t>(pos) * static_cast<size_t>(n_pairs);
     const float* sin = rope_sin_.data() + static_cast<size_t>(pos) * static_cast<size_t>(n_pairs);
-    for (int32_t h = 0; h < c.n_heads; ++h) fp32::Rope(q_.data() + t * c.q_dim() + h * hd, n_pairs, cos, sin);
-    for (int32_t h = 0; h < c.n_kv_heads; ++h) fp32::Rope(k_.data() + t * kv_dim + h * hd, n_pairs, cos, sin);
+    if (n_pairs > 0) {
+      for (int32_t h = 0; h < c.n_heads; ++h) fp32::Rope(q_.data() + t * c.q_dim() + h * hd, n_pairs, cos, sin);
+      for (int32_t h = 0; h < c.n_kv_heads; ++h) fp32::Rope(k_.data() + t * kv_dim + h * hd, n_pairs, cos, sin);
+    }
     std::copy_n(k_.data() + t * kv_dim, kv_dim, key_cache + static_cast<size_t>(pos) * static_cast<size_t>(kv_dim));
     std::copy_n(v_.data() + t * kv_dim, kv_dim, value_cache + static_cast<size_t>(pos) * static_cast<size_t>(kv_dim));
   }

@@ -69,7 +69,7 @@ class Session {
   std::unique_ptr<Int8Forward> int8_;
   std::vector<int32_t> logits_q16_;  // int8 mode: [logits_all ? n_ctx : 1, n_vocab]
 
-  std::vector<float> rope_cos_;     // [n_ctx, rope_dims / 2]
+  std::vector<float> rope_cos_;     // [n_ctx, rope_dims / 2]; empty without RoPE
   std::vector<float> rope_sin_;     // [n_ctx, rope_dims / 2]
   std::vector<float> key_cache_;    // [n_layers, n_ctx, kv_dim]
   std::vector<float> value_cache_;  // [n_layers, n_ctx, kv_dim]
@@ -80,8 +80,8 @@ class Session {
   std::vector<float> v_;            // [n_batch, kv_dim]
   std::vector<float> attn_;         // [n_batch, q_dim] attention output before attn_output
   std::vector<float> branch_;       // [n_batch, d_model] sublayer output
-  std::vector<float> gate_;         // [n_batch, d_ffn]
-  std::vector<float> up_;           // [n_batch, d_ffn]
+  std::vector<float> gate_;         // [n_batch, d_ffn] SwiGLU only
+  std::vector<float> up_;           // [n_batch, d_ffn] up, then the activated hidden layer
   std::vector<float> scores_;       // [n_threads, n_ctx] attention scores, one row per thread
   std::vector<float> logits_;       // [logits_all ? n_ctx : 1, n_vocab]
 };
