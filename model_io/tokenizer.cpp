@@ -7,9 +7,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <optional>
 
+#include "model_io/bpe.h"
 #include "model_io/error.h"
 #include "model_io/gguf.h"
 #include "model_io/spm_proto.h"
@@ -26,6 +28,10 @@ constexpr std::string_view kSpaceSymbol = "\xE2\x96\x81";  // U+2581, sentencepi
 
 constexpr int32_t kLlamaTokenTypeUnknown = 2;
 constexpr int32_t kLlamaTokenTypeMax = 6;  // 0 undefined .. 6 byte
+
+// llama.cpp's tokenizer.ggml.pre names whose pre-tokenizer is GPT-2's regex alone, with no
+// other tokenizer flag set (the ones BpeTokenizer reproduces).
+constexpr std::string_view kGpt2PreTokenizers[] = {"gpt-2", "phi-2", "mpt", "olmo"};
 
 std::string ReadModelFile(const std::string& path) {
   std::error_code ec;
@@ -89,12 +95,69 @@ void CheckIdInRange(const std::string& source, const char* what, int32_t id, siz
   }
 }
 
+std::vector<std::string> RequireTokens(const GgufFile& gguf) {
+  auto tokens = gguf.GetStringArray("tokenizer.ggml.tokens");
+  if (!tokens) throw Error(gguf.path() + ": missing required key 'tokenizer.ggml.tokens'");
+  return std::move(*tokens);
+}
+
+// Empty when the key is absent. Out-of-range values are clamped to an invalid type that
+// FromSpmVocab / FromBpeVocab report.
+std::vector<int32_t> ReadTokenTypes(const GgufFile& gguf) {
+  std::vector<int32_t> types;
+  if (const auto values = gguf.GetIntArray("tokenizer.ggml.token_type")) {
+    types.reserve(values->size());
+    for (const int64_t type : *values) {
+      types.push_back(type < 0 || type > kLlamaTokenTypeMax ? -1 : static_cast<int32_t>(type));
+    }
+  }
+  return types;
+}
+
+int32_t ReadTokenId(const GgufFile& gguf, const char* key, int32_t fallback) {
+  const std::optional<int64_t> value = gguf.GetInt(key);
+  if (!value) return fallback;
+  if (*value < -1 || *value > std::numeric_limits<int32_t>::max()) {
+    throw Error(gguf.path() + ": " + key + " " + std::to_string(*value) + " is out of range");
+  }
+  return static_cast<int32_t>(*value);
+}
+
+BpeVocab ReadBpeVocab(const GgufFile& gguf) {
+  const std::string& path = gguf.path();
+  // Without the key llama.cpp falls back to its 'default' pre-tokenizer, which splits text
+  // differently from GPT-2's regex; so does every other name.
+  const std::optional<std::string> pre = gguf.GetString("tokenizer.ggml.pre");
+  if (!pre) throw Error(path + ": missing required key 'tokenizer.ggml.pre' (the BPE pre-tokenizer)");
+  if (std::ranges::find(kGpt2PreTokenizers, *pre) == std::end(kGpt2PreTokenizers)) {
+    std::string names;
+    for (const std::string_view name : kGpt2PreTokenizers) {
+      names += (names.empty() ? "'" : ", '") + std::string(name) + "'";
+    }
+    throw Error(path + ": tokenizer.ggml.pre '" + *pre + "' is not supported (only GPT-2's regex: " + names + ")");
+  }
+  BpeVocab vocab;
+  vocab.tokens = RequireTokens(gguf);
+  auto merges = gguf.GetStringArray("tokenizer.ggml.merges");
+  if (!merges) throw Error(path + ": missing required key 'tokenizer.ggml.merges'");
+  vocab.merges = std::move(*merges);
+  vocab.types = ReadTokenTypes(gguf);
+  // Without the keys there is no BOS / EOS (llama.cpp would take token 11, a ',' in GPT-2).
+  vocab.bos_id = ReadTokenId(gguf, "tokenizer.ggml.bos_token_id", -1);
+  vocab.eos_id = ReadTokenId(gguf, "tokenizer.ggml.eos_token_id", -1);
+  vocab.add_bos = gguf.GetBool("tokenizer.ggml.add_bos_token").value_or(false);
+  return vocab;
+}
+
 }  // namespace
 
 struct Tokenizer::Impl {
   std::string source;  // file name, for messages
+  // Exactly one of the two serves: bpe when set, else processor.
   sentencepiece::SentencePieceProcessor processor;
-  std::vector<std::string> stream_pieces;  // [n_vocab] what TokenToPiece returns
+  std::unique_ptr<BpeTokenizer> bpe;
+  std::vector<std::string> stream_pieces;  // [n_vocab] what TokenToPiece returns (sentencepiece)
+  int32_t n_vocab = 0;
   int32_t bos_id = -1;
   int32_t eos_id = -1;
   bool add_bos = true;
@@ -119,7 +182,7 @@ struct Tokenizer::Impl {
   // (the model's unk_surface, " ⁇ " by default) so that streamed and decoded text agree.
   // Unused-type pieces print their text, as sentencepiece's Decode does.
   void BuildStreamPieces() {
-    const int n_vocab = processor.GetPieceSize();
+    n_vocab = processor.GetPieceSize();
     stream_pieces.resize(static_cast<size_t>(n_vocab));
     for (int id = 0; id < n_vocab; ++id) {
       std::string& text = stream_pieces[static_cast<size_t>(id)];
@@ -136,7 +199,7 @@ struct Tokenizer::Impl {
     }
   }
 
-  bool InRange(int32_t id) const { return id >= 0 && static_cast<size_t>(id) < stream_pieces.size(); }
+  bool InRange(int32_t id) const { return id >= 0 && id < n_vocab; }
 };
 
 Tokenizer::Tokenizer() : impl_(std::make_unique<Impl>()) {}
@@ -164,40 +227,22 @@ std::unique_ptr<Tokenizer> Tokenizer::FromSerializedModel(std::string_view bytes
 std::unique_ptr<Tokenizer> Tokenizer::FromGguf(const GgufFile& gguf) {
   const std::string& path = gguf.path();
   const std::string model = gguf.RequireString("tokenizer.ggml.model");
-  if (model == "gpt2") {
-    throw Error(path + ": tokenizer.ggml.model 'gpt2' (byte-level BPE) is not supported yet");
-  }
+  if (model == "gpt2") return FromBpeVocab(ReadBpeVocab(gguf), path);
   if (model != "llama") {
     throw Error(path + ": tokenizer.ggml.model '" + model +
-                "' is not supported (only 'llama', sentencepiece)");
+                "' is not supported (only 'llama', sentencepiece, and 'gpt2', byte-level BPE)");
   }
 
   SpmVocab vocab;
-  auto tokens = gguf.GetStringArray("tokenizer.ggml.tokens");
-  if (!tokens) throw Error(path + ": missing required key 'tokenizer.ggml.tokens'");
-  vocab.tokens = std::move(*tokens);
+  vocab.tokens = RequireTokens(gguf);
   if (const auto scores = gguf.GetFloatArray("tokenizer.ggml.scores")) {
     vocab.scores.assign(scores->begin(), scores->end());  // stored as f32, so exact
   }
-  if (const auto types = gguf.GetIntArray("tokenizer.ggml.token_type")) {
-    vocab.types.reserve(types->size());
-    for (const int64_t type : *types) {
-      // Out-of-range values are clamped to an invalid type that FromSpmVocab reports.
-      vocab.types.push_back(type < 0 || type > kLlamaTokenTypeMax ? -1 : static_cast<int32_t>(type));
-    }
-  }
+  vocab.types = ReadTokenTypes(gguf);
   // Defaults are llama.cpp's for SPM vocabularies.
-  const auto get_id = [&](const char* key, int32_t fallback) -> int32_t {
-    const std::optional<int64_t> value = gguf.GetInt(key);
-    if (!value) return fallback;
-    if (*value < -1 || *value > std::numeric_limits<int32_t>::max()) {
-      throw Error(path + ": " + key + " " + std::to_string(*value) + " is out of range");
-    }
-    return static_cast<int32_t>(*value);
-  };
-  vocab.bos_id = get_id("tokenizer.ggml.bos_token_id", 1);
-  vocab.eos_id = get_id("tokenizer.ggml.eos_token_id", 2);
-  vocab.unk_id = get_id("tokenizer.ggml.unknown_token_id", 0);
+  vocab.bos_id = ReadTokenId(gguf, "tokenizer.ggml.bos_token_id", 1);
+  vocab.eos_id = ReadTokenId(gguf, "tokenizer.ggml.eos_token_id", 2);
+  vocab.unk_id = ReadTokenId(gguf, "tokenizer.ggml.unknown_token_id", 0);
   // Padding is never produced by inference; FromSpmVocab ignores a pad id out of range.
   vocab.pad_id = static_cast<int32_t>(std::clamp<int64_t>(
       gguf.GetInt("tokenizer.ggml.padding_token_id").value_or(-1), -1, std::numeric_limits<int32_t>::max()));
@@ -252,20 +297,43 @@ std::unique_ptr<Tokenizer> Tokenizer::FromSpmVocab(const SpmVocab& vocab, const 
   return tokenizer;
 }
 
+std::unique_ptr<Tokenizer> Tokenizer::FromBpeVocab(const BpeVocab& vocab, const std::string& source_name) {
+  std::unique_ptr<Tokenizer> tokenizer(new Tokenizer());
+  Impl& impl = *tokenizer->impl_;
+  impl.source = source_name;
+  impl.bpe = std::make_unique<BpeTokenizer>(vocab, source_name);
+  impl.n_vocab = impl.bpe->n_vocab();
+  CheckIdInRange(source_name, "BOS", vocab.bos_id, vocab.tokens.size());
+  CheckIdInRange(source_name, "EOS", vocab.eos_id, vocab.tokens.size());
+  impl.bos_id = vocab.bos_id;
+  impl.eos_id = vocab.eos_id;
+  impl.add_bos = vocab.add_bos;
+  return tokenizer;
+}
+
 std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool add_bos) const {
+  std::vector<int32_t> result;
+  // BOS is asked for but silently absent when the vocabulary has none (bos_id() == -1).
+  if (add_bos && impl_->bos_id >= 0) result.push_back(impl_->bos_id);
+  if (impl_->bpe) {
+    impl_->bpe->Encode(text, &result);
+    return result;
+  }
   std::vector<int> ids;
   const auto status = impl_->processor.Encode(text, &ids);
   if (!status.ok()) throw Error(impl_->source + ": cannot encode text: " + status.message());
-  std::vector<int32_t> result;
-  // BOS is asked for but silently absent when the vocabulary has none (bos_id() == -1).
-  const bool with_bos = add_bos && impl_->bos_id >= 0;
-  result.reserve(ids.size() + (with_bos ? 1 : 0));
-  if (with_bos) result.push_back(impl_->bos_id);
   result.insert(result.end(), ids.begin(), ids.end());
   return result;
 }
 
 std::string Tokenizer::Decode(const std::vector<int32_t>& ids) const {
+  if (impl_->bpe) {
+    std::string text;
+    for (const int32_t id : ids) {
+      if (impl_->InRange(id)) text += impl_->bpe->TokenToPiece(id);
+    }
+    return text;
+  }
   // Out-of-range ids are skipped, as TokenToPiece gives "" for them: sentencepiece does not
   // check ids before indexing its piece table.
   std::vector<int> valid_ids;
@@ -281,15 +349,17 @@ std::string Tokenizer::Decode(const std::vector<int32_t>& ids) const {
 
 std::string Tokenizer::TokenToPiece(int32_t id) const {
   if (!impl_->InRange(id)) return {};
+  if (impl_->bpe) return impl_->bpe->TokenToPiece(id);
   return impl_->stream_pieces[static_cast<size_t>(id)];
 }
 
 std::string Tokenizer::IdToPiece(int32_t id) const {
   if (!impl_->InRange(id)) return {};
+  if (impl_->bpe) return impl_->bpe->IdToPiece(id);
   return impl_->processor.IdToPiece(id);
 }
 
-int32_t Tokenizer::n_vocab() const { return static_cast<int32_t>(impl_->stream_pieces.size()); }
+int32_t Tokenizer::n_vocab() const { return impl_->n_vocab; }
 int32_t Tokenizer::bos_id() const { return impl_->bos_id; }
 int32_t Tokenizer::eos_id() const { return impl_->eos_id; }
 bool Tokenizer::add_bos() const { return impl_->add_bos; }

@@ -1,6 +1,7 @@
 // Tokenizer: sentencepiece, loaded from a tokenizer.model file or from the SPM vocabulary
 // stored in GGUF metadata (tokenizer.ggml.model = "llama"), which is turned into a
-// sentencepiece ModelProto in memory so one library serves both.
+// sentencepiece ModelProto in memory so one library serves both; or byte-level BPE
+// (tokenizer.ggml.model = "gpt2", model_io/bpe.h), our own code.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 namespace ingot {
 
 class GgufFile;
+struct BpeVocab;
 
 // An SPM vocabulary as GGUF stores it (tokenizer.ggml.*).
 // scores and types may be left empty (all 0.0 / all normal, as llama.cpp assumes when the
@@ -36,20 +38,27 @@ class Tokenizer {
   // used in messages.
   static std::unique_ptr<Tokenizer> FromSerializedModel(std::string_view bytes, const std::string& source_name);
   // The tokenizer.ggml.* keys of a GGUF file; Error naming the file when they are missing,
-  // inconsistent, or of an unsupported tokenizer.ggml.model.
+  // inconsistent, or of an unsupported tokenizer.ggml.model ('llama' and 'gpt2' are
+  // supported) or tokenizer.ggml.pre (for 'gpt2': 'gpt-2', 'phi-2', 'mpt', 'olmo').
   static std::unique_ptr<Tokenizer> FromGguf(const GgufFile& gguf);
   static std::unique_ptr<Tokenizer> FromSpmVocab(const SpmVocab& vocab, const std::string& source_name);
+  static std::unique_ptr<Tokenizer> FromBpeVocab(const BpeVocab& vocab, const std::string& source_name);
   ~Tokenizer();
 
-  // Token ids of text, with BOS first when add_bos (and the vocabulary has one). Matches
-  // llama.cpp's SPM tokenization (parse_special off): a leading "▁" dummy prefix, spaces
-  // kept as they are, characters missing from the vocabulary as <0xNN> byte tokens. Empty
-  // text gives no ids. One known difference: sentencepiece turns each invalid UTF-8 byte
-  // into U+FFFD first, where llama.cpp would emit the byte itself.
+  // Token ids of text, with BOS first when add_bos (and the vocabulary has one). Empty text
+  // gives no ids. Matches llama.cpp's tokenization with parse_special off (control tokens
+  // written in the text are plain text).
+  // SPM: a leading "▁" dummy prefix, spaces kept as they are, characters missing from the
+  // vocabulary as <0xNN> byte tokens. One known difference: sentencepiece turns each invalid
+  // UTF-8 byte into U+FFFD first, where llama.cpp would emit the byte itself.
+  // BPE (model_io/bpe.h): no prefix, every byte representable, user-defined tokens in the
+  // text cut out as themselves; invalid UTF-8 bytes become U+FFFD, as in llama.cpp.
   std::vector<int32_t> Encode(std::string_view text, bool add_bos) const;
-  // The whole text of ids, as sentencepiece decodes it: control tokens dropped, the
+  // The whole text of ids. SPM: as sentencepiece decodes it: control tokens dropped, the
   // dummy-prefix space of the first piece removed, byte tokens joined into UTF-8 (invalid
-  // sequences become U+FFFD). Out-of-range ids are skipped.
+  // sequences become U+FFFD). BPE: the TokenToPiece bytes joined, nothing cleaned up (no
+  // clean_up_tokenization_spaces), so Decode(Encode(text, ...)) == text for valid UTF-8.
+  // Out-of-range ids are skipped.
   std::string Decode(const std::vector<int32_t>& ids) const;
   // The bytes one token adds when text is streamed token by token: "▁" becomes ' ',
   // <0xNN> becomes that byte (so a UTF-8 character may arrive over several tokens),
@@ -57,14 +66,18 @@ class Tokenizer {
   // Decode prints it; llama.cpp prints "▅" instead). Out-of-range ids give "".
   // For valid UTF-8 and a whitespace-keeping vocabulary (all GGUF SPM vocabularies, Llama 2),
   // concatenating TokenToPiece over Encode(text, add_bos) gives exactly " " + text.
+  // BPE: the bytes the token stands for ("Ġthe" gives " the"; a UTF-8 character may also
+  // arrive over several tokens), user-defined tokens as they are, control tokens "";
+  // for valid UTF-8, concatenating over Encode(text, add_bos) gives exactly text.
   std::string TokenToPiece(int32_t id) const;
-  // The piece as stored in the vocabulary (for tokenize --pieces), e.g. "▁Hello", "<0x0A>".
+  // The piece as stored in the vocabulary (for tokenize --pieces), e.g. "▁Hello", "<0x0A>",
+  // or in byte characters for BPE, "ĠHello".
   std::string IdToPiece(int32_t id) const;
 
   int32_t n_vocab() const;
   int32_t bos_id() const;  // -1 when the vocabulary has none
   int32_t eos_id() const;
-  bool add_bos() const;  // what the model's metadata asks for (true for sentencepiece files)
+  bool add_bos() const;  // what the model's metadata asks for (true for sentencepiece files, false for GPT-2)
 
  private:
   Tokenizer();

@@ -1,5 +1,6 @@
-// Tokenizer tests: llama.cpp's SPM test vectors, the GGUF-built model against the real
-// tokenizer.model files, streaming, and error messages.
+// Tokenizer tests: llama.cpp's SPM and GPT-2 test vectors, the GGUF-built model against the
+// real tokenizer.model files, byte-level BPE on tiny vocabularies, streaming, and error
+// messages.
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -7,10 +8,12 @@
 #include <utility>
 #include <vector>
 
+#include "model_io/bpe.h"
 #include "model_io/error.h"
 #include "model_io/gguf.h"
 #include "model_io/spm_proto.h"
 #include "model_io/tokenizer.h"
+#include "model_io/unicode.h"
 #include "tests/test_util.h"
 
 namespace ingot {
@@ -352,8 +355,6 @@ TEST_CASE("errors name the file and the problem") {
   CHECK(message == test::ScratchDir() + ": cannot open tokenizer model: is a directory");
 
   if (const std::string gpt2 = FindAsset("models/vocab/ggml-vocab-gpt-2.gguf"); !gpt2.empty()) {
-    message = ErrorMessage([&] { Tokenizer::FromGguf(*GgufFile::Open(gpt2)); });
-    CHECK(message == gpt2 + ": tokenizer.ggml.model 'gpt2' (byte-level BPE) is not supported yet");
     message = ErrorMessage([&] { Tokenizer::FromFile(gpt2); });
     CHECK(message == gpt2 + ": not a sentencepiece model: a GGUF file (its vocabulary loads with FromGguf)");
   } else {
@@ -367,7 +368,9 @@ TEST_CASE("GGUF tokenizer metadata errors") {
   SUBCASE("no tokenizer.ggml.model") { expected = "mini.gguf: missing required key 'tokenizer.ggml.model'"; }
   SUBCASE("unknown tokenizer.ggml.model") {
     gguf.String("tokenizer.ggml.model", "t5");
-    expected = "mini.gguf: tokenizer.ggml.model 't5' is not supported (only 'llama', sentencepiece)";
+    expected =
+        "mini.gguf: tokenizer.ggml.model 't5' is not supported (only 'llama', sentencepiece, and 'gpt2', "
+        "byte-level BPE)";
   }
   SUBCASE("no tokens") {
     gguf.String("tokenizer.ggml.model", "llama");
@@ -378,6 +381,35 @@ TEST_CASE("GGUF tokenizer metadata errors") {
     gguf.StringArray("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", "a"});
     gguf.F32Array("tokenizer.ggml.scores", {0, 0, 0});
     expected = "mini.gguf: 3 token scores for 4 tokens";
+  }
+  SUBCASE("gpt2 without a pre-tokenizer") {
+    gguf.String("tokenizer.ggml.model", "gpt2");
+    expected = "mini.gguf: missing required key 'tokenizer.ggml.pre' (the BPE pre-tokenizer)";
+  }
+  SUBCASE("gpt2 with another pre-tokenizer") {
+    gguf.String("tokenizer.ggml.model", "gpt2");
+    gguf.String("tokenizer.ggml.pre", "llama-bpe");
+    expected =
+        "mini.gguf: tokenizer.ggml.pre 'llama-bpe' is not supported (only GPT-2's regex: 'gpt-2', 'phi-2', "
+        "'mpt', 'olmo')";
+  }
+  SUBCASE("gpt2 without tokens") {
+    gguf.String("tokenizer.ggml.model", "gpt2");
+    gguf.String("tokenizer.ggml.pre", "gpt-2");
+    expected = "mini.gguf: missing required key 'tokenizer.ggml.tokens'";
+  }
+  SUBCASE("gpt2 without merges") {
+    gguf.String("tokenizer.ggml.model", "gpt2");
+    gguf.String("tokenizer.ggml.pre", "gpt-2");
+    gguf.StringArray("tokenizer.ggml.tokens", {"a", "b", "ab"});
+    expected = "mini.gguf: missing required key 'tokenizer.ggml.merges'";
+  }
+  SUBCASE("gpt2 with a malformed merge") {
+    gguf.String("tokenizer.ggml.model", "gpt2");
+    gguf.String("tokenizer.ggml.pre", "gpt-2");
+    gguf.StringArray("tokenizer.ggml.tokens", {"a", "b", "ab"});
+    gguf.StringArray("tokenizer.ggml.merges", {"a b", "ab"});
+    expected = "mini.gguf: BPE merge 1 'ab' is not two tokens separated by a space";
   }
   const std::string bytes = gguf.Bytes();
   const std::string message = ErrorMessage(
@@ -442,6 +474,236 @@ TEST_CASE("FromSpmVocab validates the vocabulary") {
     const std::string message = ErrorMessage([&] { Tokenizer::FromSpmVocab(vocab, "tiny"); });
     CHECK(StartsWith(message, expected));
     CHECK(message.size() >= expected.size());
+  }
+}
+
+TEST_CASE("a GGUF gpt2 vocabulary without BOS keys loads") {
+  MiniGguf gguf;
+  gguf.String("tokenizer.ggml.model", "gpt2");
+  gguf.String("tokenizer.ggml.pre", "gpt-2");
+  gguf.StringArray("tokenizer.ggml.tokens", {"a", "b", "ab", "\xC4\xA0", "\xC4\xA0" "ab"});  // Ġ = ' '
+  gguf.StringArray("tokenizer.ggml.merges", {"a b", "\xC4\xA0 ab"});
+  const std::string bytes = gguf.Bytes();
+  const auto tokenizer = Tokenizer::FromGguf(*GgufFile::FromMemory(bytes.data(), bytes.size(), "mini.gguf"));
+  CHECK(tokenizer->n_vocab() == 5);
+  CHECK(tokenizer->bos_id() == -1);
+  CHECK(tokenizer->eos_id() == -1);
+  CHECK_FALSE(tokenizer->add_bos());
+  CHECK(tokenizer->Encode("ab ab", true) == std::vector<int32_t>{2, 4});  // no BOS to add
+  CHECK(tokenizer->Decode({2, 4}) == "ab ab");
+}
+
+TEST_CASE("DecodeUtf8 follows llama.cpp on malformed input") {
+  using V = std::vector<uint32_t>;
+  CHECK(DecodeUtf8("a\xC3\xA9\xE4\xB8\xAD\xF0\x9F\xA6\x99") == V{'a', 0xE9, 0x4E2D, 0x1F999});
+  CHECK(DecodeUtf8("\xFF" "a") == V{kReplacementCharacter, 'a'});
+  CHECK(DecodeUtf8("\x80\xBF") == V{kReplacementCharacter, kReplacementCharacter});  // lone continuations
+  CHECK(DecodeUtf8("\xE4\xB8") == V{kReplacementCharacter, kReplacementCharacter});  // cut short
+  CHECK(DecodeUtf8("\xE4" "a") == V{kReplacementCharacter, 'a'});
+  CHECK(DecodeUtf8(std::string("\xC0\x80", 2)) == V{0});   // overlong: decoded, as llama.cpp does
+  CHECK(DecodeUtf8("\xED\xA0\x80") == V{0xD800});          // a surrogate: decoded too
+  CHECK(DecodeUtf8("\xF4\x90\x80\x80") == V(4, kReplacementCharacter));  // above U+10FFFF
+  CHECK(DecodeUtf8("").empty());
+
+  std::string utf8;
+  for (const uint32_t cp : {0x24u, 0xA2u, 0x20ACu, 0x10348u, 0x10FFFFu}) AppendUtf8(cp, &utf8);
+  CHECK(utf8 == "\x24\xC2\xA2\xE2\x82\xAC\xF0\x90\x8D\x88\xF4\x8F\xBF\xBF");
+  CHECK(DecodeUtf8(utf8) == V{0x24, 0xA2, 0x20AC, 0x10348, 0x10FFFF});
+}
+
+TEST_CASE("ClassifyCodePoint: \\p{L}, \\p{N}, \\s") {
+  using enum CodePointClass;
+  using CodePoints = std::vector<uint32_t>;
+  for (const uint32_t cp : CodePoints{'A', 'z', 0xAA, 0xE9, 0x4E2D, 0x1780, 0x2B740, 0x3400}) {
+    CHECK(ClassifyCodePoint(cp) == kLetter);
+  }
+  for (const uint32_t cp : CodePoints{'0', '9', 0xB2, 0x663, 0x2167, 0x1D7CE}) {
+    CHECK(ClassifyCodePoint(cp) == kNumber);
+  }
+  for (const uint32_t cp :
+       CodePoints{'\t', '\n', 0x0B, '\r', ' ', 0x85, 0xA0, 0x1680, 0x2000, 0x200A, 0x2028, 0x202F, 0x3000}) {
+    CHECK(ClassifyCodePoint(cp) == kWhitespace);
+  }
+  // U+001C..U+001F are whitespace to Python's isspace() but not to \s; U+200B is no space either.
+  for (const uint32_t cp :
+       CodePoints{0, '!', '\'', 0x1C, 0x1F, 0x7F, 0x300, 0x200B, 0xFFFD, 0x1F999, 0xE000, 0x10FFFF}) {
+    CHECK(ClassifyCodePoint(cp) == kOther);
+  }
+}
+
+TEST_CASE("SplitGpt2Words matches GPT-2's regex") {
+  using W = std::vector<std::string>;
+  // Expected splits come from the regex itself (Python's regex module).
+  CHECK(SplitGpt2Words("Hello world's  end\n\n x!!") == W{"Hello", " world", "'s", " ", " end", "\n\n", " x", "!!"});
+  CHECK(SplitGpt2Words("a  ") == W{"a", "  "});
+  CHECK(SplitGpt2Words(" ") == W{" "});
+  CHECK(SplitGpt2Words("'S'll've") == W{"'", "S", "'ll", "'ve"});  // contractions are lower case only
+  CHECK(SplitGpt2Words(" 123abc x\xC2\xB2") == W{" 123", "abc", " x", "\xC2\xB2"});
+  CHECK(SplitGpt2Words("a\xE3\x80\x80" "b") == W{"a", "\xE3\x80\x80", "b"});  // U+3000 is \s but not ' '
+  CHECK(SplitGpt2Words("a\x1C" "b") == W{"a", "\x1C", "b"});
+  CHECK(SplitGpt2Words("\t\n \xC2\xA0x") == W{"\t\n ", "\xC2\xA0", "x"});
+  CHECK(SplitGpt2Words("<|endoftext|>") == W{"<|", "endoftext", "|>"});
+  CHECK(SplitGpt2Words("a\xFF" "b") == W{"a", "\xEF\xBF\xBD", "b"});
+  CHECK(SplitGpt2Words("").empty());
+}
+
+TEST_CASE("byte-level BPE on a tiny vocabulary") {
+  BpeVocab vocab;
+  const std::string g = "\xC4\xA0";  // 'Ġ', the byte character of ' '
+  vocab.tokens = {"a", "b", "c", g, "ab", "bc", g + "ab", "aa", "<|end|>", "<x>"};
+  vocab.merges = {"b c", "a b", g + " ab", "a a"};
+  vocab.types = {1, 1, 1, 1, 1, 1, 1, 1, 3, 4};  // <|end|> control, <x> user-defined
+
+  SUBCASE("merges go by rank, then leftmost") {
+    const auto tokenizer = Tokenizer::FromBpeVocab(vocab, "tiny");
+    CHECK(tokenizer->n_vocab() == 10);
+    CHECK(tokenizer->Encode("abc", false) == std::vector<int32_t>{0, 5});  // "b c" outranks "a b"
+    CHECK(tokenizer->Encode("ab", false) == std::vector<int32_t>{4});
+    CHECK(tokenizer->Encode(" ab", false) == std::vector<int32_t>{6});
+    CHECK(tokenizer->Encode("aaa", false) == std::vector<int32_t>{7, 0});
+    CHECK(tokenizer->Encode("", false).empty());
+  }
+  SUBCASE("user-defined tokens are cut out, control tokens are plain text") {
+    const auto tokenizer = Tokenizer::FromBpeVocab(vocab, "tiny");
+    CHECK(tokenizer->Encode("a<x>b<x>", false) == std::vector<int32_t>{0, 9, 1, 9});
+    // '<', '|', ... are not in this vocabulary, so the text of <|end|> leaves no token at all.
+    CHECK(tokenizer->Encode("a<|end|>", false) == std::vector<int32_t>{0});
+  }
+  SUBCASE("pieces") {
+    const auto tokenizer = Tokenizer::FromBpeVocab(vocab, "tiny");
+    CHECK(tokenizer->IdToPiece(6) == g + "ab");
+    CHECK(tokenizer->TokenToPiece(6) == " ab");
+    CHECK(tokenizer->TokenToPiece(8) == "");  // control
+    CHECK(tokenizer->IdToPiece(8) == "<|end|>");
+    CHECK(tokenizer->TokenToPiece(9) == "<x>");
+    CHECK(tokenizer->TokenToPiece(10) == "");
+    CHECK(tokenizer->TokenToPiece(-1) == "");
+    CHECK(tokenizer->Decode({6, 8, 9, 10, -5, 2}) == " ab<x>c");
+  }
+  SUBCASE("BOS") {
+    vocab.bos_id = 8;
+    vocab.eos_id = 8;
+    vocab.add_bos = true;
+    const auto tokenizer = Tokenizer::FromBpeVocab(vocab, "tiny");
+    CHECK(tokenizer->add_bos());
+    CHECK(tokenizer->bos_id() == 8);
+    CHECK(tokenizer->Encode("ab", true) == std::vector<int32_t>{8, 4});
+    CHECK(tokenizer->Encode("", true) == std::vector<int32_t>{8});
+    CHECK(tokenizer->Decode({8, 4, 8}) == "ab");
+  }
+  SUBCASE("errors") {
+    std::string expected;
+    SUBCASE("empty") {
+      vocab.tokens.clear();
+      expected = "tiny: the BPE vocabulary has no tokens";
+    }
+    SUBCASE("types") {
+      vocab.types.pop_back();
+      expected = "tiny: 9 token types for 10 tokens";
+    }
+    SUBCASE("invalid type") {
+      vocab.types[4] = 7;
+      expected = "tiny: token 4 has an invalid token type";
+    }
+    SUBCASE("merge without a space") {
+      vocab.merges[2] = g + "ab";
+      expected = "tiny: BPE merge 2 '" + g + "ab' is not two tokens separated by a space";
+    }
+    SUBCASE("merge with nothing after the space") {
+      vocab.merges[0] = "b ";
+      expected = "tiny: BPE merge 0 'b ' is not two tokens separated by a space";
+    }
+    SUBCASE("bos") {
+      vocab.bos_id = 10;
+      expected = "tiny: BOS id 10 is out of range for 10 tokens";
+    }
+    SUBCASE("eos") {
+      vocab.eos_id = -2;
+      expected = "tiny: EOS id -2 is out of range for 10 tokens";
+    }
+    CHECK(ErrorMessage([&] { Tokenizer::FromBpeVocab(vocab, "tiny"); }) == expected);
+  }
+}
+
+TEST_CASE("gpt-2 test vectors through the GGUF vocabulary") {
+  const std::string path = FindAsset("models/vocab/ggml-vocab-gpt-2.gguf");
+  const std::string inp = FindAsset("models/vocab/ggml-vocab-gpt-2.gguf.inp");
+  const std::string out = FindAsset("models/vocab/ggml-vocab-gpt-2.gguf.out");
+  if (path.empty() || inp.empty() || out.empty()) {
+    MESSAGE("skipped: models/vocab/ggml-vocab-gpt-2.gguf(.inp/.out) not found");
+    return;
+  }
+  const auto tokenizer = Tokenizer::FromGguf(*GgufFile::Open(path));
+  CHECK(tokenizer->n_vocab() == 50257);
+  CHECK(tokenizer->bos_id() == 50256);
+  CHECK(tokenizer->eos_id() == 50256);
+  CHECK_FALSE(tokenizer->add_bos());
+
+  const std::vector<VocabTest> tests = ReadVocabTests(inp, out);
+  REQUIRE(tests.size() == 46);
+  size_t n_matched = 0;
+  for (size_t i = 0; i < tests.size(); ++i) {
+    CAPTURE(i);
+    CAPTURE(tests[i].text);
+    const std::vector<int32_t> ids = tokenizer->Encode(tests[i].text, false);
+    CHECK_MESSAGE(ids == tests[i].ids, "got" << IdsToString(ids) << " want" << IdsToString(tests[i].ids));
+    n_matched += ids == tests[i].ids ? 1 : 0;
+    CHECK(tokenizer->Decode(ids) == tests[i].text);
+    std::string streamed;
+    for (const int32_t id : ids) streamed += tokenizer->TokenToPiece(id);
+    CHECK(streamed == tests[i].text);
+    std::vector<int32_t> with_bos = {50256};
+    with_bos.insert(with_bos.end(), ids.begin(), ids.end());
+    CHECK(tokenizer->Encode(tests[i].text, true) == with_bos);
+  }
+  CHECK(n_matched == 46);
+}
+
+TEST_CASE("gpt-2: direct checks") {
+  const std::string path = FindAsset("models/vocab/ggml-vocab-gpt-2.gguf");
+  if (path.empty()) {
+    MESSAGE("skipped: models/vocab/ggml-vocab-gpt-2.gguf not found");
+    return;
+  }
+  const auto tokenizer = Tokenizer::FromGguf(*GgufFile::Open(path));
+  using Ids = std::vector<int32_t>;
+  CHECK(tokenizer->Encode(" Hello world", false) == Ids{18435, 995});
+  CHECK(tokenizer->Encode("Hello world", false) == Ids{15496, 995});
+  // Computed with an independent reference: OpenAI's GPT-2 encoder algorithm in Python (the
+  // regex module, gpt2 vocab.json / merges.txt). Contractions (and "'T", which is not one),
+  // numbers, runs of spaces and newlines, a tab, an emoji, CJK, trailing spaces.
+  const std::string mixed =
+      "I'm sure it's 2024... We've got 3 apples & 12,345 pears!\n\n  Tabs\there   and \xF0\x9F\xA6\x99 llamas, "
+      "\xE4\xB8\xAD\xE6\x96\x87 too. DON'T shout  ";
+  const Ids mixed_ids = {40,   1101, 1654, 340,   338,   48609, 986,   775,  1053, 1392, 513,   22514,
+                         1222, 1105, 11,   27712, 279,   4127,  0,     628,  220,  309,  8937,  197,
+                         1456, 220,  220,  290,   12520, 99,    247,   32660, 17485, 11,  220,  40792,
+                         23877, 229, 1165, 13,    23917, 6,     51,    9191, 220,  220};
+  CHECK(tokenizer->Encode(mixed, false) == mixed_ids);
+  CHECK(tokenizer->Decode(mixed_ids) == mixed);
+  // parse_special off: the text of <|endoftext|> is not the control token.
+  CHECK(tokenizer->Encode("<|endoftext|>", false) == Ids{27, 91, 437, 1659, 5239, 91, 29});
+  CHECK(tokenizer->Encode(std::string("a\0b", 3), false) == Ids{64, 188, 65});  // NUL is byte character U+0100
+  CHECK(tokenizer->Encode("\r\n", false) == Ids{201, 198});
+  CHECK(tokenizer->Encode("e\xCC\x81", false) == Ids{68, 136, 223});  // a combining mark is not \p{L}
+  // An invalid byte tokenizes as U+FFFD, as in llama.cpp.
+  CHECK(tokenizer->Encode("a\xFF" "b", false) == Ids{64, 4210, 65});
+  CHECK(tokenizer->Encode("a\xEF\xBF\xBD" "b", false) == Ids{64, 4210, 65});
+
+  CHECK(tokenizer->IdToPiece(18435) == "\xC4\xA0Hello");
+  CHECK(tokenizer->TokenToPiece(18435) == " Hello");
+  CHECK(tokenizer->TokenToPiece(198) == "\n");
+  CHECK(tokenizer->TokenToPiece(50256) == "");  // <|endoftext|>, control
+  CHECK(tokenizer->IdToPiece(50256) == "<|endoftext|>");
+  CHECK(tokenizer->TokenToPiece(50257) == "");
+
+  for (const std::string& text : kStreamingTexts) {
+    CAPTURE(text);
+    const Ids ids = tokenizer->Encode(text, false);
+    std::string streamed;
+    for (const int32_t id : ids) streamed += tokenizer->TokenToPiece(id);
+    CHECK(streamed == text);
+    CHECK(tokenizer->Decode(ids) == text);
   }
 }
 

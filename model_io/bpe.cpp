@@ -1,0 +1,293 @@
+#include "model_io/bpe.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <limits>
+#include <queue>
+
+#include "model_io/error.h"
+#include "model_io/unicode.h"
+
+namespace ingot {
+
+namespace {
+
+constexpr int32_t kTokenTypeNormal = 1;
+constexpr int32_t kTokenTypeUserDefined = 4;
+constexpr int32_t kTokenTypeMax = 6;  // 0 undefined .. 6 byte
+
+// GPT-2's bytes_to_unicode: every byte gets a visible, non-space character, so that BPE can
+// work on text and " the" becomes the single word "Ġthe". Printable bytes stand for
+// themselves; the 68 others (controls, space, 0x7F-0xA0, the soft hyphen 0xAD) take
+// U+0100.. in byte order.
+constexpr size_t kByteAlphabetEnd = 256 + 68;  // one past the alphabet's highest code point, U+0143
+constexpr std::array<uint16_t, 256> kByteToCodePoint = [] {
+  std::array<uint16_t, 256> table{};
+  uint16_t next = 256;
+  for (size_t byte = 0; byte < 256; ++byte) {
+    const bool printable = (byte >= 0x21 && byte <= 0x7E) || (byte >= 0xA1 && byte <= 0xAC) || byte >= 0xAE;
+    table[byte] = printable ? static_cast<uint16_t>(byte) : next++;
+  }
+  return table;
+}();
+// The inverse; -1 for code points that stand for no byte.
+constexpr std::array<int16_t, kByteAlphabetEnd> kCodePointToByte = [] {
+  std::array<int16_t, kByteAlphabetEnd> table{};
+  table.fill(-1);
+  for (size_t byte = 0; byte < 256; ++byte) table[kByteToCodePoint[byte]] = static_cast<int16_t>(byte);
+  return table;
+}();
+static_assert(kByteToCodePoint[' '] == 0x120 && kByteToCodePoint['\n'] == 0x10A && kByteToCodePoint[0xAD] == 0x143);
+
+constexpr uint32_t kNoCodePoint = 0xFFFFFFFF;  // past the end of the text
+
+// Where the word starting at cps[start] ends: the first alternative of GPT-2's regex that
+// matches there, in the regex's order (so "'s" is a word of its own, " 3" a number).
+size_t Gpt2WordEnd(const std::vector<uint32_t>& cps, const std::vector<CodePointClass>& classes, size_t start) {
+  using enum CodePointClass;
+  const size_t n = cps.size();
+  const auto at = [&](size_t i) { return i < n ? cps[i] : kNoCodePoint; };
+
+  // 's|'t|'re|'ve|'m|'ll|'d  (case-sensitive in GPT-2's regex)
+  if (cps[start] == '\'') {
+    const uint32_t c1 = at(start + 1), c2 = at(start + 2);
+    if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') return start + 2;
+    if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) return start + 3;
+  }
+  //  ?\p{L}+|  ?\p{N}+|  ?[^\s\p{L}\p{N}]+ : an optional space, then a run of one class.
+  const size_t body = start + (cps[start] == ' ' ? 1 : 0);
+  if (body < n && classes[body] != kWhitespace) {
+    size_t end = body + 1;
+    while (end < n && classes[end] == classes[body]) ++end;
+    return end;
+  }
+  // \s+(?!\S)|\s+ : a run of whitespace, less its last character when a word follows, which
+  // that word then takes as its leading space.
+  size_t end = start;
+  while (end < n && classes[end] == kWhitespace) ++end;
+  assert(end > start);  // cps[start] is whitespace here (a space alone at the end included)
+  return end - start > 1 && end < n ? end - 1 : end;
+}
+
+// The end of each word of cps, in order.
+std::vector<size_t> Gpt2WordEnds(const std::vector<uint32_t>& cps) {
+  std::vector<CodePointClass> classes(cps.size());
+  std::transform(cps.begin(), cps.end(), classes.begin(), ClassifyCodePoint);
+  std::vector<size_t> ends;
+  for (size_t start = 0; start < cps.size(); start = ends.back()) ends.push_back(Gpt2WordEnd(cps, classes, start));
+  return ends;
+}
+
+// Token text in byte characters -> the bytes it stands for. A character outside the byte
+// alphabet (only in a malformed vocabulary) is kept as UTF-8, where llama.cpp prints
+// "[UNK_BYTE_0x...]".
+std::string DecodeByteCharacters(std::string_view token) {
+  std::string bytes;
+  for (const uint32_t cp : DecodeUtf8(token)) {
+    const int16_t byte = cp < kByteAlphabetEnd ? kCodePointToByte[cp] : int16_t{-1};
+    if (byte >= 0) {
+      bytes.push_back(static_cast<char>(byte));
+    } else {
+      AppendUtf8(cp, &bytes);
+    }
+  }
+  return bytes;
+}
+
+size_t Utf8SequenceLength(char lead) {
+  const auto byte = static_cast<uint8_t>(lead);
+  return byte < 0xC0 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4;
+}
+
+}  // namespace
+
+std::vector<std::string> SplitGpt2Words(std::string_view text) {
+  const std::vector<uint32_t> cps = DecodeUtf8(text);
+  std::vector<std::string> words;
+  size_t start = 0;
+  for (const size_t end : Gpt2WordEnds(cps)) {
+    std::string& word = words.emplace_back();
+    for (size_t i = start; i < end; ++i) AppendUtf8(cps[i], &word);
+    start = end;
+  }
+  return words;
+}
+
+BpeTokenizer::BpeTokenizer(const BpeVocab& vocab, const std::string& source_name) : tokens_(vocab.tokens) {
+  const size_t n_vocab = tokens_.size();
+  if (n_vocab == 0) throw Error(source_name + ": the BPE vocabulary has no tokens");
+  if (n_vocab > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    throw Error(source_name + ": the BPE vocabulary has too many tokens (" + std::to_string(n_vocab) + ")");
+  }
+  if (!vocab.types.empty() && vocab.types.size() != n_vocab) {
+    throw Error(source_name + ": " + std::to_string(vocab.types.size()) + " token types for " +
+                std::to_string(n_vocab) + " tokens");
+  }
+  if (vocab.merges.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    throw Error(source_name + ": too many BPE merges (" + std::to_string(vocab.merges.size()) + ")");
+  }
+
+  pieces_.resize(n_vocab);
+  token_ids_.reserve(n_vocab);
+  for (size_t i = 0; i < n_vocab; ++i) {
+    const int32_t type = vocab.types.empty() ? kTokenTypeNormal : vocab.types[i];
+    if (type < 0 || type > kTokenTypeMax) {
+      throw Error(source_name + ": token " + std::to_string(i) + " has an invalid token type");
+    }
+    const std::string& token = tokens_[i];
+    const auto id = static_cast<int32_t>(i);
+    // An empty token can never be produced. Of duplicate tokens the last one wins, as in
+    // llama.cpp's text-to-id map.
+    if (!token.empty()) token_ids_[token] = id;
+    if (type == kTokenTypeNormal) {
+      pieces_[i] = DecodeByteCharacters(token);
+    } else if (type == kTokenTypeUserDefined) {
+      pieces_[i] = token;
+      if (!token.empty()) user_defined_ids_.push_back(id);
+    }
+  }
+  std::stable_sort(user_defined_ids_.begin(), user_defined_ids_.end(), [&](int32_t a, int32_t b) {
+    return tokens_[static_cast<size_t>(a)].size() > tokens_[static_cast<size_t>(b)].size();
+  });
+
+  merge_ranks_.reserve(vocab.merges.size());
+  for (size_t rank = 0; rank < vocab.merges.size(); ++rank) {
+    const std::string& merge = vocab.merges[rank];
+    // Split as llama.cpp splits it: at the first space after the first character. Symbols
+    // never contain a space (it is "Ġ" in byte characters), so keying the map by the whole
+    // "left right" string finds exactly the pairs llama.cpp finds.
+    const size_t space = merge.find(' ', 1);
+    if (space == std::string::npos || space + 1 == merge.size()) {
+      throw Error(source_name + ": BPE merge " + std::to_string(rank) + " '" + merge +
+                  "' is not two tokens separated by a space");
+    }
+    merge_ranks_.emplace(merge, static_cast<int32_t>(rank));  // a repeated merge keeps its first rank
+  }
+}
+
+void BpeTokenizer::Encode(std::string_view text, std::vector<int32_t>* ids) const {
+  // User-defined tokens are cut out of the text first, longest first, as llama.cpp does even
+  // with parse_special off. A fragment is raw text (id -1) or one such token.
+  struct Fragment {
+    std::string_view text;
+    int32_t id;
+  };
+  std::vector<Fragment> fragments;
+  if (!text.empty()) fragments.push_back({text, -1});
+  for (const int32_t id : user_defined_ids_) {
+    const std::string& token = tokens_[static_cast<size_t>(id)];
+    std::vector<Fragment> split;
+    for (const Fragment& fragment : fragments) {
+      if (fragment.id >= 0) {
+        split.push_back(fragment);
+        continue;
+      }
+      std::string_view rest = fragment.text;
+      for (size_t at = rest.find(token); at != std::string_view::npos; at = rest.find(token)) {
+        if (at > 0) split.push_back({rest.substr(0, at), -1});
+        split.push_back({{}, id});
+        rest.remove_prefix(at + token.size());
+      }
+      if (!rest.empty()) split.push_back({rest, -1});
+    }
+    fragments = std::move(split);
+  }
+  for (const Fragment& fragment : fragments) {
+    if (fragment.id >= 0) {
+      ids->push_back(fragment.id);
+    } else {
+      EncodeText(fragment.text, ids);
+    }
+  }
+}
+
+void BpeTokenizer::EncodeText(std::string_view text, std::vector<int32_t>* ids) const {
+  const std::vector<uint32_t> cps = DecodeUtf8(text);
+  std::string utf8;  // one word as UTF-8
+  std::string word;  // the same in byte characters
+  size_t start = 0;
+  for (const size_t end : Gpt2WordEnds(cps)) {
+    utf8.clear();
+    word.clear();
+    for (size_t i = start; i < end; ++i) AppendUtf8(cps[i], &utf8);
+    for (const char byte : utf8) AppendUtf8(kByteToCodePoint[static_cast<uint8_t>(byte)], &word);
+    EncodeWord(word, ids);
+    start = end;
+  }
+}
+
+void BpeTokenizer::EncodeWord(const std::string& word, std::vector<int32_t>* ids) const {
+  // The word's characters in a linked list; a merge grows the left symbol over the right one,
+  // which is left empty (size 0).
+  constexpr size_t kNone = std::numeric_limits<size_t>::max();
+  struct Symbol {
+    size_t offset, size;  // bytes of word
+    size_t prev, next;    // symbol indices, kNone at the ends
+  };
+  std::vector<Symbol> symbols;
+  for (size_t offset = 0; offset < word.size();) {
+    const size_t size = std::min(Utf8SequenceLength(word[offset]), word.size() - offset);
+    symbols.push_back({offset, size, symbols.empty() ? kNone : symbols.size() - 1, kNone});
+    if (symbols.size() > 1) symbols[symbols.size() - 2].next = symbols.size() - 1;
+    offset += size;
+  }
+
+  // Candidate merges of adjacent symbols: lowest rank first, then leftmost (llama.cpp's
+  // order; the original GPT-2 merges all occurrences of a pair left to right, the same result).
+  struct Pair {
+    int32_t rank;
+    size_t left, right;
+    size_t size;  // left.size + right.size when queued; differs once either has changed
+  };
+  const auto after = [](const Pair& a, const Pair& b) {
+    return a.rank != b.rank ? a.rank > b.rank : a.left > b.left;
+  };
+  std::priority_queue<Pair, std::vector<Pair>, decltype(after)> queue(after);
+  std::string key;
+  const auto try_pair = [&](size_t left, size_t right) {
+    if (left == kNone || right == kNone) return;
+    const Symbol& l = symbols[left];
+    const Symbol& r = symbols[right];
+    key.assign(word, l.offset, l.size);
+    key.push_back(' ');
+    key.append(word, r.offset, r.size);
+    if (const auto it = merge_ranks_.find(key); it != merge_ranks_.end()) {
+      queue.push({it->second, left, right, l.size + r.size});
+    }
+  };
+  for (size_t i = 1; i < symbols.size(); ++i) try_pair(i - 1, i);
+
+  while (!queue.empty()) {
+    const Pair pair = queue.top();
+    queue.pop();
+    Symbol& left = symbols[pair.left];
+    Symbol& right = symbols[pair.right];
+    // Symbols only grow, and only by absorbing their right neighbour: a pair whose sides are
+    // both alive with the queued total size is still adjacent and unchanged.
+    if (left.size == 0 || right.size == 0 || left.size + right.size != pair.size) continue;
+    left.size += right.size;
+    right.size = 0;
+    left.next = right.next;
+    if (right.next != kNone) symbols[right.next].prev = pair.left;
+    try_pair(left.prev, pair.left);
+    try_pair(pair.left, left.next);
+  }
+
+  for (const Symbol& symbol : symbols) {
+    if (symbol.size == 0) continue;
+    const std::string text = word.substr(symbol.offset, symbol.size);
+    if (const auto it = token_ids_.find(text); it != token_ids_.end()) {
+      ids->push_back(it->second);
+      continue;
+    }
+    // Not a token (a vocabulary lacking a byte character, or a merge whose result it lacks):
+    // llama.cpp emits the tokens of the symbol's single bytes, where there are any.
+    for (const char byte : text) {
+      const auto it = token_ids_.find(std::string(1, byte));
+      if (it != token_ids_.end()) ids->push_back(it->second);
+    }
+  }
+}
+
+}  // namespace ingot

@@ -1,0 +1,30 @@
+// Code points for the byte-level BPE tokenizer: UTF-8 decoded the way llama.cpp decodes it,
+// and the classes GPT-2's pre-tokenizer regex tells apart.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ingot {
+
+constexpr uint32_t kReplacementCharacter = 0xFFFD;
+constexpr uint32_t kMaxCodePoint = 0x10FFFF;
+
+// \p{L}, \p{N} and \s (the White_Space property); everything else, unassigned code points
+// included, is kOther. From the table scripts/gen_unicode_classes.py generates, of Unicode
+// 15.0: characters assigned later are kOther here but may be letters to llama.cpp.
+enum class CodePointClass : uint8_t { kOther, kLetter, kNumber, kWhitespace };
+CodePointClass ClassifyCodePoint(uint32_t cp);
+
+// Decodes UTF-8 as llama.cpp does, so that malformed text tokenizes as it does there: a byte
+// that does not start a complete sequence becomes U+FFFD and decoding resumes at the next
+// byte; overlong forms and surrogates are decoded, not rejected. One difference: a sequence
+// above U+10FFFF (on which llama.cpp throws) also becomes U+FFFD.
+std::vector<uint32_t> DecodeUtf8(std::string_view text);
+
+// cp <= kMaxCodePoint.
+void AppendUtf8(uint32_t cp, std::string* out);
+
+}  // namespace ingot
