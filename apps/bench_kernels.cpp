@@ -224,6 +224,10 @@ double MeasureReadBandwidthGBs(int threads, int64_t bytes, double min_seconds) {
   return ReadBandwidth(*best.table, reinterpret_cast<const int8_t*>(buf.data), bytes, threads, min_seconds);
 }
 
+double ReadBandwidthGBs(const int8_t* data, int64_t bytes, int threads, double min_seconds) {
+  return ReadBandwidth(*kernels::SelectKernels("auto").table, data, bytes, threads, min_seconds);
+}
+
 int RunKernelBench(int argc, char** argv) {
   const char* only = nullptr;
   bool quick = false;

@@ -15,7 +15,8 @@ int RunKernelBench(int argc, char** argv);
 
 // This machine's memory read bandwidth in GB/s with `threads` threads, streaming a buffer of
 // `bytes` with the best kernel table's loads, best of repetitions over min_seconds.
-// `bench MODEL` measures decode against it.
 double MeasureReadBandwidthGBs(int threads, int64_t bytes, double min_seconds);
+// The same over a caller's buffer (`bench MODEL` keeps one in huge pages, like the weights).
+double ReadBandwidthGBs(const int8_t* data, int64_t bytes, int threads, double min_seconds);
 
 }  // namespace ingot
