@@ -37,10 +37,17 @@ void PrintSummary(const Model& model) {
   const ModelConfig& c = model.config();
   uint64_t params = 0;
   for (const GgufTensorInfo& t : model.tensors()) params += t.n_elements;
-  std::printf("\narchitecture: %s, d_model %d, %d layers, %d heads (%d KV heads, head_dim %d), FFN %d, vocab %d,\n"
-              "  context %d, RoPE base %g over %d dims, norm eps %g, output %s, %.2fM parameters, weights %.1f MiB\n",
-              c.arch.c_str(), c.d_model, c.n_layers, c.n_heads, c.n_kv_heads, c.head_dim, c.d_ffn, c.n_vocab,
-              c.n_ctx_train, static_cast<double>(c.rope_base), c.rope_dims, static_cast<double>(c.norm_eps),
+  char positions[64];
+  if (c.rope_dims > 0) {
+    std::snprintf(positions, sizeof(positions), "RoPE base %g over %d dims", static_cast<double>(c.rope_base), c.rope_dims);
+  } else {
+    std::snprintf(positions, sizeof(positions), "learned positions");
+  }
+  std::printf("\narchitecture: %s, d_model %d, %d layers, %d heads (%d KV heads, head_dim %d), FFN %d (%s), vocab %d,\n"
+              "  context %d, %s, %s eps %g, output %s, %.2fM parameters, weights %.1f MiB\n",
+              c.arch.c_str(), c.d_model, c.n_layers, c.n_heads, c.n_kv_heads, c.head_dim, c.d_ffn,
+              c.ffn == FfnKind::kGelu ? "GELU" : "SwiGLU", c.n_vocab, c.n_ctx_train, positions,
+              c.norm == NormKind::kLayer ? "LayerNorm" : "RMSNorm", static_cast<double>(c.norm_eps),
               Tied(model) ? "tied to token_embd" : "separate",
               static_cast<double>(params) / 1e6, static_cast<double>(model.weight_bytes()) / (1024.0 * 1024.0));
   const Tokenizer& tok = model.tokenizer();

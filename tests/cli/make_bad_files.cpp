@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   try {
     const std::string dir = argv[1];
     const std::string tiny = dir + "/tiny.gguf";
-    test::WriteRandomLlama(tiny, test::ShapeByName("tiny"), GgmlType::kF32, 7, "");
+    test::WriteRandomModel(tiny, test::ShapeByName("tiny"), GgmlType::kF32, 7, "");
     const std::string bytes = ReadAll(tiny);
     WriteAll(dir + "/truncated_header.gguf", bytes.substr(0, 100));
     WriteAll(dir + "/truncated_data.gguf", bytes.substr(0, bytes.size() - 1000));

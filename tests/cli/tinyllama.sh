@@ -13,7 +13,7 @@ model=$work/tinyllama-random.gguf
 trap 'rm -f "$model" "$work/prompt.txt"' EXIT
 "$bin/make-random-model" --shape tinyllama --type q8_0 --vocab "$vocab" "$model"
 "$bin/inspect" --no-metadata "$model" | grep -E "^architecture|^  context|^tokenizer|^verdict"
-"$bin/inspect" --no-metadata "$model" | grep -q "architecture: llama, d_model 2048, 22 layers, 32 heads (4 KV heads, head_dim 64), FFN 5632, vocab 32000"
+"$bin/inspect" --no-metadata "$model" | grep -q "architecture: llama, d_model 2048, 22 layers, 32 heads (4 KV heads, head_dim 64), FFN 5632 (SwiGLU), vocab 32000"
 echo "The quick brown fox" >"$work/prompt.txt"
 "$bin/run-model" -m "$model" -n 1 -c 256 --seed 1 "$work/prompt.txt" </dev/null 2>"$work/run.log" >/dev/null
 cat "$work/run.log"

@@ -52,27 +52,34 @@ void FillRandom(GgmlType type, uint64_t seed, uint8_t* dst, uint64_t n_bytes) {
 
 }  // namespace
 
-LlamaShape ShapeByName(const std::string& name) {
-  if (name == "tinyllama") return {name, 2048, 22, 32, 4, 5632, 32000, 2048};
-  if (name == "llama-7b") return {name, 4096, 32, 32, 32, 11008, 32000, 4096};
-  if (name == "tiny") return {name, 64, 2, 4, 2, 96, 259, 64};
-  throw Error("unknown model shape '" + name + "' (known: tinyllama, llama-7b, tiny)");
+ModelShape ShapeByName(const std::string& name) {
+  if (name == "tinyllama") return {name, "llama", 2048, 22, 32, 4, 5632, 32000, 2048};
+  if (name == "llama-7b") return {name, "llama", 4096, 32, 32, 32, 11008, 32000, 4096};
+  if (name == "tiny") return {name, "llama", 64, 2, 4, 2, 96, 259, 64};
+  if (name == "gpt2-small") return {name, "gpt2", 768, 12, 12, 12, 3072, 50257, 1024};
+  throw Error("unknown model shape '" + name + "' (known: tinyllama, llama-7b, tiny, gpt2-small)");
 }
 
-void WriteRandomLlama(const std::string& path, const LlamaShape& s, GgmlType type, uint64_t seed,
+void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType type, uint64_t seed,
                       const std::string& vocab_path) {
+  const bool gpt2 = s.arch == "gpt2";
+  const std::string a = s.arch + ".";
   GgufWriter w;
-  w.Set("general.architecture", GgufValue::String("llama"));
+  w.Set("general.architecture", GgufValue::String(s.arch));
   w.Set("general.name", GgufValue::String("random-" + s.name));
-  w.Set("llama.context_length", GgufValue::U32(static_cast<uint32_t>(s.n_ctx)));
-  w.Set("llama.embedding_length", GgufValue::U32(static_cast<uint32_t>(s.d_model)));
-  w.Set("llama.block_count", GgufValue::U32(static_cast<uint32_t>(s.n_layers)));
-  w.Set("llama.feed_forward_length", GgufValue::U32(static_cast<uint32_t>(s.d_ffn)));
-  w.Set("llama.attention.head_count", GgufValue::U32(static_cast<uint32_t>(s.n_heads)));
-  w.Set("llama.attention.head_count_kv", GgufValue::U32(static_cast<uint32_t>(s.n_kv_heads)));
-  w.Set("llama.attention.layer_norm_rms_epsilon", GgufValue::F32(1e-5f));
-  w.Set("llama.rope.freq_base", GgufValue::F32(10000.0f));
-  w.Set("llama.rope.dimension_count", GgufValue::U32(static_cast<uint32_t>(s.d_model / s.n_heads)));
+  w.Set(a + "context_length", GgufValue::U32(static_cast<uint32_t>(s.n_ctx)));
+  w.Set(a + "embedding_length", GgufValue::U32(static_cast<uint32_t>(s.d_model)));
+  w.Set(a + "block_count", GgufValue::U32(static_cast<uint32_t>(s.n_layers)));
+  w.Set(a + "feed_forward_length", GgufValue::U32(static_cast<uint32_t>(s.d_ffn)));
+  w.Set(a + "attention.head_count", GgufValue::U32(static_cast<uint32_t>(s.n_heads)));
+  if (gpt2) {
+    w.Set(a + "attention.layer_norm_epsilon", GgufValue::F32(1e-5f));
+  } else {
+    w.Set(a + "attention.head_count_kv", GgufValue::U32(static_cast<uint32_t>(s.n_kv_heads)));
+    w.Set(a + "attention.layer_norm_rms_epsilon", GgufValue::F32(1e-5f));
+    w.Set(a + "rope.freq_base", GgufValue::F32(10000.0f));
+    w.Set(a + "rope.dimension_count", GgufValue::U32(static_cast<uint32_t>(s.d_model / s.n_heads)));
+  }
   int32_t n_vocab = s.n_vocab;
   if (!vocab_path.empty()) {
     const std::unique_ptr<GgufFile> vocab = GgufFile::Open(vocab_path);
@@ -109,13 +116,35 @@ void WriteRandomLlama(const std::string& path, const LlamaShape& s, GgmlType typ
     const uint64_t this_seed = SplitMix(tensor_seed);
     w.AddTensor(name, type, {cols, rows}, [type, this_seed](uint8_t* dst, uint64_t n) { FillRandom(type, this_seed, dst, n); });
   };
-  auto ones = [&](const std::string& name, uint64_t n) {
-    w.AddTensor(name, GgmlType::kF32, {n}, [](uint8_t* dst, uint64_t n_bytes) {
-      const float one = 1.0f;
-      for (uint64_t i = 0; i < n_bytes / 4; ++i) std::memcpy(dst + 4 * i, &one, 4);
+  auto filled = [&](const std::string& name, uint64_t n, float value) {
+    w.AddTensor(name, GgmlType::kF32, {n}, [value](uint8_t* dst, uint64_t n_bytes) {
+      for (uint64_t i = 0; i < n_bytes / 4; ++i) std::memcpy(dst + 4 * i, &value, 4);
     });
   };
+  auto ones = [&](const std::string& name, uint64_t n) { filled(name, n, 1.0f); };
   matrix("token_embd.weight", d, static_cast<uint64_t>(n_vocab));
+  if (gpt2) {
+    matrix("position_embd.weight", d, static_cast<uint64_t>(s.n_ctx));
+    for (int32_t l = 0; l < s.n_layers; ++l) {
+      const std::string p = "blk." + std::to_string(l) + ".";
+      ones(p + "attn_norm.weight", d);
+      filled(p + "attn_norm.bias", d, 0.0f);
+      matrix(p + "attn_qkv.weight", d, 3 * d);
+      filled(p + "attn_qkv.bias", 3 * d, 0.0f);
+      matrix(p + "attn_output.weight", d, d);
+      filled(p + "attn_output.bias", d, 0.0f);
+      ones(p + "ffn_norm.weight", d);
+      filled(p + "ffn_norm.bias", d, 0.0f);
+      matrix(p + "ffn_up.weight", d, ffn);
+      filled(p + "ffn_up.bias", ffn, 0.0f);
+      matrix(p + "ffn_down.weight", ffn, d);
+      filled(p + "ffn_down.bias", d, 0.0f);
+    }
+    ones("output_norm.weight", d);
+    filled("output_norm.bias", d, 0.0f);
+    w.Write(path);  // the output matrix is tied to token_embd, as in GPT-2's files
+    return;
+  }
   for (int32_t l = 0; l < s.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     ones(p + "attn_norm.weight", d);

@@ -18,7 +18,7 @@ namespace {
 
 std::string TinyModel(GgmlType type) {
   const std::string path = test::ScratchDir() + "/tiny_" + GgmlTypeName(type) + ".gguf";
-  test::WriteRandomLlama(path, test::ShapeByName("tiny"), type, 11, "");
+  test::WriteRandomModel(path, test::ShapeByName("tiny"), type, 11, "");
   return path;
 }
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# gpt2_small.sh BIN_DIR VOCAB.gguf WORK_DIR
+# A random-weight GGUF with GPT-2 small's shapes (gpt2 architecture, Q8_0, vocab from
+# ggml-vocab-gpt-2.gguf), written by our own writer, must pass inspect and generate in each mode
+# that supports gpt2.
+set -euo pipefail
+bin=$1 vocab=$2 work=$3
+if [ ! -f "$vocab" ]; then
+  echo "skipped: $vocab not found"
+  exit 77
+fi
+mkdir -p "$work"
+model=$work/gpt2-small-random.gguf
+trap 'rm -f "$model" "$work/prompt.txt"' EXIT
+"$bin/make-random-model" --shape gpt2-small --type q8_0 --vocab "$vocab" "$model"
+"$bin/inspect" --no-metadata "$model" | grep -E "^architecture|^  context|^tokenizer|^verdict"
+"$bin/inspect" --no-metadata "$model" |
+  grep -q "architecture: gpt2, d_model 768, 12 layers, 12 heads (12 KV heads, head_dim 64), FFN 3072 (GELU), vocab 50257"
+"$bin/inspect" --no-metadata "$model" | grep -q "^verdict: OK"
+echo "The quick brown fox" >"$work/prompt.txt"
+for mode in fp32; do
+  "$bin/run-model" -m "$model" --mode "$mode" -n 4 -c 128 --seed 1 "$work/prompt.txt" </dev/null 2>"$work/run.log" >/dev/null
+  echo "$mode: $(tail -n 1 "$work/run.log")"
+  grep -Eq "prompt 5 tokens .* generation 4 tokens" "$work/run.log"
+done
