@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "apps/common.h"
+#include "engine/fp_modules.h"
 #include "engine/model.h"
 #include "engine/session.h"
 #include "model_io/error.h"
@@ -263,17 +264,20 @@ void Sensitivity(const Model& model, const std::vector<Sequence>& sequences, Ses
     Evaluate(model, sequences, options, &writer, nullptr, " fp32");
     writer.Finish();
   }
-  const char* modules[] = {"", "norm", "rope", "act", "softmax", "kv", "lm_head"};
+  // The architecture's module kinds (gpt2: layernorm and gelu for norm and act, no rope).
+  std::vector<std::string> modules = FpModuleKinds(model.config());
+  modules.insert(modules.begin(), "");
   std::printf("\n%-26s %12s %10s %10s %12s\n", "module in float", "PPL", "ratio", "mean KLD", "same top-1");
   double ref_ppl = 0.0;
-  for (const char* module : modules) {
+  for (const std::string& module : modules) {
     options.mode = Mode::kInt8;
     options.fp_modules = module;
     LogitsReader reader(ref_path, n_vocab);
-    const Result r = Evaluate(model, sequences, options, nullptr, &reader, std::string(" int8 +") + (*module ? module : "none"));
+    const Result r =
+        Evaluate(model, sequences, options, nullptr, &reader, " int8 +" + (module.empty() ? std::string("none") : module));
     ref_ppl = std::exp(r.ref_nll.Mean());
     const double ppl = std::exp(r.nll.Mean());
-    std::printf("%-26s %12.4f %10.5f %10.6f %11.3f%%\n", *module ? module : "none (integer-only)", ppl, ppl / ref_ppl,
+    std::printf("%-26s %12.4f %10.5f %10.6f %11.3f%%\n", module.empty() ? "none (integer-only)" : module.c_str(), ppl, ppl / ref_ppl,
                 r.kld.Mean(), 100.0 * r.same_top1.Mean());
     std::fflush(stdout);
   }
@@ -301,7 +305,7 @@ int Run(int argc, char** argv) {
   parser.AddString("--save-logits", &save_path, "write the scored log-probabilities to this file");
   parser.AddString("--kl-divergence", &kld_path, "compare against a --save-logits file: mean KLD and same-top-1 %");
   parser.AddString("--mode", &mode, "fp32 (the float reference) or int8 (integer-only)");
-  parser.AddString("--fp-modules", &fp_modules, "int8 mode: modules run in float: norm,rope,act,softmax,kv,lm_head,layer:N");
+  parser.AddString("--fp-modules", &fp_modules, "int8 mode: modules run in float: norm,rope,act,softmax,kv,lm_head,layer:N (gpt2: layernorm,gelu,softmax,kv,lm_head,layer:N)");
   parser.AddFlag("--sensitivity", &sensitivity, "table of PPL / KLD with each module kind alone in float");
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;

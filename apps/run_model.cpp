@@ -119,7 +119,8 @@ int Run(int argc, char** argv) {
   parser.AddFloat("--repeat-penalty", &o.repeat_penalty, "penalty for the last 64 tokens (1: off)");
   parser.AddUint64("--seed", &o.seed, "random seed (0 = a random one, printed to stderr)");
   parser.AddString("--mode", &o.mode, "int8 (integer-only) or fp32 (the float reference)");
-  parser.AddString("--fp-modules", &o.fp_modules, "int8 mode: modules run in float: norm,rope,act,softmax,kv,lm_head,layer:N");
+  parser.AddString("--fp-modules", &o.fp_modules, "int8 mode: modules run in float: norm,rope,act,softmax,kv,lm_head,layer:N "
+                                                   "(gpt2: layernorm,gelu,softmax,kv,lm_head,layer:N)");
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
   Mode mode;

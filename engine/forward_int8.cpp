@@ -23,8 +23,9 @@ constexpr Dyadic kQ16Scale{kernels::kDyadicOne, 30 + kQ16};  // 2^-16: one LSB o
 constexpr int32_t kResidualMaxBits = 29;
 // Below this many multiply-adds an op runs on the calling thread: waking a team costs more.
 constexpr int64_t kMinParallelWork = int64_t{1} << 18;
-// SiLU's cost per element in multiply-adds (for ThreadsFor).
+// SiLU's and GELU's cost per element in multiply-adds (for ThreadsFor).
 constexpr int64_t kSiluCost = 64;
+constexpr int64_t kGeluCost = 64;
 // Attention weights w[p] = P[p] * s_v[p] / s_v_max * 2^8 fit 16 bits (<= 255 * 256); their sum
 // stays below 2^31 / 127 for any context up to 2^17 because sum P <= 255 + n / 2.
 constexpr int32_t kValueWeightBits = 8;
@@ -44,10 +45,12 @@ Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, 
                          int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all, FpModules* fp)
     : c_(config), w_(weights), kt_(table), n_ctx_(n_ctx), n_batch_(n_batch), n_threads_(n_threads), fp_(fp) {
   const size_t half = static_cast<size_t>(c_.rope_dims / 2);
-  rope_cos_.resize(static_cast<size_t>(n_ctx_) * half);
-  rope_sin_.resize(rope_cos_.size());
-  kernels::ref::BuildRopeTablesQ30(w_.rope_freq_turns_q64.data(), static_cast<int32_t>(half), n_ctx_,
-                                   rope_cos_.data(), rope_sin_.data());
+  if (half > 0) {  // gpt2 has no RoPE (learned positions instead)
+    rope_cos_.resize(static_cast<size_t>(n_ctx_) * half);
+    rope_sin_.resize(rope_cos_.size());
+    kernels::ref::BuildRopeTablesQ30(w_.rope_freq_turns_q64.data(), static_cast<int32_t>(half), n_ctx_,
+                                     rope_cos_.data(), rope_sin_.data());
+  }
   const size_t heads = static_cast<size_t>(c_.n_layers) * static_cast<size_t>(c_.n_kv_heads);
   const size_t heads_positions = heads * static_cast<size_t>(n_ctx_);
   k_rows_ = (n_ctx_ + kernels::kPackRows - 1) / kernels::kPackRows * kernels::kPackRows;
@@ -66,6 +69,7 @@ Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, 
   wide_.resize(batch * widest);
   act_.resize(batch * widest);
   act_scale_.resize(batch);
+  if (c_.learned_positions) pos8_.resize(static_cast<size_t>(c_.d_model));
   const size_t fused = static_cast<size_t>(std::max(c_.q_dim() + 2 * c_.kv_dim(), 2 * c_.d_ffn));  // attn_qkv, ffn_gate_up
   acc_.resize(std::max(batch * std::max(widest, fused), (logits_all ? batch : 1) * static_cast<size_t>(c_.n_vocab)));
   q16_.resize(batch * static_cast<size_t>(c_.q_dim()));
@@ -87,15 +91,35 @@ uint64_t Int8Forward::kv_cache_bytes() const {
          (k_scale_.size() + v_scale_.size()) * sizeof(Dyadic);
 }
 
-// residual[t] = embedding row << 16, with scale s_e[token] * 2^-16.
-void Int8Forward::Embed(const int32_t* tokens, int32_t n) {
+// residual[t] = embedding row << 16, with scale s_e[token] * 2^-16. With learned positions
+// (gpt2) the position row (int8, scale s_p[pos]) joins on the larger scale s = max(s_e, s_p):
+// residual = a * (s_a / s) * 2^16 + b * (s_b / s) * 2^16 with scale s * 2^-16. The row with the
+// larger scale is shifted exactly; the other gets one rounded dyadic multiply (error <= 1/2 LSB,
+// 2^-17 of the larger scale). |residual| <= 2 * 127 * 2^16 < 2^24.
+void Int8Forward::Embed(const int32_t* tokens, int32_t n, int32_t n_past) {
   const int32_t d = c_.d_model;
   for (int32_t t = 0; t < n; ++t) {
     int8_t* row = act_.data() + static_cast<size_t>(t) * static_cast<size_t>(d);
     w_.token_embd.Row(tokens[t], row);
     int32_t* x = residual_.data() + static_cast<size_t>(t) * static_cast<size_t>(d);
-    for (int32_t i = 0; i < d; ++i) x[i] = int32_t{row[i]} * (1 << kQ16);
-    res_scale_[static_cast<size_t>(t)] = Shifted(w_.token_embd.scale[tokens[t]], -kQ16);
+    const Dyadic s_token = w_.token_embd.scale[tokens[t]];
+    if (!c_.learned_positions) {
+      for (int32_t i = 0; i < d; ++i) x[i] = int32_t{row[i]} * (1 << kQ16);
+      res_scale_[static_cast<size_t>(t)] = Shifted(s_token, -kQ16);
+      continue;
+    }
+    const int32_t pos = n_past + t;
+    w_.position_embd.Row(pos, pos8_.data());
+    const Dyadic s_pos = w_.position_embd.scale[pos];
+    const bool token_larger = !DyadicLess(s_token, s_pos);
+    const int8_t* larger = token_larger ? row : pos8_.data();
+    const int8_t* smaller = token_larger ? pos8_.data() : row;
+    const Dyadic s_max = token_larger ? s_token : s_pos;
+    const Dyadic mult = Shifted(kernels::DyadicDiv(token_larger ? s_pos : s_token, s_max), kQ16);  // <= 2^16
+    for (int32_t i = 0; i < d; ++i) {
+      x[i] = int32_t{larger[i]} * (1 << kQ16) + static_cast<int32_t>(kernels::MultiplyByDyadic(smaller[i], mult));
+    }
+    res_scale_[static_cast<size_t>(t)] = Shifted(s_max, -kQ16);
   }
 }
 
@@ -110,7 +134,8 @@ void Int8Forward::QuantizeRows(const int32_t* x, int32_t n, int32_t cols, Dyadic
   }
 }
 
-// RMSNorm of the residual rows, then per-token int8: act_ [n, d_model], act_scale_ [n].
+// RMSNorm or LayerNorm (config) of the residual rows, then per-token int8: act_ [n, d_model],
+// act_scale_ [n].
 void Int8Forward::NormQuantize(const Int8Norm& norm, NormSite site, int32_t layer, int32_t n) {
   const int32_t d = c_.d_model;
   if (fp_ != nullptr && fp_->set().norm) {
@@ -124,8 +149,15 @@ void Int8Forward::NormQuantize(const Int8Norm& norm, NormSite site, int32_t laye
   for (int32_t t = 0; t < n; ++t) {
     const Dyadic s = res_scale_[static_cast<size_t>(t)];
     const Dyadic eps_lsb = kernels::DyadicDiv(w_.norm_eps, kernels::DyadicMul(s, s));  // eps in (LSB of x)^2
-    kt_.rms_norm_s32(residual_.data() + static_cast<size_t>(t) * static_cast<size_t>(d), d, eps_lsb,
-                    norm.gamma.data(), norm.gamma_shift, wide_.data() + static_cast<size_t>(t) * static_cast<size_t>(d));
+    const int32_t* x = residual_.data() + static_cast<size_t>(t) * static_cast<size_t>(d);
+    int32_t* out = wide_.data() + static_cast<size_t>(t) * static_cast<size_t>(d);
+    if (c_.norm == NormKind::kLayer) {
+      // beta is in out_scale's units already (the normalized row's scale is independent of x's).
+      kt_.layer_norm_s32(x, d, eps_lsb, norm.gamma.data(), norm.gamma_shift, norm.beta.empty() ? nullptr : norm.beta.data(),
+                         out);
+    } else {
+      kt_.rms_norm_s32(x, d, eps_lsb, norm.gamma.data(), norm.gamma_shift, out);
+    }
   }
   QuantizeRows(wide_.data(), n, d, norm.out_scale);
 }
@@ -164,8 +196,19 @@ void Int8Forward::MatMulQ16(const Int8Matrix& fused, std::initializer_list<std::
   }
 }
 
-// residual += (act_ x W^T) in the residual's units, then keeps the residual under 2^29.
-void Int8Forward::AddToResidual(const Int8Matrix& w, int32_t n) {
+// out [n, bias.size()] += bias (Q16), saturating; nothing for an empty bias.
+void Int8Forward::AddBiasQ16(const std::vector<int32_t>& bias, int32_t n, int32_t* out) {
+  const size_t cols = bias.size();
+  for (size_t t = 0; t < (bias.empty() ? 0 : static_cast<size_t>(n)); ++t) {
+    int32_t* row = out + t * cols;
+    for (size_t i = 0; i < cols; ++i) row[i] = kernels::SaturateToS32(int64_t{row[i]} + bias[i]);
+  }
+}
+
+// residual += (act_ x W^T + bias) in the residual's units, then keeps the residual under 2^29.
+// The matmul is requantized onto the residual's per-token scale in one rounding (as without a
+// bias); the Q16 bias joins through its own multiplier 2^-16 / s_res[t] (one rounding).
+void Int8Forward::AddToResidual(const Int8Matrix& w, const std::vector<int32_t>& bias, int32_t n) {
   const int32_t d = c_.d_model;
   MatMul(w, n, acc_.data());
   for (int32_t t = 0; t < n; ++t) {
@@ -175,7 +218,14 @@ void Int8Forward::AddToResidual(const Int8Matrix& w, int32_t n) {
   kt_.requantize_s32_to_s32(acc_.data(), d, n, d, row_mult_.data(), w.scale, wide_.data(), d);
   for (int32_t t = 0; t < n; ++t) {
     int32_t* x = residual_.data() + static_cast<size_t>(t) * static_cast<size_t>(d);
-    const int32_t* b = wide_.data() + static_cast<size_t>(t) * static_cast<size_t>(d);
+    int32_t* b = wide_.data() + static_cast<size_t>(t) * static_cast<size_t>(d);
+    if (!bias.empty()) {
+      const Dyadic bias_mult = kernels::DyadicDiv(kQ16Scale, res_scale_[static_cast<size_t>(t)]);
+      for (int32_t i = 0; i < d; ++i) {
+        b[i] = kernels::SaturateToS32(int64_t{b[i]} + kernels::SaturateToS32(kernels::MultiplyByDyadic(
+                                                          bias[static_cast<size_t>(i)], bias_mult)));
+      }
+    }
     uint32_t amax = 0;
     for (int32_t i = 0; i < d; ++i) {
       x[i] = kernels::SaturateToS32(int64_t{x[i]} + b[i]);
@@ -273,12 +323,14 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
   const int32_t half = c_.rope_dims / 2;
   for (int32_t t = 0; t < n; ++t) {
     const int32_t pos = n_past + t;
-    const int32_t* cos = rope_cos_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half);
-    const int32_t* sin = rope_sin_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half);
+    const int32_t* cos = half > 0 ? rope_cos_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half) : nullptr;
+    const int32_t* sin = half > 0 ? rope_sin_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half) : nullptr;
     int32_t* q = q16_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.q_dim());
     int32_t* k = k16_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.kv_dim());
     const int32_t* v = v16_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.kv_dim());
-    if (fp_ != nullptr && fp_->set().rope) {
+    if (half == 0) {
+      // no RoPE (gpt2)
+    } else if (fp_ != nullptr && fp_->set().rope) {
       fp_->Rope(q, c_.n_heads, pos);
       fp_->Rope(k, c_.n_kv_heads, pos);
     } else {
@@ -327,7 +379,7 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
 }
 
 void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool all_logits, int32_t* logits) {
-  Embed(tokens, n);
+  Embed(tokens, n, n_past);
   for (int32_t l = 0; l < c_.n_layers; ++l) {
     if (fp_ != nullptr && fp_->set().layers[static_cast<size_t>(l)]) {
       for (int32_t t = 0; t < n; ++t) {
@@ -339,12 +391,32 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
     const Int8Layer& layer = w_.layers[static_cast<size_t>(l)];
     NormQuantize(layer.attn_norm, NormSite::kAttention, l, n);
     MatMulQ16(layer.attn_qkv, {{&layer.attn_q, q16_.data()}, {&layer.attn_k, k16_.data()}, {&layer.attn_v, v16_.data()}}, n);
+    AddBiasQ16(layer.attn_q_bias, n, q16_.data());
+    AddBiasQ16(layer.attn_k_bias, n, k16_.data());
+    AddBiasQ16(layer.attn_v_bias, n, v16_.data());
     Attention(l, n, n_past);
-    AddToResidual(layer.attn_output, n);
+    AddToResidual(layer.attn_output, layer.attn_output_bias, n);
 
     NormQuantize(layer.ffn_norm, NormSite::kFfn, l, n);
-    MatMulQ16(layer.ffn_gate_up, {{&layer.ffn_gate, gate_.data()}, {&layer.ffn_up, up_.data()}}, n);
     const size_t count = static_cast<size_t>(n) * static_cast<size_t>(c_.d_ffn);
+    if (c_.ffn == FfnKind::kGelu) {
+      MatMulQ16(layer.ffn_gate_up, {{&layer.ffn_up, up_.data()}}, n);  // ffn_gate_up is empty: no gate
+      AddBiasQ16(layer.ffn_up_bias, n, up_.data());
+      if (fp_ != nullptr && fp_->set().act) {
+        fp_->Gelu(up_.data(), static_cast<int64_t>(count));
+      } else {
+        // GPT-2's tanh form through the integer sigmoid, not i-erf (kernels/ref/gelu.h says why).
+        // The sigmoid's exact division makes it cost like SiLU: shared by the threads.
+        const int32_t threads = ThreadsFor(static_cast<int64_t>(count) * kGeluCost);
+        kernels::ParallelFor(static_cast<int32_t>(count), 64, threads, [&](int32_t begin, int32_t end) {
+          kt_.gelu_tanh_s32(up_.data() + begin, end - begin, kQ16Scale, up_.data() + begin);
+        });
+      }
+      QuantizeRows(up_.data(), n, c_.d_ffn, kQ16Scale);
+      AddToResidual(layer.ffn_down, layer.ffn_down_bias, n);
+      continue;
+    }
+    MatMulQ16(layer.ffn_gate_up, {{&layer.ffn_gate, gate_.data()}, {&layer.ffn_up, up_.data()}}, n);
     if (fp_ != nullptr && fp_->set().act) {
       fp_->SwiGlu(gate_.data(), up_.data(), static_cast<int64_t>(count));
     } else {
@@ -360,7 +432,7 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
       });
     }
     QuantizeRows(gate_.data(), n, c_.d_ffn, kQ16Scale);
-    AddToResidual(layer.ffn_down, n);
+    AddToResidual(layer.ffn_down, layer.ffn_down_bias, n);
   }
   if (logits == nullptr) return;
   // Only the rows whose logits are wanted go through the final norm and the output matrix.

@@ -1,4 +1,4 @@
-// The integer-only forward pass (Llama family). Integers only: this file and forward_int8.cpp
+// The integer-only forward pass (Llama family and gpt2). Integers only: this file and forward_int8.cpp
 // hold no float or double (a test disassembles the object and checks).
 //
 // Scales travel as dyadics (kernels/dyadic.h), per token:
@@ -10,6 +10,10 @@
 //   q, k, v           Q16 -> RoPE (Q30 tables) -> int8 per (token, head) with a dyadic scale
 //   attention         int32 scores -> Q16 -> i-exp softmax -> u8 probabilities -> P.V
 //   logits            int32, Q16 (real logit * 2^16)
+// gpt2 (config data, not a separate pass): token + position rows aligned on the larger of the
+// two scales at embedding; LayerNorm with beta in the output's units; Q16 biases added to q, k,
+// v and up, and brought to the residual's scale for attn_output and ffn_down; GELU (tanh form,
+// integer sigmoid) on Q16; no RoPE.
 #pragma once
 
 #include <cstdint>
@@ -37,12 +41,13 @@ class Int8Forward {
   uint64_t kv_cache_bytes() const;
 
  private:
-  void Embed(const int32_t* tokens, int32_t n);
+  void Embed(const int32_t* tokens, int32_t n, int32_t n_past);
   void NormQuantize(const Int8Norm& norm, NormSite site, int32_t layer, int32_t n);
   void MatMul(const Int8Matrix& w, int32_t n, int32_t* acc);
   void ToQ16(const int32_t* acc, int64_t ld_acc, const Int8Matrix& w, int32_t n, int32_t* out);
   void MatMulQ16(const Int8Matrix& fused, std::initializer_list<std::pair<const Int8Matrix*, int32_t*>> parts, int32_t n);
-  void AddToResidual(const Int8Matrix& w, int32_t n);
+  void AddBiasQ16(const std::vector<int32_t>& bias, int32_t n, int32_t* out);
+  void AddToResidual(const Int8Matrix& w, const std::vector<int32_t>& bias, int32_t n);
   void Attention(int32_t layer, int32_t n, int32_t n_past);
   void StoreKey(int32_t layer, int32_t g, int32_t pos);
   void AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, int32_t worker, int32_t* out_q16);
@@ -70,12 +75,13 @@ class Int8Forward {
   std::vector<kernels::Dyadic> res_scale_;  // [n_batch]
   std::vector<int32_t> wide_;               // [n_batch, max(d_model, d_ffn, q_dim)] normed row / Q16 values
   std::vector<int8_t> act_;                 // [n_batch, max(...)] int8 matmul input
+  std::vector<int8_t> pos8_;                // [d_model] one position row (learned positions)
   std::vector<kernels::Dyadic> act_scale_;  // [n_batch]
   std::vector<int32_t> acc_;                // matmul accumulators: [n_batch, widest] or [logit rows, n_vocab]
   std::vector<int32_t> q16_, k16_, v16_;    // [n_batch, q_dim / kv_dim] Q16
   std::vector<int8_t> q8_;                  // [n_batch, n_heads, head_dim]
   std::vector<kernels::Dyadic> q8_scale_;   // [n_batch, n_heads]
-  std::vector<int32_t> gate_, up_;          // [n_batch, d_ffn] Q16
+  std::vector<int32_t> gate_, up_;          // [n_batch, d_ffn] Q16 (gate_ unused by GELU)
   std::vector<kernels::Dyadic> row_mult_;   // [n_batch] per-row requantization multipliers
   // Per-worker attention scratch: [group, n_ctx] scores (then P.V weights) and u8 probabilities,
   // [n_ctx] value-scale factors.

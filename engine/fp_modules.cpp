@@ -33,6 +33,14 @@ const std::vector<float>& NormWeight(const Model& model, NormSite site, int32_t 
   return site == NormSite::kAttention ? l.attn_norm : l.ffn_norm;
 }
 
+const std::vector<float>& NormBias(const Model& model, NormSite site, int32_t layer) {
+  if (site == NormSite::kOutput) return model.output_norm_bias;
+  const LayerWeights& l = model.layers[static_cast<size_t>(layer)];
+  return site == NormSite::kAttention ? l.attn_norm_bias : l.ffn_norm_bias;
+}
+
+bool IsGpt2Like(const ModelConfig& c) { return c.norm == NormKind::kLayer || c.ffn == FfnKind::kGelu; }
+
 }  // namespace
 
 bool FpModuleSet::any() const {
@@ -44,9 +52,9 @@ std::string FpModuleSet::ToString() const {
   auto add = [&](bool on, const std::string& name) {
     if (on) s += (s.empty() ? "" : ",") + name;
   };
-  add(norm, "norm");
+  add(norm, gpt2_names ? "layernorm" : "norm");
   add(rope, "rope");
-  add(act, "act");
+  add(act, gpt2_names ? "gelu" : "act");
   add(softmax, "softmax");
   add(kv, "kv");
   add(lm_head, "lm_head");
@@ -54,16 +62,19 @@ std::string FpModuleSet::ToString() const {
   return s.empty() ? "none" : s;
 }
 
-FpModuleSet ParseFpModules(const std::string& list, int32_t n_layers) {
+namespace {
+
+FpModuleSet ParseModules(const std::string& list, int32_t n_layers, bool gpt2_names) {
   FpModuleSet set;
+  set.gpt2_names = gpt2_names;
   set.layers.assign(static_cast<size_t>(n_layers), false);
   std::stringstream ss(list);
   std::string name;
   while (std::getline(ss, name, ',')) {
     if (name.empty() || name == "none") continue;
-    if (name == "norm") set.norm = true;
-    else if (name == "rope") set.rope = true;
-    else if (name == "act") set.act = true;
+    if (name == (gpt2_names ? "layernorm" : "norm")) set.norm = true;
+    else if (!gpt2_names && name == "rope") set.rope = true;
+    else if (name == (gpt2_names ? "gelu" : "act")) set.act = true;
     else if (name == "softmax") set.softmax = true;
     else if (name == "kv") set.kv = true;
     else if (name == "lm_head") set.lm_head = true;
@@ -76,10 +87,24 @@ FpModuleSet ParseFpModules(const std::string& list, int32_t n_layers) {
       }
       set.layers[static_cast<size_t>(l)] = true;
     } else {
-      throw Error("--fp-modules: unknown module '" + name + "' (known: norm, rope, act, softmax, kv, lm_head, layer:N)");
+      throw Error("--fp-modules: unknown module '" + name + "' (known: " +
+                  (gpt2_names ? "layernorm, gelu" : "norm, rope, act") + ", softmax, kv, lm_head, layer:N)");
     }
   }
   return set;
+}
+
+}  // namespace
+
+FpModuleSet ParseFpModules(const std::string& list, int32_t n_layers) { return ParseModules(list, n_layers, false); }
+
+FpModuleSet ParseFpModules(const std::string& list, const ModelConfig& config) {
+  return ParseModules(list, config.n_layers, IsGpt2Like(config));
+}
+
+std::vector<std::string> FpModuleKinds(const ModelConfig& config) {
+  if (IsGpt2Like(config)) return {"layernorm", "gelu", "softmax", "kv", "lm_head"};
+  return {"norm", "rope", "act", "softmax", "kv", "lm_head"};
 }
 
 FpModules::FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx) : model_(model), set_(set), n_ctx_(n_ctx) {
@@ -116,7 +141,7 @@ void FpModules::NormQuantize(NormSite site, int32_t layer, const int32_t* x, ker
   const double s = DyadicToDouble(x_scale);
   std::vector<float> row(static_cast<size_t>(d));
   for (int32_t i = 0; i < d; ++i) row[static_cast<size_t>(i)] = static_cast<float>(x[i] * s);
-  fp32::RmsNorm(row.data(), NormWeight(model_, site, layer).data(), d, model_.config().norm_eps, row.data());
+  fp32::Norm(model_.config(), row.data(), NormWeight(model_, site, layer), NormBias(model_, site, layer), row.data());
   QuantizeFloatRow(row.data(), d, q, q_scale);
 }
 
@@ -139,6 +164,10 @@ void FpModules::SwiGlu(int32_t* gate_q16, const int32_t* up_q16, int64_t count) 
     const float g = static_cast<float>(gate_q16[i] / kQ16);
     gate_q16[i] = ToQ16(static_cast<double>(fp32::Silu(g)) * (up_q16[i] / kQ16));
   }
+}
+
+void FpModules::Gelu(int32_t* x_q16, int64_t count) const {
+  for (int64_t i = 0; i < count; ++i) x_q16[i] = ToQ16(fp32::Gelu(static_cast<float>(x_q16[i] / kQ16)));
 }
 
 void FpModules::AttendInt8(const int32_t* dots, kernels::Dyadic q_scale, const kernels::Dyadic* k_scale,
@@ -193,7 +222,7 @@ void FpModules::LmHead(const int32_t* x_int, kernels::Dyadic x_scale, int32_t* l
   const double s = DyadicToDouble(x_scale);
   std::vector<float> x(static_cast<size_t>(c.d_model)), logits(static_cast<size_t>(c.n_vocab));
   for (int32_t i = 0; i < c.d_model; ++i) x[static_cast<size_t>(i)] = static_cast<float>(x_int[i] * s);
-  fp32::RmsNorm(x.data(), model_.output_norm.data(), c.d_model, c.norm_eps, x.data());
+  fp32::Norm(c, x.data(), model_.output_norm, model_.output_norm_bias, x.data());
   fp32::MatMul(model_.output, x.data(), 1, logits.data(), 1);
   for (int32_t v = 0; v < c.n_vocab; ++v) logits_q16[v] = ToQ16(logits[static_cast<size_t>(v)]);
 }
@@ -208,15 +237,20 @@ void FpModules::Layer(int32_t layer, int32_t pos, int32_t* x_int, kernels::Dyadi
   const double s = DyadicToDouble(*x_scale);
   for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(i)] = static_cast<float>(x_int[i] * s);
 
-  fp32::RmsNorm(x.data(), w.attn_norm.data(), d, c.norm_eps, xb.data());
+  fp32::Norm(c, x.data(), w.attn_norm, w.attn_norm_bias, xb.data());
   fp32::MatMul(w.attn_q, xb.data(), 1, q.data(), 1);
   fp32::MatMul(w.attn_k, xb.data(), 1, k.data(), 1);
   fp32::MatMul(w.attn_v, xb.data(), 1, v.data(), 1);
+  fp32::AddBias(w.attn_q_bias, 1, q.data());
+  fp32::AddBias(w.attn_k_bias, 1, k.data());
+  fp32::AddBias(w.attn_v_bias, 1, v.data());
   const int32_t half = c.rope_dims / 2;
-  const float* cos = rope_cos_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half);
-  const float* sin = rope_sin_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half);
-  for (int32_t h = 0; h < c.n_heads; ++h) fp32::Rope(q.data() + h * c.head_dim, half, cos, sin);
-  for (int32_t h = 0; h < c.n_kv_heads; ++h) fp32::Rope(k.data() + h * c.head_dim, half, cos, sin);
+  if (half > 0) {
+    const float* cos = rope_cos_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half);
+    const float* sin = rope_sin_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half);
+    for (int32_t h = 0; h < c.n_heads; ++h) fp32::Rope(q.data() + h * c.head_dim, half, cos, sin);
+    for (int32_t h = 0; h < c.n_kv_heads; ++h) fp32::Rope(k.data() + h * c.head_dim, half, cos, sin);
+  }
   const size_t kv_dim = static_cast<size_t>(c.kv_dim());
   const size_t base = (static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) + static_cast<size_t>(pos)) * kv_dim;
   std::copy(k.begin(), k.end(), key_cache_.begin() + static_cast<std::ptrdiff_t>(base));
@@ -238,12 +272,19 @@ void FpModules::Layer(int32_t layer, int32_t pos, int32_t* x_int, kernels::Dyadi
     }
   }
   fp32::MatMul(w.attn_output, att.data(), 1, branch.data(), 1);
+  fp32::AddBias(w.attn_output_bias, 1, branch.data());
   for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
-  fp32::RmsNorm(x.data(), w.ffn_norm.data(), d, c.norm_eps, xb.data());
-  fp32::MatMul(w.ffn_gate, xb.data(), 1, gate.data(), 1);
+  fp32::Norm(c, x.data(), w.ffn_norm, w.ffn_norm_bias, xb.data());
   fp32::MatMul(w.ffn_up, xb.data(), 1, up.data(), 1);
-  for (size_t i = 0; i < gate.size(); ++i) gate[i] = fp32::Silu(gate[i]) * up[i];
+  fp32::AddBias(w.ffn_up_bias, 1, up.data());
+  if (c.ffn == FfnKind::kSwiGlu) {
+    fp32::MatMul(w.ffn_gate, xb.data(), 1, gate.data(), 1);
+    for (size_t i = 0; i < gate.size(); ++i) gate[i] = fp32::Silu(gate[i]) * up[i];
+  } else {
+    for (size_t i = 0; i < gate.size(); ++i) gate[i] = fp32::Gelu(up[i]);
+  }
   fp32::MatMul(w.ffn_down, gate.data(), 1, branch.data(), 1);
+  fp32::AddBias(w.ffn_down_bias, 1, branch.data());
   for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
 
   // Back into the integer residual: |x| maps to 2^29 at most, like the integer path's bound.

@@ -16,10 +16,12 @@ namespace ingot {
 // Which modules run in float. `norm` RMSNorm; `rope` RoPE; `act` SiLU(gate) * up; `softmax` the
 // attention core (scores, softmax, P.V) on the int8 q, k, v; `kv` q, k, v kept at full precision
 // instead of int8 (so the attention core is float too); `lm_head` the final norm and the output
-// matmul (float weights); `layer:N` the whole layer N with float weights.
+// matmul (float weights); `layer:N` the whole layer N with float weights. A gpt2 model names its
+// norm and act modules `layernorm` (LayerNorm with bias) and `gelu` (GELU), and has no `rope`.
 struct FpModuleSet {
   bool norm = false, rope = false, act = false, softmax = false, kv = false, lm_head = false;
   std::vector<bool> layers;  // [n_layers]
+  bool gpt2_names = false;   // norm, act are spelled layernorm, gelu (ToString)
 
   bool any() const;
   std::string ToString() const;
@@ -28,6 +30,11 @@ struct FpModuleSet {
 // "norm,softmax,layer:3" -> the set; "" -> none. Throws ingot::Error for an unknown name or a
 // layer out of range.
 FpModuleSet ParseFpModules(const std::string& list, int32_t n_layers);
+// The same with the module names of the model's architecture: for gpt2 `layernorm` and `gelu`
+// stand for norm and act, and `norm`, `act`, `rope` are unknown.
+FpModuleSet ParseFpModules(const std::string& list, const ModelConfig& config);
+// The module kinds of an architecture, in the order perplexity --sensitivity lists them.
+std::vector<std::string> FpModuleKinds(const ModelConfig& config);
 
 // Which norm of the model: attention (layer), FFN (layer), or the final one.
 enum class NormSite { kAttention, kFfn, kOutput };
@@ -39,13 +46,16 @@ class FpModules {
   ~FpModules();
   const FpModuleSet& set() const { return set_; }
 
-  // RMSNorm of one residual row (real = x * x_scale) -> int8 row + its scale.
+  // The model's norm (RMSNorm or LayerNorm) of one residual row (real = x * x_scale) -> int8 row
+  // + its scale.
   void NormQuantize(NormSite site, int32_t layer, const int32_t* x, kernels::Dyadic x_scale, int8_t* q,
                     kernels::Dyadic* q_scale) const;
   // RoPE on n_heads Q16 head rows at position pos, in place.
   void Rope(int32_t* x_q16, int32_t n_heads, int32_t pos) const;
   // gate = silu(gate) * up, Q16, in place.
   void SwiGlu(int32_t* gate_q16, const int32_t* up_q16, int64_t count) const;
+  // x = gelu(x) (tanh form, as the FP32 path), Q16, in place.
+  void Gelu(int32_t* x_q16, int64_t count) const;
   // The attention core on the int8 cache: dots [n] = q . k[p] (exact int32, q and k int8 with
   // scales q_scale and k_scale [n]), values [n, head_dim] with scales [n]: out [head_dim] in Q16.
   void AttendInt8(const int32_t* dots, kernels::Dyadic q_scale, const kernels::Dyadic* k_scale,

@@ -348,7 +348,7 @@ QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, 
     throw Error(model.path() + ": already an int8 model written by quantize");
   }
   if (!model.has_float_weights()) throw Error(model.path() + ": the model has no float weights to quantize");
-  model.RequireIntegerPathSupport();
+  model.RequireQuantizeSupport();
 
   // Metadata first (the tokenizer may fail); the hashes are appended once the data exists.
   std::vector<GgufKeyValue> metadata = {{"general.architecture", GgufValue::String("llama")}};

@@ -14,16 +14,17 @@ uint64_t Int8Weights::weight_bytes() const {
            static_cast<uint64_t>(m.rows()) * sizeof(kernels::Dyadic);
   };
   uint64_t total = bytes(token_embd);
+  if (position_embd.rows() > 0) total += bytes(position_embd);
   for (const Int8Layer& l : layers) {
     for (const Int8Matrix* m : {&l.attn_q, &l.attn_k, &l.attn_v, &l.attn_output, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) {
-      total += bytes(*m);
+      if (m->rows() > 0) total += bytes(*m);
     }
   }
   if (output != &token_embd) total += bytes(*output);
   return total;
 }
 
-Int8Norm MakeInt8Norm(const std::vector<float>& gamma) {
+Int8Norm MakeInt8Norm(const std::vector<float>& gamma, const std::vector<float>& beta) {
   Int8Norm norm;
   float amax = 0.0f;
   for (float g : gamma) amax = std::max(amax, std::fabs(g));
@@ -36,7 +37,26 @@ Int8Norm MakeInt8Norm(const std::vector<float>& gamma) {
   }
   norm.gamma_shift = 15;
   norm.out_scale = DyadicFromDouble(scale * std::ldexp(1.0, norm.gamma_shift - 16));
+  if (!beta.empty()) {
+    // beta in the units of out (the exact dyadic out_scale), so the kernel adds it to the
+    // normalized, gamma-scaled row with no rescaling: round(beta / out_scale), saturated.
+    const double unit = DyadicToDouble(norm.out_scale);
+    norm.beta.resize(beta.size());
+    for (size_t i = 0; i < beta.size(); ++i) {
+      const double v = std::round(static_cast<double>(beta[i]) / unit);
+      norm.beta[i] = static_cast<int32_t>(std::clamp(v, -2147483647.0, 2147483647.0));
+    }
+  }
   return norm;
+}
+
+std::vector<int32_t> MakeQ16Bias(const std::vector<float>& bias) {
+  std::vector<int32_t> q16(bias.size());
+  for (size_t i = 0; i < bias.size(); ++i) {
+    const double v = std::round(std::ldexp(static_cast<double>(bias[i]), 16));
+    q16[i] = static_cast<int32_t>(std::clamp(v, -2147483647.0, 2147483647.0));
+  }
+  return q16;
 }
 
 void SetInt8Constants(const ModelConfig& c, Int8Weights& w) {
@@ -95,28 +115,38 @@ Int8Matrix FuseRows(std::initializer_list<Int8Matrix*> parts) {
 void FuseInt8Layers(Int8Weights& w) {
   for (Int8Layer& l : w.layers) {
     l.attn_qkv = FuseRows({&l.attn_q, &l.attn_k, &l.attn_v});
-    l.ffn_gate_up = FuseRows({&l.ffn_gate, &l.ffn_up});
+    if (l.ffn_gate.rows() > 0) l.ffn_gate_up = FuseRows({&l.ffn_gate, &l.ffn_up});  // no gate: GELU (gpt2)
   }
 }
 
 std::unique_ptr<Int8Weights> QuantizeModel(const Model& model, int32_t n_threads) {
   auto w = std::make_unique<Int8Weights>();
+  const ModelConfig& c = model.config();
   w->token_embd = QuantizeWeight(model.token_embd, n_threads);
+  if (c.learned_positions) w->position_embd = QuantizeWeight(model.position_embd, n_threads);
   w->layers.resize(model.layers.size());
   for (size_t l = 0; l < model.layers.size(); ++l) {
     const LayerWeights& src = model.layers[l];
     Int8Layer& dst = w->layers[l];
-    dst.attn_norm = MakeInt8Norm(src.attn_norm);
+    dst.attn_norm = MakeInt8Norm(src.attn_norm, src.attn_norm_bias);
+    // gpt2's fused attn_qkv is bound as three row ranges: each part is quantized on its own
+    // (per-row scales), and FuseInt8Layers stacks them again.
     dst.attn_q = QuantizeWeight(src.attn_q, n_threads);
     dst.attn_k = QuantizeWeight(src.attn_k, n_threads);
     dst.attn_v = QuantizeWeight(src.attn_v, n_threads);
     dst.attn_output = QuantizeWeight(src.attn_output, n_threads);
-    dst.ffn_norm = MakeInt8Norm(src.ffn_norm);
-    dst.ffn_gate = QuantizeWeight(src.ffn_gate, n_threads);
+    dst.ffn_norm = MakeInt8Norm(src.ffn_norm, src.ffn_norm_bias);
+    if (c.ffn == FfnKind::kSwiGlu) dst.ffn_gate = QuantizeWeight(src.ffn_gate, n_threads);
     dst.ffn_up = QuantizeWeight(src.ffn_up, n_threads);
     dst.ffn_down = QuantizeWeight(src.ffn_down, n_threads);
+    dst.attn_q_bias = MakeQ16Bias(src.attn_q_bias);
+    dst.attn_k_bias = MakeQ16Bias(src.attn_k_bias);
+    dst.attn_v_bias = MakeQ16Bias(src.attn_v_bias);
+    dst.attn_output_bias = MakeQ16Bias(src.attn_output_bias);
+    dst.ffn_up_bias = MakeQ16Bias(src.ffn_up_bias);
+    dst.ffn_down_bias = MakeQ16Bias(src.ffn_down_bias);
   }
-  w->output_norm = MakeInt8Norm(model.output_norm);
+  w->output_norm = MakeInt8Norm(model.output_norm, model.output_norm_bias);
   if (model.output.data == model.token_embd.data) {
     w->output = &w->token_embd;
   } else {

@@ -13,9 +13,12 @@
 
 namespace ingot {
 
-// out[i] = z[i] * gamma[i] / 2^gamma_shift for the Q16 normalized z; real scale of out: out_scale.
+// out[i] = z[i] * gamma[i] / 2^gamma_shift (+ beta[i]) for the Q16 normalized z; real scale of
+// out: out_scale. beta (LayerNorm only) is already in out_scale's units: the normalized row's
+// scale does not depend on the input's, so beta can be quantized once, at load.
 struct Int8Norm {
   std::vector<int32_t> gamma;  // [d_model]
+  std::vector<int32_t> beta;   // [d_model] LayerNorm with bias; empty for RMSNorm
   int32_t gamma_shift = 15;
   kernels::Dyadic out_scale;   // gamma's scale * 2^(gamma_shift - 16)
 };
@@ -24,7 +27,10 @@ struct Int8Layer {
   Int8Norm attn_norm;
   Int8Matrix attn_q, attn_k, attn_v, attn_output;
   Int8Norm ffn_norm;
-  Int8Matrix ffn_gate, ffn_up, ffn_down;
+  Int8Matrix ffn_gate, ffn_up, ffn_down;  // ffn_gate empty for a GELU feed-forward (gpt2)
+  // Biases (gpt2; empty for llama), Q16 int32 (round(b * 2^16)): q, k, v and up are added to the
+  // Q16 matmul outputs; attn_output and ffn_down are brought to the residual's per-token scale.
+  std::vector<int32_t> attn_q_bias, attn_k_bias, attn_v_bias, attn_output_bias, ffn_up_bias, ffn_down_bias;
   // q, k, v and gate, up stacked by rows, each part a view into these (FuseInt8Layers): one
   // matmul instead of three or two. Empty (packed.data null) when a part's rows are not a
   // multiple of kernels::kPackRows.
@@ -33,6 +39,7 @@ struct Int8Layer {
 
 struct Int8Weights {
   Int8Matrix token_embd;                 // [n_vocab, d_model]
+  Int8Matrix position_embd;              // [n_ctx_train, d_model]; learned positions only (gpt2)
   std::vector<Int8Layer> layers;
   Int8Norm output_norm;
   Int8Matrix output_storage;             // empty when tied
@@ -50,8 +57,12 @@ void FuseInt8Layers(Int8Weights& w);
 // Quantizes a float model in memory (for --mode int8 on a float file).
 std::unique_ptr<Int8Weights> QuantizeModel(const Model& model, int32_t n_threads);
 
-// Converts a float norm weight vector to Int8Norm (15-bit gamma).
-Int8Norm MakeInt8Norm(const std::vector<float>& gamma);
+// Converts a float norm weight vector (and a LayerNorm's bias, when not empty) to Int8Norm
+// (15-bit gamma, beta in the output's units).
+Int8Norm MakeInt8Norm(const std::vector<float>& gamma, const std::vector<float>& beta = {});
+
+// A float bias vector as Q16 int32 (round(b * 2^16), saturated); empty stays empty.
+std::vector<int32_t> MakeQ16Bias(const std::vector<float>& bias);
 
 // The model constants every Int8Weights carries (epsilon, 1/sqrt(head_dim), RoPE frequencies).
 void SetInt8Constants(const ModelConfig& config, Int8Weights& weights);

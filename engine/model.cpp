@@ -77,16 +77,20 @@ std::unique_ptr<Model> Model::Load(const std::string& path, const ModelLoadOptio
   if (selection.table == nullptr) throw Error(std::string("kernel selection: ") + selection.error);
   model->kernel_table_ = selection.table;
   if (options.prepare_int8 && model->int8_ == nullptr) {
-    model->RequireIntegerPathSupport();
+    // In-memory quantization runs every architecture Load accepts (llama, gpt2); only the int8
+    // file format (quantize) is narrower: RequireQuantizeSupport.
     const int32_t threads = options.n_threads > 0 ? options.n_threads : kernels::DefaultThreadCount();
     model->int8_ = QuantizeModel(*model, threads);
   }
   return model;
 }
 
-void Model::RequireIntegerPathSupport() const {
+// int8 sessions on a float file run llama and gpt2 (quantized in memory at load); the ingot
+// GGUF format written by quantize holds llama only, so quantize (and WriteIngotGguf) still ask.
+void Model::RequireQuantizeSupport() const {
   if (config_.arch != "llama") {
-    throw Error(path_ + ": the integer path does not support architecture '" + config_.arch + "' yet (use --mode fp32)");
+    throw Error(path_ + ": quantize does not support architecture '" + config_.arch +
+                "' yet (int8 files are llama only; use --mode int8 on the float file)");
   }
 }
 

@@ -32,7 +32,7 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
   }
   if (mode_ == Mode::kInt8) {
     if (model.int8() == nullptr) throw Error("an int8 session needs a model loaded with int8 weights");
-    const FpModuleSet set = ParseFpModules(options.fp_modules, c.n_layers);
+    const FpModuleSet set = ParseFpModules(options.fp_modules, c);
     if (set.any()) fp_modules_ = std::make_unique<FpModules>(model, set, n_ctx_);
     int8_ = std::make_unique<Int8Forward>(c, *model.int8(), model.kernel_table(), n_ctx_, n_batch_, n_threads_,
                                           logits_all_, fp_modules_.get());

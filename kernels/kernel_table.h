@@ -34,6 +34,7 @@ struct KernelTable {
   decltype(&ref::LayerNormS32) layer_norm_s32;
   decltype(&ref::SiluS32) silu_s32;
   decltype(&ref::GeluS32) gelu_s32;
+  decltype(&ref::GeluTanhS32) gelu_tanh_s32;
   decltype(&ref::RopeS8) rope_s8;
   decltype(&ref::RopeS16) rope_s16;
   decltype(&ref::RopeS32) rope_s32;

@@ -23,7 +23,7 @@ constexpr KernelTable kRefTable = {
     ref::QuantizeRowS32ToS8, ref::QuantizeRowS16ToS8,
     ref::SoftmaxS32ToU8, ref::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,
-    ref::SiluS32, ref::GeluS32,
+    ref::SiluS32, ref::GeluS32, ref::GeluTanhS32,
     ref::RopeS8, ref::RopeS16, ref::RopeS32,
     ref::MemoryReadProbe, ref::DotPeakProbe, 32,
 };
@@ -36,7 +36,7 @@ constexpr KernelTable kAvx2Table = {
     avx2::QuantizeRowS32ToS8, avx2::QuantizeRowS16ToS8,
     avx2::SoftmaxS32ToU8, avx2::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,    // not vectorized
-    ref::SiluS32, ref::GeluS32,            // not vectorized
+    ref::SiluS32, ref::GeluS32, ref::GeluTanhS32,  // not vectorized
     ref::RopeS8, ref::RopeS16, ref::RopeS32,  // not vectorized
     avx2::MemoryReadProbe, avx2::DotPeakProbe, avx2::kDotProbeOpsPerIteration,
 };
@@ -50,7 +50,7 @@ constexpr KernelTable kAvx512VnniTable = {
     avx512vnni::QuantizeRowS32ToS8, avx512vnni::QuantizeRowS16ToS8,
     avx512vnni::SoftmaxS32ToU8, avx512vnni::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,    // not vectorized
-    ref::SiluS32, ref::GeluS32,            // not vectorized
+    ref::SiluS32, ref::GeluS32, ref::GeluTanhS32,  // not vectorized
     ref::RopeS8, ref::RopeS16, ref::RopeS32,  // not vectorized
     avx512vnni::MemoryReadProbe, avx512vnni::DotPeakProbe, avx512vnni::kDotProbeOpsPerIteration,
 };
@@ -64,7 +64,7 @@ constexpr KernelTable kNeonDotTable = {
     ref::QuantizeRowS32ToS8, ref::QuantizeRowS16ToS8,  // not vectorized
     ref::SoftmaxS32ToU8, ref::WeightedSumS8,           // not vectorized
     ref::RmsNormS32, ref::LayerNormS32,                // not vectorized
-    ref::SiluS32, ref::GeluS32,                        // not vectorized
+    ref::SiluS32, ref::GeluS32, ref::GeluTanhS32,      // not vectorized
     ref::RopeS8, ref::RopeS16, ref::RopeS32,           // not vectorized
     neon_dot::MemoryReadProbe, neon_dot::DotPeakProbe, neon_dot::kDotProbeOpsPerIteration,
 };

@@ -18,7 +18,7 @@ trap 'rm -f "$model" "$work/prompt.txt"' EXIT
   grep -q "architecture: gpt2, d_model 768, 12 layers, 12 heads (12 KV heads, head_dim 64), FFN 3072 (GELU), vocab 50257"
 "$bin/inspect" --no-metadata "$model" | grep -q "^verdict: OK"
 echo "The quick brown fox" >"$work/prompt.txt"
-for mode in fp32; do
+for mode in fp32 int8; do
   "$bin/run-model" -m "$model" --mode "$mode" -n 4 -c 128 --seed 1 "$work/prompt.txt" </dev/null 2>"$work/run.log" >/dev/null
   echo "$mode: $(tail -n 1 "$work/run.log")"
   grep -Eq "prompt 5 tokens .* generation 4 tokens" "$work/run.log"

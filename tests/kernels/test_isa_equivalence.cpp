@@ -310,6 +310,9 @@ TEST_CASE("Table entries not vectorized on this ISA still equal ref (norms, acti
   ref::GeluS32(x.data(), n, s, want.data());
   t.gelu_s32(x.data(), n, s, got.data());
   CHECK(got == want);
+  ref::GeluTanhS32(x.data(), n, s, want.data());
+  t.gelu_tanh_s32(x.data(), n, s, got.data());
+  CHECK(got == want);
   std::vector<int32_t> cs(8), sn(8);
   for (int32_t i = 0; i < 8; ++i) {
     const ref::SinCosQ30 sc = ref::SinCosTurns(static_cast<uint32_t>(rng.Next()));

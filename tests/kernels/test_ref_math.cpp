@@ -3,6 +3,7 @@
 // domains are tested over every input value.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -136,6 +137,35 @@ TEST_CASE("GELU gate and GELU over every input value") {
   std::printf("i-GELU: max gate error %.3g (bound 0.05), max GELU error %.3g (bound 0.02)\n", max_gate_err,
               max_err);
   CHECK(max_err <= 0.02);
+}
+
+TEST_CASE("Tanh-form GELU within 1.5e-3 * max(1, |x|) of the float tanh GELU, at several scales") {
+  auto gelu_tanh = [](double r) { return 0.5 * r * (1 + std::tanh(std::sqrt(2.0 / M_PI) * (r + 0.044715 * r * r * r))); };
+  double worst = 0;
+  for (int32_t frac_bits : {8, 12, 16}) {
+    const Dyadic scale = ToDyadic(std::ldexp(1.0, -frac_bits));
+    const double s = Real(scale);
+    std::vector<int32_t> x, y;
+    for (int64_t v = -(int64_t{12} << frac_bits); v <= (int64_t{12} << frac_bits); v += 1 + (int64_t{1} << frac_bits) / 4096) {
+      x.push_back(static_cast<int32_t>(v));
+    }
+    y.resize(x.size());
+    GeluTanhS32(x.data(), static_cast<int32_t>(x.size()), scale, y.data());
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double r = x[i] * s;
+      const double err = std::fabs(y[i] * s - gelu_tanh(r)) - s / 2;
+      worst = std::max(worst, err / std::max(1.0, std::fabs(r)));
+    }
+  }
+  std::printf("tanh GELU: max error %.3g x max(1, |x|) (bound 1.5e-3)\n", worst);
+  CHECK(worst <= 1.5e-3);
+  // Far outside, GELU is x or 0; the output saturates instead of wrapping.
+  const int32_t ends[] = {INT32_MAX, INT32_MIN + 1, 0};
+  int32_t out[3];
+  GeluTanhS32(ends, 3, ToDyadic(std::ldexp(1.0, -16)), out);
+  CHECK(out[0] == INT32_MAX);
+  CHECK(out[1] == 0);
+  CHECK(out[2] == 0);
 }
 
 TEST_CASE("Softmax within 1/510 + 2.5e-3 of the real softmax") {

@@ -1,0 +1,221 @@
+// The GGUF `gpt2` architecture on the integer-only path (--mode int8 on the float file): the same
+// logits bits on every kernel table and thread count with a golden hash, agreement with the FP32
+// reference, the integer tanh-GELU against float, and the FP escape hatch's gpt2 module names.
+#include <doctest/doctest.h>
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "engine/forward_int8.h"
+#include "engine/fp32_ops.h"
+#include "engine/fp_modules.h"
+#include "engine/model.h"
+#include "engine/sampler.h"
+#include "engine/session.h"
+#include "kernels/dispatch.h"
+#include "model_io/error.h"
+#include "tests/test_util.h"
+
+namespace ingot {
+namespace {
+
+constexpr const char* kModel = "models/docs-gpt2-7m/model.f32.gguf";
+constexpr const char* kPrompt = "The package manager installs software from the archive";
+constexpr const char* kText =
+    "The package manager installs software from the archive. To install a package, run the install "
+    "command followed by the name of the package. The system keeps a list of the packages that are "
+    "installed, and it updates them when a new version is released. Configuration files are kept "
+    "when a package is removed, unless you ask to purge them.";
+
+std::unique_ptr<Model> LoadInt8(const std::string& path, const std::string& isa = "") {
+  ModelLoadOptions options;
+  options.prepare_int8 = true;
+  options.isa = isa;
+  return Model::Load(path, options);
+}
+
+// XXH3-64 of the Q16 logits of the prompt (every position) and of 8 greedy decode steps.
+uint64_t LogitsHash(const Model& model, int32_t threads, std::vector<int32_t>* greedy) {
+  SessionOptions options;
+  options.mode = Mode::kInt8;
+  options.n_threads = threads;
+  options.logits_all = true;
+  Session session(model, options);
+  const std::vector<int32_t> prompt = model.tokenizer().Encode(kPrompt, true);
+  const size_t n_vocab = static_cast<size_t>(model.config().n_vocab);
+  session.Eval(prompt.data(), static_cast<int32_t>(prompt.size()), true);
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  XXH3_64bits_update(state, session.logits_q16(), prompt.size() * n_vocab * sizeof(int32_t));
+  const int32_t* last = session.logits_q16() + (prompt.size() - 1) * n_vocab;
+  for (int step = 0; step < 8; ++step) {
+    int32_t next = 0;
+    for (size_t v = 1; v < n_vocab; ++v) {
+      if (last[v] > last[next]) next = static_cast<int32_t>(v);
+    }
+    greedy->push_back(next);
+    session.Eval(&next, 1, true);
+    last = session.logits_q16();
+    XXH3_64bits_update(state, last, n_vocab * sizeof(int32_t));
+  }
+  const uint64_t hash = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return hash;
+}
+
+// Argmax of every position's logits for a text: [n_tokens].
+std::vector<int32_t> ArgmaxPerPosition(const Model& model, Mode mode, const std::string& fp_modules,
+                                       const std::vector<int32_t>& tokens) {
+  SessionOptions options;
+  options.mode = mode;
+  options.fp_modules = fp_modules;
+  options.n_threads = 1;
+  options.logits_all = true;
+  Session session(model, options);
+  session.Eval(tokens.data(), static_cast<int32_t>(tokens.size()), true);
+  const int32_t n_vocab = model.config().n_vocab;
+  std::vector<int32_t> out;
+  for (size_t t = 0; t < tokens.size(); ++t) out.push_back(Argmax(session.logits() + t * static_cast<size_t>(n_vocab), n_vocab));
+  return out;
+}
+
+double Agreement(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  size_t same = 0;
+  for (size_t i = 0; i < a.size(); ++i) same += a[i] == b[i] ? 1 : 0;
+  return static_cast<double>(same) / static_cast<double>(a.size());
+}
+
+TEST_CASE("docs-gpt2-7m int8 logits: the same bits on every ISA and thread count, and the golden hash") {
+  const std::string path = test::FindAsset(kModel);
+  if (path.empty()) {
+    MESSAGE("skipped: " << kModel << " not found");
+    return;
+  }
+  std::vector<std::string> ran;
+  uint64_t first = 0;
+  std::vector<int32_t> first_greedy;
+  for (const char* isa : {"ref", "avx2", "avx512vnni", "neon-dot"}) {
+    kernels::Isa id;
+    REQUIRE(kernels::ParseIsaName(isa, &id));
+    const kernels::IsaStatus status = kernels::GetIsaStatus(id);
+    if (!status.built || !status.detected) {
+      const std::string why = std::string("ISA ") + isa + " not run here: " +
+                              (status.built ? "this CPU lacks it" : "not built into this binary");
+      MESSAGE(why);
+      continue;
+    }
+    const std::unique_ptr<Model> model = LoadInt8(path, isa);
+    CHECK(std::string(model->isa_name()) == isa);  // the forced table really ran
+    for (int32_t threads : {1, 2}) {
+      std::vector<int32_t> greedy;
+      const uint64_t hash = LogitsHash(*model, threads, &greedy);
+      CAPTURE(isa);
+      CAPTURE(threads);
+      if (ran.empty()) {
+        first = hash;
+        first_greedy = greedy;
+      }
+      CHECK(hash == first);
+      CHECK(greedy == first_greedy);
+      ran.push_back(std::string(isa) + "/" + std::to_string(threads) + "t");
+    }
+  }
+  std::string list;
+  for (const std::string& r : ran) list += r + " ";
+  MESSAGE("docs-gpt2-7m: identical int8 logits on " << list << "(XXH3-64 " << first << ")");
+  // Integer arithmetic is exact: this value holds for any compiler, CPU and thread count.
+  CHECK(first == 4721974874973110603ull);
+}
+
+TEST_CASE("docs-gpt2-7m int8: batched, split and one-by-one evaluation give the same bits") {
+  const std::string path = test::FindAsset(kModel);
+  if (path.empty()) {
+    MESSAGE("skipped: " << kModel << " not found");
+    return;
+  }
+  const std::unique_ptr<Model> model = LoadInt8(path);
+  const int32_t n_vocab = model->config().n_vocab;
+  const std::vector<int32_t> tokens = model->tokenizer().Encode(kPrompt, true);
+  SessionOptions options;
+  options.mode = Mode::kInt8;
+  options.n_threads = 1;
+  Session batched(*model, options);
+  batched.Eval(tokens.data(), static_cast<int32_t>(tokens.size()), false);
+  options.n_batch = 3;  // batches that start mid-prompt: positions follow n_past
+  Session split(*model, options);
+  split.Eval(tokens.data(), static_cast<int32_t>(tokens.size()), false);
+  Session single(*model, options);
+  for (int32_t t : tokens) single.Eval(&t, 1, false);
+  const std::vector<int32_t> a(batched.logits_q16(), batched.logits_q16() + n_vocab);
+  CHECK(std::vector<int32_t>(split.logits_q16(), split.logits_q16() + n_vocab) == a);
+  CHECK(std::vector<int32_t>(single.logits_q16(), single.logits_q16() + n_vocab) == a);
+}
+
+TEST_CASE("docs-gpt2-7m int8 agrees with FP32: argmax on >= 90% of positions, sensible greedy text") {
+  const std::string path = test::FindAsset(kModel);
+  if (path.empty()) {
+    MESSAGE("skipped: " << kModel << " not found");
+    return;
+  }
+  const std::unique_ptr<Model> model = LoadInt8(path);
+  const std::vector<int32_t> tokens = model->tokenizer().Encode(kText, true);
+  const std::vector<int32_t> fp32 = ArgmaxPerPosition(*model, Mode::kFp32, "", tokens);
+  const std::vector<int32_t> int8 = ArgmaxPerPosition(*model, Mode::kInt8, "", tokens);
+  const double agreement = Agreement(int8, fp32);
+  MESSAGE("int8 / FP32 argmax agreement over " << tokens.size() << " positions: " << 100.0 * agreement << " %");
+  CHECK(agreement >= 0.90);
+
+  // Greedy continuation of the prompt: int8 follows FP32's first tokens.
+  const std::vector<int32_t> prompt = model->tokenizer().Encode(kPrompt, true);
+  std::vector<int32_t> ids[2];
+  for (Mode mode : {Mode::kFp32, Mode::kInt8}) {
+    SessionOptions options;
+    options.mode = mode;
+    options.n_threads = 1;
+    Session session(*model, options);
+    session.Eval(prompt.data(), static_cast<int32_t>(prompt.size()), false);
+    std::vector<int32_t>& out = ids[mode == Mode::kInt8 ? 1 : 0];
+    for (int i = 0; i < 16; ++i) {
+      const int32_t next = Argmax(session.logits(), model->config().n_vocab);
+      out.push_back(next);
+      session.Eval(&next, 1, false);
+    }
+  }
+  MESSAGE("int8 greedy text: " << model->tokenizer().Decode(ids[1]));
+  CHECK(std::vector<int32_t>(ids[1].begin(), ids[1].begin() + 4) == std::vector<int32_t>(ids[0].begin(), ids[0].begin() + 4));
+}
+
+TEST_CASE("gpt2's FP escape hatch: layernorm and gelu modules, and every layer in float reaches FP32") {
+  const std::string path = test::FindAsset(kModel);
+  if (path.empty()) {
+    MESSAGE("skipped: " << kModel << " not found");
+    return;
+  }
+  const std::unique_ptr<Model> model = LoadInt8(path);
+  const ModelConfig& c = model->config();
+  const FpModuleSet set = ParseFpModules("layernorm,gelu,softmax", c);
+  CHECK(set.norm);
+  CHECK(set.act);
+  CHECK(set.ToString() == "layernorm,gelu,softmax");
+  CHECK_THROWS_WITH_AS(ParseFpModules("norm", c), doctest::Contains("unknown module 'norm' (known: layernorm, gelu"), Error);
+  CHECK_THROWS_WITH_AS(ParseFpModules("rope", c), doctest::Contains("unknown module 'rope'"), Error);
+  CHECK(FpModuleKinds(c) == std::vector<std::string>{"layernorm", "gelu", "softmax", "kv", "lm_head"});
+
+  const std::vector<int32_t> tokens = model->tokenizer().Encode(kText, true);
+  const std::vector<int32_t> fp32 = ArgmaxPerPosition(*model, Mode::kFp32, "", tokens);
+  for (const std::string module : {"layernorm", "gelu", "softmax", "kv", "lm_head", "layer:0", "layer:5"}) {
+    CAPTURE(module);
+    CHECK(Agreement(ArgmaxPerPosition(*model, Mode::kInt8, module, tokens), fp32) >= 0.90);
+  }
+  // Every layer and the output in float: only the int8 token and position rows differ from FP32.
+  const std::vector<int32_t> all =
+      ArgmaxPerPosition(*model, Mode::kInt8, "layer:0,layer:1,layer:2,layer:3,layer:4,layer:5,lm_head", tokens);
+  CHECK(Agreement(all, fp32) >= 0.95);
+}
+
+}  // namespace
+}  // namespace ingot
