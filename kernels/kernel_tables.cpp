@@ -51,7 +51,8 @@ constexpr KernelTable kAvx512VnniTable = {
     avx512vnni::SoftmaxS32ToU8, avx512vnni::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,    // not vectorized
     avx512vnni::SiluS32,
-    ref::GeluS32, ref::GeluTanhS32,        // not vectorized
+    ref::GeluS32,                          // not vectorized
+    avx512vnni::GeluTanhS32,
     ref::RopeS8, ref::RopeS16, ref::RopeS32,  // not vectorized
     avx512vnni::MemoryReadProbe, avx512vnni::DotPeakProbe, avx512vnni::kDotProbeOpsPerIteration,
 };

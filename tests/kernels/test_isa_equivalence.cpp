@@ -291,6 +291,34 @@ TEST_CASE("SiLU equals ref on every Q16 input of the sigmoid's domain and at ran
   }
 }
 
+TEST_CASE("Tanh GELU equals ref on every Q16 input in [-9, 9] and at random scales") {
+  const KernelTable& t = *g_table;
+  const int32_t bound = 9 << 16;
+  std::vector<int32_t> x(static_cast<size_t>(2 * bound + 1)), want(x.size()), got(x.size());
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int32_t>(i) - bound;
+  const Dyadic q16{kDyadicOne, 46};
+  ref::GeluTanhS32(x.data(), static_cast<int32_t>(x.size()), q16, want.data());
+  t.gelu_tanh_s32(x.data(), static_cast<int32_t>(x.size()), q16, got.data());
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (got[i] != want[i]) FAIL("x = " << x[i] << ": " << got[i] << " vs " << want[i]);
+  }
+  for (uint64_t trial = 0; trial < 200; ++trial) {
+    const uint64_t seed = BaseSeed() ^ (0x5200000000ull + trial);
+    Rng rng(seed);
+    const auto n = static_cast<int32_t>(rng.Uniform(1, 100));
+    const Dyadic scale{static_cast<int32_t>(rng.Uniform(0, INT32_MAX)), static_cast<int32_t>(rng.Uniform(2, 70))};
+    INFO("seed=0x" << std::hex << seed << std::dec << " n=" << n << " scale=" << scale.m << "/" << scale.e);
+    const auto mis = static_cast<int32_t>(trial % 4);
+    Buffer<int32_t> v(n, mis), w(n, mis), g(n, mis);
+    for (int32_t i = 0; i < n; ++i) v[i] = static_cast<int32_t>(rng.Coin(9) ? (rng.Coin(2) ? INT32_MIN : INT32_MAX) : rng.Uniform(INT32_MIN, INT32_MAX));
+    ref::GeluTanhS32(v.data(), n, scale, w.data());
+    t.gelu_tanh_s32(v.data(), n, scale, g.data());
+    for (int32_t i = 0; i < n; ++i) {
+      if (g[i] != w[i]) FAIL("element " << i << " (x = " << v[i] << "): " << g[i] << " vs " << w[i]);
+    }
+  }
+}
+
 TEST_CASE("WeightedSumS8 (attention P.V) equals ref: lengths, widths, strides, wrapping sums") {
   const KernelTable& t = *g_table;
   for (uint64_t trial = 0; trial < 400; ++trial) {
