@@ -41,7 +41,6 @@ int Run(int argc, char** argv) {
   ModelLoadOptions load_options;
   load_options.tokenizer_path = tokenizer_path;
   const std::unique_ptr<Model> model = Model::Load(in_path, load_options);
-  model->RequireQuantizeSupport();  // before any progress output: a one-line error
   const ModelConfig& c = model->config();
   std::fprintf(stderr, "quantize: %s (%s, %d layers, d_model %d, vocab %d, tokenizer %s), %d threads\n", in_path.c_str(),
                model->format().c_str(), c.n_layers, c.d_model, c.n_vocab, model->tokenizer_source().c_str(), n_threads);

@@ -28,7 +28,6 @@ namespace {
 constexpr uint32_t kFormatVersion = 1;
 constexpr char kWeightLayout[] = "block16x4";
 constexpr char kQuantization[] = "int8 symmetric per-output-channel weights, dyadic scales";
-constexpr const char* kMatrixNames[] = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"};
 
 std::string Hex(uint64_t v) {
   char text[24];
@@ -216,21 +215,29 @@ std::vector<GgufKeyValue> SpmTokenizerKeys(const std::string& path) {
   return keys;
 }
 
+// The <arch>.* keys llama.cpp writes for the architecture, plus <arch>.vocab_size.
 std::vector<GgufKeyValue> ConfigKeys(const ModelConfig& c) {
   const auto u32 = [](int32_t v) { return GgufValue::U32(static_cast<uint32_t>(v)); };
+  const std::string a = c.arch + ".";
   std::vector<GgufKeyValue> keys = {
-      {"llama.vocab_size", u32(c.n_vocab)},
-      {"llama.context_length", u32(c.n_ctx_train)},
-      {"llama.embedding_length", u32(c.d_model)},
-      {"llama.block_count", u32(c.n_layers)},
-      {"llama.feed_forward_length", u32(c.d_ffn)},
-      {"llama.attention.head_count", u32(c.n_heads)},
-      {"llama.attention.head_count_kv", u32(c.n_kv_heads)},
-      {"llama.attention.layer_norm_rms_epsilon", GgufValue::F32(c.norm_eps)},
-      {"llama.rope.freq_base", GgufValue::F32(c.rope_base)},
-      {"llama.rope.dimension_count", u32(c.rope_dims)},
+      {a + "vocab_size", u32(c.n_vocab)},
+      {a + "context_length", u32(c.n_ctx_train)},
+      {a + "embedding_length", u32(c.d_model)},
+      {a + "block_count", u32(c.n_layers)},
+      {a + "feed_forward_length", u32(c.d_ffn)},
+      {a + "attention.head_count", u32(c.n_heads)},
+      {a + "attention.head_count_kv", u32(c.n_kv_heads)},
   };
-  if (c.head_dim != c.d_model / c.n_heads) keys.push_back({"llama.attention.key_length", u32(c.head_dim)});
+  if (c.norm == NormKind::kLayer) {
+    keys.push_back({a + "attention.layer_norm_epsilon", GgufValue::F32(c.norm_eps)});
+  } else {
+    keys.push_back({a + "attention.layer_norm_rms_epsilon", GgufValue::F32(c.norm_eps)});
+  }
+  if (c.rope_dims > 0) {
+    keys.push_back({a + "rope.freq_base", GgufValue::F32(c.rope_base)});
+    keys.push_back({a + "rope.dimension_count", u32(c.rope_dims)});
+  }
+  if (c.head_dim != c.d_model / c.n_heads) keys.push_back({a + "attention.key_length", u32(c.head_dim)});
   return keys;
 }
 
@@ -298,30 +305,52 @@ void VerifyIngotGguf(const GgufFile& g, int32_t n_threads) {
   }
 }
 
-std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& g, const ModelConfig& c,
-                                              std::vector<LayerWeights>& layers, std::vector<float>& output_norm) {
+std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& g, const ModelConfig& c, std::vector<LayerWeights>& layers,
+                                              std::vector<float>& output_norm, std::vector<float>& output_norm_bias) {
+  // The F32 vectors (norms, biases) go both to the float layers (for the FP escape hatch) and,
+  // converted as in-memory quantization converts them, to the integer layers.
+  const bool layer_norm = c.norm == NormKind::kLayer;
+  auto vector = [&](const std::string& name, int32_t n, bool present) {
+    return present ? NormVector(g, name, n) : std::vector<float>();
+  };
   auto w = std::make_unique<Int8Weights>();
   w->token_embd = MatrixView(g, "token_embd.weight", c.n_vocab, c.d_model);
+  if (c.learned_positions) w->position_embd = MatrixView(g, "position_embd.weight", c.n_ctx_train, c.d_model);
   w->layers.resize(static_cast<size_t>(c.n_layers));
   layers.assign(static_cast<size_t>(c.n_layers), LayerWeights{});
   for (int32_t l = 0; l < c.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     Int8Layer& layer = w->layers[static_cast<size_t>(l)];
-    LayerWeights& float_layer = layers[static_cast<size_t>(l)];
-    float_layer.attn_norm = NormVector(g, p + "attn_norm.weight", c.d_model);
-    float_layer.ffn_norm = NormVector(g, p + "ffn_norm.weight", c.d_model);
-    layer.attn_norm = MakeInt8Norm(float_layer.attn_norm);
+    LayerWeights& f = layers[static_cast<size_t>(l)];
+    f.attn_norm = NormVector(g, p + "attn_norm.weight", c.d_model);
+    f.attn_norm_bias = vector(p + "attn_norm.bias", c.d_model, layer_norm);
+    f.ffn_norm = NormVector(g, p + "ffn_norm.weight", c.d_model);
+    f.ffn_norm_bias = vector(p + "ffn_norm.bias", c.d_model, layer_norm);
+    f.attn_q_bias = vector(p + "attn_q.bias", c.q_dim(), c.linear_bias);
+    f.attn_k_bias = vector(p + "attn_k.bias", c.kv_dim(), c.linear_bias);
+    f.attn_v_bias = vector(p + "attn_v.bias", c.kv_dim(), c.linear_bias);
+    f.attn_output_bias = vector(p + "attn_output.bias", c.d_model, c.linear_bias);
+    f.ffn_up_bias = vector(p + "ffn_up.bias", c.d_ffn, c.linear_bias);
+    f.ffn_down_bias = vector(p + "ffn_down.bias", c.d_model, c.linear_bias);
+    layer.attn_norm = MakeInt8Norm(f.attn_norm, f.attn_norm_bias);
     layer.attn_q = MatrixView(g, p + "attn_q.weight", c.q_dim(), c.d_model);
     layer.attn_k = MatrixView(g, p + "attn_k.weight", c.kv_dim(), c.d_model);
     layer.attn_v = MatrixView(g, p + "attn_v.weight", c.kv_dim(), c.d_model);
     layer.attn_output = MatrixView(g, p + "attn_output.weight", c.d_model, c.q_dim());
-    layer.ffn_norm = MakeInt8Norm(float_layer.ffn_norm);
-    layer.ffn_gate = MatrixView(g, p + "ffn_gate.weight", c.d_ffn, c.d_model);
+    layer.ffn_norm = MakeInt8Norm(f.ffn_norm, f.ffn_norm_bias);
+    if (c.ffn == FfnKind::kSwiGlu) layer.ffn_gate = MatrixView(g, p + "ffn_gate.weight", c.d_ffn, c.d_model);
     layer.ffn_up = MatrixView(g, p + "ffn_up.weight", c.d_ffn, c.d_model);
     layer.ffn_down = MatrixView(g, p + "ffn_down.weight", c.d_model, c.d_ffn);
+    layer.attn_q_bias = MakeQ16Bias(f.attn_q_bias);
+    layer.attn_k_bias = MakeQ16Bias(f.attn_k_bias);
+    layer.attn_v_bias = MakeQ16Bias(f.attn_v_bias);
+    layer.attn_output_bias = MakeQ16Bias(f.attn_output_bias);
+    layer.ffn_up_bias = MakeQ16Bias(f.ffn_up_bias);
+    layer.ffn_down_bias = MakeQ16Bias(f.ffn_down_bias);
   }
   output_norm = NormVector(g, "output_norm.weight", c.d_model);
-  w->output_norm = MakeInt8Norm(output_norm);
+  output_norm_bias = vector("output_norm.bias", c.d_model, layer_norm);
+  w->output_norm = MakeInt8Norm(output_norm, output_norm_bias);
   if (g.FindTensor("output.weight") != nullptr) {
     w->output_storage = MatrixView(g, "output.weight", c.n_vocab, c.d_model);
     w->output = &w->output_storage;
@@ -348,10 +377,9 @@ QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, 
     throw Error(model.path() + ": already an int8 model written by quantize");
   }
   if (!model.has_float_weights()) throw Error(model.path() + ": the model has no float weights to quantize");
-  model.RequireQuantizeSupport();
 
   // Metadata first (the tokenizer may fail); the hashes are appended once the data exists.
-  std::vector<GgufKeyValue> metadata = {{"general.architecture", GgufValue::String("llama")}};
+  std::vector<GgufKeyValue> metadata = {{"general.architecture", GgufValue::String(c.arch)}};
   if (const GgufFile* src = model.gguf()) {
     // The input's descriptive general.* keys (name, license, ...).
     for (const GgufKeyValue& kv : src->metadata()) {
@@ -376,14 +404,20 @@ QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, 
   metadata.push_back({"ingot.quantization", GgufValue::String(kQuantization)});
   metadata.push_back({"ingot.source", GgufValue::String(std::filesystem::path(model.path()).filename().string())});
 
-  // The matrices in file order; the output matrix only when it is not tied to token_embd.
+  // The matrices in file order; the output matrix only when it is not tied to token_embd. A
+  // fused attn_qkv (gpt2) is written as its three parts, which are quantized per row anyway.
   std::vector<std::pair<std::string, const Weight*>> matrices = {{"token_embd.weight", &model.token_embd}};
+  if (c.learned_positions) matrices.push_back({"position_embd.weight", &model.position_embd});
   for (size_t l = 0; l < model.layers.size(); ++l) {
     const LayerWeights& lw = model.layers[l];
-    const Weight* weights[] = {&lw.attn_q, &lw.attn_k, &lw.attn_v, &lw.attn_output, &lw.ffn_gate, &lw.ffn_up, &lw.ffn_down};
-    for (size_t i = 0; i < std::size(weights); ++i) {
-      matrices.push_back({"blk." + std::to_string(l) + "." + kMatrixNames[i] + ".weight", weights[i]});
-    }
+    const std::string p = "blk." + std::to_string(l) + ".";
+    matrices.push_back({p + "attn_q.weight", &lw.attn_q});
+    matrices.push_back({p + "attn_k.weight", &lw.attn_k});
+    matrices.push_back({p + "attn_v.weight", &lw.attn_v});
+    matrices.push_back({p + "attn_output.weight", &lw.attn_output});
+    if (c.ffn == FfnKind::kSwiGlu) matrices.push_back({p + "ffn_gate.weight", &lw.ffn_gate});
+    matrices.push_back({p + "ffn_up.weight", &lw.ffn_up});
+    matrices.push_back({p + "ffn_down.weight", &lw.ffn_down});
   }
   const bool tied = model.output.data == model.token_embd.data;
   if (!tied) matrices.push_back({"output.weight", &model.output});
@@ -410,7 +444,9 @@ QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, 
     t.info.n_bytes = n_bytes;
     tensors.push_back(std::move(t));
   };
-  auto add_matrix = [&](size_t index) {
+  size_t next_matrix = 0;  // matrices are added in the order they were listed
+  auto add_matrix = [&]() {
+    const size_t index = next_matrix++;
     const std::string& name = matrices[index].first;
     const Int8Matrix& m = quantized[index];
     const auto n_pad = static_cast<uint64_t>(m.packed.n_pad);
@@ -420,19 +456,31 @@ QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, 
     add(name + ".row_sums", GgmlType::kI32, {n_pad}, m.packed.row_sums, n_pad * sizeof(int32_t));
     add(name + ".scale", GgmlType::kI32, {2, n}, m.scale, n * sizeof(kernels::Dyadic));
   };
-  auto add_norm = [&](const std::string& name, const std::vector<float>& gamma) {
-    add(name, GgmlType::kF32, {gamma.size()}, gamma.data(), gamma.size() * sizeof(float));
+  // Norm weights and biases stay F32 vectors (none written when empty).
+  auto add_vector = [&](const std::string& name, const std::vector<float>& values) {
+    if (!values.empty()) add(name, GgmlType::kF32, {values.size()}, values.data(), values.size() * sizeof(float));
   };
-  add_matrix(0);
+  add_matrix();  // token_embd
+  if (c.learned_positions) add_matrix();
   for (size_t l = 0; l < model.layers.size(); ++l) {
+    const LayerWeights& lw = model.layers[l];
     const std::string p = "blk." + std::to_string(l) + ".";
-    add_norm(p + "attn_norm.weight", model.layers[l].attn_norm);
-    for (size_t i = 0; i < 4; ++i) add_matrix(1 + l * 7 + i);  // attn_q, attn_k, attn_v, attn_output
-    add_norm(p + "ffn_norm.weight", model.layers[l].ffn_norm);
-    for (size_t i = 4; i < 7; ++i) add_matrix(1 + l * 7 + i);  // ffn_gate, ffn_up, ffn_down
+    add_vector(p + "attn_norm.weight", lw.attn_norm);
+    add_vector(p + "attn_norm.bias", lw.attn_norm_bias);
+    for (int i = 0; i < 4; ++i) add_matrix();  // attn_q, attn_k, attn_v, attn_output
+    add_vector(p + "attn_q.bias", lw.attn_q_bias);
+    add_vector(p + "attn_k.bias", lw.attn_k_bias);
+    add_vector(p + "attn_v.bias", lw.attn_v_bias);
+    add_vector(p + "attn_output.bias", lw.attn_output_bias);
+    add_vector(p + "ffn_norm.weight", lw.ffn_norm);
+    add_vector(p + "ffn_norm.bias", lw.ffn_norm_bias);
+    for (int i = c.ffn == FfnKind::kSwiGlu ? 0 : 1; i < 3; ++i) add_matrix();  // (ffn_gate,) ffn_up, ffn_down
+    add_vector(p + "ffn_up.bias", lw.ffn_up_bias);
+    add_vector(p + "ffn_down.bias", lw.ffn_down_bias);
   }
-  add_norm("output_norm.weight", model.output_norm);
-  if (!tied) add_matrix(matrices.size() - 1);
+  add_vector("output_norm.weight", model.output_norm);
+  add_vector("output_norm.bias", model.output_norm_bias);
+  if (!tied) add_matrix();
 
   std::vector<uint64_t> hashes(tensors.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads > 0 ? n_threads : 1)

@@ -1,13 +1,14 @@
-// ingot's own quantized model file: a GGUF v3 file (architecture llama) whose matrices are
-// int8 in the kernels' packed layout with dyadic per-output-channel scales, written by
+// ingot's own quantized model file: a GGUF v3 file (architecture llama or gpt2) whose matrices
+// are int8 in the kernels' packed layout with dyadic per-output-channel scales, written by
 // `quantize` and mapped at load with no copy.
 //
-// Per matrix W [n, k] (token_embd, blk.N.attn_q/k/v/output, blk.N.ffn_gate/up/down, output
-// unless tied):
+// Per matrix W [n, k] (token_embd, position_embd (gpt2), blk.N.attn_q/k/v/output (gpt2's fused
+// attn_qkv as its three parts), blk.N.ffn_gate (llama)/up/down, output unless tied):
 //   <name>           I8  dims {k_pad, n_pad}  Int8Matrix::packed.data ("block16x4" layout)
 //   <name>.row_sums  I32 dims {n_pad}         Int8Matrix::packed.row_sums
 //   <name>.scale     I32 dims {2, n}          Int8Matrix::scale as (m, e) pairs: m * 2^-e
-// Norm weights stay F32 under their usual names. Keys: every llama.* config key, the
+// Norm weights and biases stay F32 under their usual names (blk.N.attn_q.bias, ...). Keys:
+// the <arch>.* config keys llama.cpp writes plus <arch>.vocab_size, the
 // tokenizer as tokenizer.ggml.*, general.alignment = 64 (kernels::kPackAlignment), and
 //   ingot.format_version  u32   1
 //   ingot.weight_layout   str   "block16x4"
@@ -64,10 +65,11 @@ void VerifyIngotGguf(const GgufFile& gguf, int32_t n_threads);
 // Builds Int8Weights whose matrices point into the mapped file (no copy), norms from the F32
 // norm weights, constants from config. The file must have passed VerifyIngotGguf. Errors name
 // the tensor for a missing tensor, a wrong type or shape, or a scale that is not normalized.
-// The float norm weights also go to layers (resized to n_layers; their matrices stay empty)
-// and output_norm, for the FP escape hatch (--fp-modules norm).
+// The float norm weights and biases also go to layers (resized to n_layers; their matrices
+// stay empty), output_norm and output_norm_bias, for the FP escape hatch (--fp-modules norm).
 std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& gguf, const ModelConfig& config,
-                                              std::vector<LayerWeights>& layers, std::vector<float>& output_norm);
+                                              std::vector<LayerWeights>& layers, std::vector<float>& output_norm,
+                                              std::vector<float>& output_norm_bias);
 
 // The file's tokenizer: the sentencepiece model bytes when present (exact for any
 // sentencepiece normalizer), else the tokenizer.ggml.* keys.

@@ -77,21 +77,10 @@ std::unique_ptr<Model> Model::Load(const std::string& path, const ModelLoadOptio
   if (selection.table == nullptr) throw Error(std::string("kernel selection: ") + selection.error);
   model->kernel_table_ = selection.table;
   if (options.prepare_int8 && model->int8_ == nullptr) {
-    // In-memory quantization runs every architecture Load accepts (llama, gpt2); only the int8
-    // file format (quantize) is narrower: RequireQuantizeSupport.
     const int32_t threads = options.n_threads > 0 ? options.n_threads : kernels::DefaultThreadCount();
     model->int8_ = QuantizeModel(*model, threads);
   }
   return model;
-}
-
-// int8 sessions on a float file run llama and gpt2 (quantized in memory at load); the ingot
-// GGUF format written by quantize holds llama only, so quantize (and WriteIngotGguf) still ask.
-void Model::RequireQuantizeSupport() const {
-  if (config_.arch != "llama") {
-    throw Error(path_ + ": quantize does not support architecture '" + config_.arch +
-                "' yet (int8 files are llama only; use --mode int8 on the float file)");
-  }
 }
 
 void Model::LoadGguf(const ModelLoadOptions& options) {
@@ -154,9 +143,10 @@ void Model::LoadGguf(const ModelLoadOptions& options) {
 // weights are views into the mapped file (prepare_int8 is implied).
 void Model::LoadIngotGguf() {
   ModelConfig& c = config_;
-  c.n_vocab = CheckedDim(path_, "llama.vocab_size", gguf_->RequireInt("llama.vocab_size"));
+  const std::string vocab_key = c.arch + ".vocab_size";
+  c.n_vocab = CheckedDim(path_, vocab_key, gguf_->RequireInt(vocab_key));
   ValidateConfig(path_, c);
-  int8_ = LoadIngotWeights(*gguf_, c, layers, output_norm);
+  int8_ = LoadIngotWeights(*gguf_, c, layers, output_norm, output_norm_bias);
   for (const GgufTensorInfo& t : gguf_->tensors()) weight_bytes_ += t.n_bytes;
   tokenizer_ = LoadIngotTokenizer(*gguf_);
   tokenizer_source_ = gguf_->Find(kIngotSpmModelKey) ? "GGUF metadata (sentencepiece model)" : "GGUF metadata";

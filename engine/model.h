@@ -128,9 +128,6 @@ class Model {
   // the Weight views below are empty and an fp32 session cannot run.
   bool has_float_weights() const { return token_embd.data != nullptr; }
   const char* isa_name() const;  // the kernel table's name: "avx512vnni", "avx2", "ref", ...
-  // Throws ingot::Error unless `quantize` (the ingot int8 file format) takes this architecture;
-  // today that is llama only. int8 sessions run every architecture, quantizing at load.
-  void RequireQuantizeSupport() const;
 
   Weight token_embd;                    // [n_vocab, d_model]
   Weight position_embd;                 // [n_ctx_train, d_model]; learned_positions only

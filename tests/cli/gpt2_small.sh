@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # gpt2_small.sh BIN_DIR VOCAB.gguf WORK_DIR
 # A random-weight GGUF with GPT-2 small's shapes (gpt2 architecture, Q8_0, vocab from
-# ggml-vocab-gpt-2.gguf), written by our own writer, must pass inspect and generate in each mode
-# that supports gpt2.
+# ggml-vocab-gpt-2.gguf), written by our own writer, must pass inspect and generate in both modes;
+# quantize turns it into an ingot file that passes inspect --verify and generates too.
 set -euo pipefail
 bin=$1 vocab=$2 work=$3
 if [ ! -f "$vocab" ]; then
@@ -11,7 +11,8 @@ if [ ! -f "$vocab" ]; then
 fi
 mkdir -p "$work"
 model=$work/gpt2-small-random.gguf
-trap 'rm -f "$model" "$work/prompt.txt"' EXIT
+quantized=$work/gpt2-small-random.ingot.gguf
+trap 'rm -f "$model" "$quantized" "$work/prompt.txt"' EXIT
 "$bin/make-random-model" --shape gpt2-small --type q8_0 --vocab "$vocab" "$model"
 "$bin/inspect" --no-metadata "$model" | grep -E "^architecture|^  context|^tokenizer|^verdict"
 "$bin/inspect" --no-metadata "$model" |
@@ -23,3 +24,8 @@ for mode in fp32 int8; do
   echo "$mode: $(tail -n 1 "$work/run.log")"
   grep -Eq "prompt 5 tokens .* generation 4 tokens" "$work/run.log"
 done
+"$bin/quantize" "$model" "$quantized" 2>/dev/null
+"$bin/inspect" --verify --no-metadata "$quantized" | grep -q "^verdict: OK"
+"$bin/run-model" -m "$quantized" -n 4 -c 128 --seed 1 "$work/prompt.txt" </dev/null 2>"$work/run.log" >/dev/null
+echo "ingot file: $(tail -n 1 "$work/run.log")"
+grep -Eq "prompt 5 tokens .* generation 4 tokens" "$work/run.log"

@@ -57,7 +57,8 @@ ModelShape ShapeByName(const std::string& name) {
   if (name == "llama-7b") return {name, "llama", 4096, 32, 32, 32, 11008, 32000, 4096};
   if (name == "tiny") return {name, "llama", 64, 2, 4, 2, 96, 259, 64};
   if (name == "gpt2-small") return {name, "gpt2", 768, 12, 12, 12, 3072, 50257, 1024};
-  throw Error("unknown model shape '" + name + "' (known: tinyllama, llama-7b, tiny, gpt2-small)");
+  if (name == "tiny-gpt2") return {name, "gpt2", 64, 2, 4, 4, 128, 259, 64};
+  throw Error("unknown model shape '" + name + "' (known: tinyllama, llama-7b, tiny, gpt2-small, tiny-gpt2)");
 }
 
 void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType type, uint64_t seed,

@@ -16,7 +16,7 @@ struct ModelShape {
 };
 
 // "tinyllama" (TinyLlama-1.1B), "llama-7b", "tiny" (a few-KB model for unit tests): llama;
-// "gpt2-small" (GPT-2 124M): gpt2.
+// "gpt2-small" (GPT-2 124M), "tiny-gpt2" (a few-KB model for unit tests): gpt2.
 ModelShape ShapeByName(const std::string& name);
 
 // Writes a model of that shape. Matrices are uniform in [-0.05, 0.05] (Q8_0: random int8 with

@@ -1,6 +1,6 @@
 // The GGUF `gpt2` architecture on the FP32 path: configuration, a golden greedy run of
-// docs-gpt2-7m against an independent numpy reference, and quantize's clear refusal (the integer
-// path itself: test_gpt2_int8.cpp).
+// docs-gpt2-7m against an independent numpy reference (the integer path: test_gpt2_int8.cpp,
+// its quantized file: test_quantized_file.cpp).
 #include <doctest/doctest.h>
 
 #include <string>
@@ -115,25 +115,6 @@ TEST_CASE("docs-gpt2-7m: batched and one-by-one evaluation agree (positions foll
     CHECK(split.logits()[v] == doctest::Approx(batched.logits()[v]).epsilon(1e-4));
     CHECK(single.logits()[v] == doctest::Approx(batched.logits()[v]).epsilon(1e-4));
   }
-}
-
-TEST_CASE("gpt2 loads for int8 sessions, but quantize (the int8 file format) refuses it clearly") {
-  const std::string path = test::FindAsset(kModel);
-  if (path.empty()) {
-    MESSAGE("skipped: " << kModel << " not found");
-    return;
-  }
-  ModelLoadOptions load;
-  load.prepare_int8 = true;
-  const std::unique_ptr<Model> model = Model::Load(path, load);
-  CHECK(model->int8() != nullptr);  // in-memory quantization: tests/unit/test_gpt2_int8.cpp
-  std::string message;
-  try {
-    model->RequireQuantizeSupport();
-  } catch (const Error& e) {
-    message = e.what();
-  }
-  CHECK(message == path + ": quantize does not support architecture 'gpt2' yet (int8 files are llama only; use --mode int8 on the float file)");
 }
 
 }  // namespace

@@ -37,7 +37,10 @@ std::string Quantize(const std::string& in, const std::string& name, int32_t n_t
     CHECK(p.index == ++calls);
   });
   CHECK(wrote);
-  CHECK(calls == 1 + 7 * model->config().n_layers + (model->output.data == model->token_embd.data ? 0 : 1));
+  const ModelConfig& c = model->config();
+  const int32_t per_layer = c.ffn == FfnKind::kSwiGlu ? 7 : 6;  // gpt2: no ffn_gate
+  CHECK(calls == 1 + (c.learned_positions ? 1 : 0) + per_layer * c.n_layers +
+                     (model->output.data == model->token_embd.data ? 0 : 1));
   return out;
 }
 
@@ -94,7 +97,8 @@ void CheckRoundTrip(const std::string& float_path, const std::string& ingot_path
   CHECK(std::memcmp(b.packed.data, from_file->gguf()->TensorData(tensor), tensor.n_bytes) == 0);
   CHECK(Int8Logits(*from_file, prompt) == Int8Logits(*in_memory, prompt));
   // The F32 norms in the file serve the FP escape hatch; float matrices it cannot have.
-  CHECK(Int8Logits(*from_file, prompt, "norm,softmax") == Int8Logits(*in_memory, prompt, "norm,softmax"));
+  const std::string norm = from_file->config().norm == NormKind::kLayer ? "layernorm,softmax" : "norm,softmax";
+  CHECK(Int8Logits(*from_file, prompt, norm) == Int8Logits(*in_memory, prompt, norm));
   SessionOptions lm_head;
   lm_head.mode = Mode::kInt8;
   lm_head.fp_modules = "lm_head";
@@ -249,6 +253,31 @@ TEST_CASE("stories260K (llama2.c): same int8 logits, and the tokenizer survives 
   }
   CHECK(quantized->tokenizer().n_vocab() == 512);
   CheckRoundTrip(in, out, original->tokenizer().Encode("Once upon a time, there was a little", true));
+}
+
+TEST_CASE("gpt2: a tiny random model and docs-gpt2-7m give the int8 logits of in-memory quantization") {
+  const std::string tiny = test::ScratchDir() + "/tiny_gpt2.gguf";
+  test::WriteRandomModel(tiny, test::ShapeByName("tiny-gpt2"), GgmlType::kQ8_0, 5, "");
+  const std::string tiny_out = Quantize(tiny, "tiny_gpt2.ingot.gguf");
+  {
+    const std::unique_ptr<GgufFile> g = GgufFile::Open(tiny_out);
+    CHECK(g->RequireString("general.architecture") == "gpt2");
+    CHECK(g->FindTensor("position_embd.weight") != nullptr);
+    CHECK(g->FindTensor("blk.1.attn_q.bias") != nullptr);
+    CHECK(g->FindTensor("blk.1.ffn_norm.bias") != nullptr);
+    CHECK(g->FindTensor("blk.1.ffn_gate.weight") == nullptr);
+    CHECK(g->Find("gpt2.rope.dimension_count") == nullptr);
+  }
+  CheckRoundTrip(tiny, tiny_out, {1, 72, 101, 108, 108, 111});
+
+  const std::string in = test::FindAsset("models/docs-gpt2-7m/model.f32.gguf");
+  if (in.empty()) {
+    MESSAGE("skipped: models/docs-gpt2-7m/model.f32.gguf not found");
+    return;
+  }
+  const std::string out = Quantize(in, "docs-gpt2-7m.ingot.gguf");
+  const std::unique_ptr<Model> original = Model::Load(in);
+  CheckRoundTrip(in, out, original->tokenizer().Encode("The package manager installs software", true));
 }
 
 TEST_CASE("docs-llama-7m (GGUF F32): same int8 logits") {
