@@ -341,12 +341,7 @@ std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& g, const ModelConf
     if (c.ffn == FfnKind::kSwiGlu) layer.ffn_gate = MatrixView(g, p + "ffn_gate.weight", c.d_ffn, c.d_model);
     layer.ffn_up = MatrixView(g, p + "ffn_up.weight", c.d_ffn, c.d_model);
     layer.ffn_down = MatrixView(g, p + "ffn_down.weight", c.d_model, c.d_ffn);
-    layer.attn_q_bias = MakeQ16Bias(f.attn_q_bias);
-    layer.attn_k_bias = MakeQ16Bias(f.attn_k_bias);
-    layer.attn_v_bias = MakeQ16Bias(f.attn_v_bias);
-    layer.attn_output_bias = MakeQ16Bias(f.attn_output_bias);
-    layer.ffn_up_bias = MakeQ16Bias(f.ffn_up_bias);
-    layer.ffn_down_bias = MakeQ16Bias(f.ffn_down_bias);
+    SetQ16Biases(f, layer);
   }
   output_norm = NormVector(g, "output_norm.weight", c.d_model);
   output_norm_bias = vector("output_norm.bias", c.d_model, layer_norm);

@@ -119,6 +119,15 @@ void FuseInt8Layers(Int8Weights& w) {
   }
 }
 
+void SetQ16Biases(const LayerWeights& src, Int8Layer& dst) {
+  dst.attn_q_bias = MakeQ16Bias(src.attn_q_bias);
+  dst.attn_k_bias = MakeQ16Bias(src.attn_k_bias);
+  dst.attn_v_bias = MakeQ16Bias(src.attn_v_bias);
+  dst.attn_output_bias = MakeQ16Bias(src.attn_output_bias);
+  dst.ffn_up_bias = MakeQ16Bias(src.ffn_up_bias);
+  dst.ffn_down_bias = MakeQ16Bias(src.ffn_down_bias);
+}
+
 std::unique_ptr<Int8Weights> QuantizeModel(const Model& model, int32_t n_threads) {
   auto w = std::make_unique<Int8Weights>();
   const ModelConfig& c = model.config();
@@ -139,12 +148,7 @@ std::unique_ptr<Int8Weights> QuantizeModel(const Model& model, int32_t n_threads
     if (c.ffn == FfnKind::kSwiGlu) dst.ffn_gate = QuantizeWeight(src.ffn_gate, n_threads);
     dst.ffn_up = QuantizeWeight(src.ffn_up, n_threads);
     dst.ffn_down = QuantizeWeight(src.ffn_down, n_threads);
-    dst.attn_q_bias = MakeQ16Bias(src.attn_q_bias);
-    dst.attn_k_bias = MakeQ16Bias(src.attn_k_bias);
-    dst.attn_v_bias = MakeQ16Bias(src.attn_v_bias);
-    dst.attn_output_bias = MakeQ16Bias(src.attn_output_bias);
-    dst.ffn_up_bias = MakeQ16Bias(src.ffn_up_bias);
-    dst.ffn_down_bias = MakeQ16Bias(src.ffn_down_bias);
+    SetQ16Biases(src, dst);
   }
   w->output_norm = MakeInt8Norm(model.output_norm, model.output_norm_bias);
   if (model.output.data == model.token_embd.data) {

@@ -63,6 +63,8 @@ Int8Norm MakeInt8Norm(const std::vector<float>& gamma, const std::vector<float>&
 
 // A float bias vector as Q16 int32 (round(b * 2^16), saturated); empty stays empty.
 std::vector<int32_t> MakeQ16Bias(const std::vector<float>& bias);
+// The six block biases of a layer (q, k, v, output, up, down) as Q16, from the float layer.
+void SetQ16Biases(const LayerWeights& src, Int8Layer& dst);
 
 // The model constants every Int8Weights carries (epsilon, 1/sqrt(head_dim), RoPE frequencies).
 void SetInt8Constants(const ModelConfig& config, Int8Weights& weights);
