@@ -49,7 +49,8 @@ constexpr KernelTable kAvx512VnniTable = {
     avx512vnni::RequantizeS32ToS8, avx512vnni::RequantizeS32ToS32,
     avx512vnni::QuantizeRowS32ToS8, avx512vnni::QuantizeRowS16ToS8,
     avx512vnni::SoftmaxS32ToU8, avx512vnni::WeightedSumS8,
-    ref::RmsNormS32, ref::LayerNormS32,    // not vectorized
+    avx512vnni::RmsNormS32,
+    ref::LayerNormS32,                     // not vectorized
     avx512vnni::SiluS32,
     ref::GeluS32,                          // not vectorized
     avx512vnni::GeluTanhS32,

@@ -27,23 +27,12 @@ U128 EpsilonTimesN(int32_t n, Dyadic eps) {
   return (v + (U128{1} << (shift - 1))) >> shift;
 }
 
-// Shared core. value(i) returns the (centered) element as int64, |v| <= 2^32.
-// Writes z[i] = round(2^16 * v[i] / sqrt(mean(v^2) + eps)) through emit(i, z).
-template <typename Value, typename Emit>
-void NormalizeRow(int32_t n, Dyadic eps, Value value, Emit emit) {
-  U128 sum_sq = 0;  // exact: n * 2^64 < 2^80 (before the 2^32 scaling)
-  uint64_t max_abs = 0;
-  for (int32_t i = 0; i < n; ++i) {
-    const int64_t v = value(i);
-    const uint64_t mag = static_cast<uint64_t>(v < 0 ? -v : v);
-    max_abs = mag > max_abs ? mag : max_abs;
-    sum_sq += static_cast<U128>(mag) * mag;
-  }
+}  // namespace
+
+NormScale NormScaleFor(uint64_t sum_sq_hi, uint64_t sum_sq_lo, uint64_t max_abs, int32_t n, Dyadic eps) {
+  const U128 sum_sq = (static_cast<U128>(sum_sq_hi) << 64) | sum_sq_lo;
   const U128 total = (sum_sq << kSumFracBits) + EpsilonTimesN(n, eps);
-  if (total == 0) {
-    for (int32_t i = 0; i < n; ++i) emit(i, 0);
-    return;
-  }
+  if (total == 0) return NormScale{Dyadic{0, 0}, 0, true};
   // total * 2^(2j) brought to 63..64 bits (floor when shifting right).
   const int32_t bits = BitLength128(total);
   const int32_t j = (64 - bits) >= 0 ? (64 - bits) / 2 : -((bits - 64 + 1) / 2);
@@ -57,10 +46,31 @@ void NormalizeRow(int32_t n, Dyadic eps, Value value, Emit emit) {
   //   = w * 2^k * (sqrt_n / r) * 2^(16 + 16 + j - h).
   const int32_t k = BitLength(max_abs) > 31 ? BitLength(max_abs) - 31 : 0;
   const Dyadic ratio = DyadicFromRatio(sqrt_n, r);
-  const Dyadic mult{ratio.m, ratio.e - kNormFracBits - kSumFracBits / 2 - j + h - k};
+  return NormScale{Dyadic{ratio.m, ratio.e - kNormFracBits - kSumFracBits / 2 - j + h - k}, k, false};
+}
+
+namespace {
+
+// Shared core. value(i) returns the (centered) element as int64, |v| <= 2^32.
+// Writes z[i] = round(2^16 * v[i] / sqrt(mean(v^2) + eps)) through emit(i, z).
+template <typename Value, typename Emit>
+void NormalizeRow(int32_t n, Dyadic eps, Value value, Emit emit) {
+  U128 sum_sq = 0;  // exact: n * 2^64 < 2^80 (before the 2^32 scaling)
+  uint64_t max_abs = 0;
   for (int32_t i = 0; i < n; ++i) {
-    const int32_t w = SaturateToS32(RoundingShiftRight64(value(i), k));
-    emit(i, SaturateToS32(MultiplyByDyadic(w, mult)));
+    const int64_t v = value(i);
+    const uint64_t mag = static_cast<uint64_t>(v < 0 ? -v : v);
+    max_abs = mag > max_abs ? mag : max_abs;
+    sum_sq += static_cast<U128>(mag) * mag;
+  }
+  const NormScale s = NormScaleFor(static_cast<uint64_t>(sum_sq >> 64), static_cast<uint64_t>(sum_sq), max_abs, n, eps);
+  for (int32_t i = 0; i < n; ++i) {
+    if (s.zero) {
+      emit(i, 0);
+      continue;
+    }
+    const int32_t w = SaturateToS32(RoundingShiftRight64(value(i), s.shift));
+    emit(i, SaturateToS32(MultiplyByDyadic(w, s.mult)));
   }
 }
 

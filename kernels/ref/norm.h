@@ -33,4 +33,15 @@ void LayerNormS32(const int32_t* x, int32_t n, Dyadic eps,
                   const int32_t* beta,  // [n] or nullptr
                   int32_t* out);
 
+// The per-row factor both norms apply, from a row's statistics: the exact sum of squares
+// (sum_sq_hi * 2^64 + sum_sq_lo) and max |v| of its n values v. Then
+//   z[i] = Sat32(MultiplyByDyadic(Sat32(RoundingShiftRight64(v[i], shift)), mult))
+// (all zero when `zero`). Shared with the vectorized RMSNorm.
+struct NormScale {
+  Dyadic mult;
+  int32_t shift = 0;
+  bool zero = false;
+};
+NormScale NormScaleFor(uint64_t sum_sq_hi, uint64_t sum_sq_lo, uint64_t max_abs, int32_t n, Dyadic eps);
+
 }  // namespace ingot::kernels::ref

@@ -261,6 +261,32 @@ TEST_CASE("Softmax equals ref: lengths, scales from tiny to huge, full int32 ran
   }
 }
 
+TEST_CASE("RMSNorm equals ref: lengths, magnitudes up to the int32 extremes, epsilons, gammas") {
+  const KernelTable& t = *g_table;
+  for (uint64_t trial = 0; trial < 600; ++trial) {
+    const uint64_t seed = BaseSeed() ^ (0x5300000000ull + trial);
+    Rng rng(seed);
+    const auto n = static_cast<int32_t>(trial < 40 ? trial + 1 : (trial % 17 == 0 ? 4096 : rng.Uniform(1, 3000)));
+    const int32_t bits = static_cast<int32_t>(rng.Uniform(0, 31));
+    const Dyadic eps{static_cast<int32_t>(rng.Uniform(0, INT32_MAX)), static_cast<int32_t>(rng.Uniform(-20, 90))};
+    const int32_t gamma_shift = static_cast<int32_t>(rng.Uniform(0, 20));
+    INFO("seed=0x" << std::hex << seed << std::dec << " n=" << n << " bits=" << bits);
+    const auto mis = static_cast<int32_t>(trial % 4);
+    Buffer<int32_t> x(n, mis), gamma(n, mis), want(n, mis), got(n, mis);
+    for (int32_t i = 0; i < n; ++i) {
+      x[i] = static_cast<int32_t>(trial % 23 == 0 ? (rng.Coin(2) ? INT32_MIN : INT32_MAX)
+                                                  : (trial % 29 == 0 ? 0 : rng.Uniform(-(int64_t{1} << bits), int64_t{1} << bits)));
+      gamma[i] = static_cast<int32_t>(rng.Uniform(-(1 << 15), 1 << 15));
+    }
+    const int32_t* g = trial % 5 == 0 ? nullptr : gamma.data();
+    ref::RmsNormS32(x.data(), n, eps, g, gamma_shift, want.data());
+    t.rms_norm_s32(x.data(), n, eps, g, gamma_shift, got.data());
+    for (int32_t i = 0; i < n; ++i) {
+      if (got[i] != want[i]) FAIL("element " << i << " (x = " << x[i] << "): " << got[i] << " vs " << want[i]);
+    }
+  }
+}
+
 TEST_CASE("SiLU equals ref on every Q16 input of the sigmoid's domain and at random scales") {
   const KernelTable& t = *g_table;
   // Q16 (the engine's scale): every t in [-33, 33] real, which reaches every sigmoid denominator.
