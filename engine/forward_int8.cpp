@@ -57,7 +57,8 @@ Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, 
   k_pad_ = (c_.head_dim + kernels::kPackK - 1) / kernels::kPackK * kernels::kPackK;
   k_cache_.resize(heads * static_cast<size_t>(k_rows_) * static_cast<size_t>(k_pad_));
   k_sums_.resize(heads * static_cast<size_t>(k_rows_));
-  v_cache_.resize(heads_positions * static_cast<size_t>(c_.head_dim));
+  v_rows_ = (n_ctx_ + 3) / 4 * 4;
+  v_cache_.resize(heads * static_cast<size_t>(v_rows_) * static_cast<size_t>(c_.head_dim));
   k_scale_.resize(heads_positions);
   v_scale_.resize(heads_positions);
   k8_.resize(static_cast<size_t>(c_.head_dim));
@@ -246,7 +247,7 @@ void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, 
   const int32_t group = c_.n_heads / c_.n_kv_heads;
   const size_t head = static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g);
   const size_t head_base = head * static_cast<size_t>(n_ctx_);
-  const int8_t* values = v_cache_.data() + head_base * static_cast<size_t>(hd);  // [n_ctx, hd]
+  const int8_t* values = v_cache_.data() + head * static_cast<size_t>(v_rows_) * static_cast<size_t>(hd);  // interleaved by 4
   const Dyadic* k_scale = k_scale_.data() + head_base;                           // [n_ctx]
   const Dyadic* v_scale = v_scale_.data() + head_base;                           // [n_ctx]
   const size_t first_head = static_cast<size_t>(t) * static_cast<size_t>(c_.n_heads) + static_cast<size_t>(g * group);
@@ -300,7 +301,7 @@ void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, 
   const Dyadic out_mult = kernels::DyadicMul(s_max, kernels::DyadicFromRatio(uint64_t{1} << kQ16, 255u << kValueWeightBits));
   for (int32_t i = 0; i < group; ++i) {
     int32_t* out = out_q16 + i * hd;
-    kt_.weighted_sum_s8(scores + static_cast<size_t>(i) * stride, values, hd, n, hd, out);
+    kt_.weighted_sum_s8(scores + static_cast<size_t>(i) * stride, values, n, hd, out);
     for (int32_t d = 0; d < hd; ++d) out[d] = kernels::SaturateToS32(kernels::MultiplyByDyadic(out[d], out_mult));
   }
 }
@@ -315,6 +316,16 @@ void Int8Forward::StoreKey(int32_t layer, int32_t g, int32_t pos) {
     sum += k8_[static_cast<size_t>(d)];
   }
   k_sums_[head * static_cast<size_t>(k_rows_) + static_cast<size_t>(pos)] = sum;
+}
+
+// k8_ (now one KV head's int8 value) into row pos of that head's value cache, interleaved by 4
+// rows as the weighted_sum_s8 kernel reads it.
+void Int8Forward::StoreValue(int32_t layer, int32_t g, int32_t pos) {
+  const size_t head = static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g);
+  int8_t* values = v_cache_.data() + head * static_cast<size_t>(v_rows_) * static_cast<size_t>(c_.head_dim);
+  for (int32_t d = 0; d < c_.head_dim; ++d) {
+    values[kernels::ref::InterleavedOffset(c_.head_dim, pos, d)] = k8_[static_cast<size_t>(d)];
+  }
 }
 
 // q16_, k16_, v16_ (Q16) -> RoPE -> int8 per head; k, v into the cache; attention output to act_.
@@ -350,7 +361,8 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
                               static_cast<size_t>(n_ctx_) + static_cast<size_t>(pos);
       k_scale_[slot] = Shifted(kt_.quantize_row_s32_to_s8(k + g * hd, hd, k8_.data()), -kQ16);
       StoreKey(layer, g, pos);
-      v_scale_[slot] = Shifted(kt_.quantize_row_s32_to_s8(v + g * hd, hd, v_cache_.data() + slot * static_cast<size_t>(hd)), -kQ16);
+      v_scale_[slot] = Shifted(kt_.quantize_row_s32_to_s8(v + g * hd, hd, k8_.data()), -kQ16);
+      StoreValue(layer, g, pos);
     }
   }
   // Tasks (t, KV head) go to n_threads workers round-robin; a worker owns one set of scratch rows.

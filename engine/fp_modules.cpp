@@ -6,6 +6,7 @@
 
 #include "engine/fp32_ops.h"
 #include "engine/quantize.h"
+#include "kernels/ref/weighted_sum.h"
 #include "model_io/error.h"
 
 namespace ingot {
@@ -183,7 +184,7 @@ void FpModules::AttendInt8(const int32_t* dots, kernels::Dyadic q_scale, const k
     double sum = 0.0;
     for (int32_t p = 0; p < n; ++p) {
       sum += scores[static_cast<size_t>(p)] * DyadicToDouble(v_scale[p]) *
-             values[static_cast<size_t>(p) * static_cast<size_t>(hd) + static_cast<size_t>(i)];
+             values[kernels::ref::InterleavedOffset(hd, p, i)];
     }
     out_q16[i] = ToQ16(sum);
   }

@@ -345,26 +345,28 @@ TEST_CASE("Tanh GELU equals ref on every Q16 input in [-9, 9] and at random scal
   }
 }
 
-TEST_CASE("WeightedSumS8 (attention P.V) equals ref: lengths, widths, strides, wrapping sums") {
+TEST_CASE("WeightedSumS8 (attention P.V on the interleaved V cache) equals ref: lengths, widths, wrapping sums") {
   const KernelTable& t = *g_table;
   for (uint64_t trial = 0; trial < 400; ++trial) {
     const uint64_t seed = BaseSeed() ^ (0x5700000000ull + trial);
     Rng rng(seed);
     const auto n = static_cast<int32_t>(trial < 40 ? trial : rng.Uniform(1, 700));
-    const auto cols = static_cast<int32_t>(trial % 3 == 0 ? 64 : (trial % 3 == 1 ? 128 : rng.Uniform(1, 200)));
-    const int64_t ldv = cols + rng.Uniform(0, 70);
-    INFO("seed=0x" << std::hex << seed << std::dec << " n=" << n << " cols=" << cols << " ldv=" << ldv);
+    const int32_t widths[] = {16, 32, 48, 64, 80, 128, 8, static_cast<int32_t>(rng.Uniform(1, 200))};
+    const int32_t cols = widths[trial % 8];
+    INFO("seed=0x" << std::hex << seed << std::dec << " n=" << n << " cols=" << cols);
     std::vector<int32_t> w(static_cast<size_t>(n));
     for (auto& x : w) {
-      // Attention weights (<= 255 * 2^8, many zero); every 7th trial any int32, so the sums wrap.
-      x = static_cast<int32_t>(trial % 7 == 6 ? rng.Uniform(INT32_MIN, INT32_MAX) : (rng.Coin(3) ? 0 : rng.Uniform(0, 255 * 256)));
+      // Attention weights (<= 255 * 2^8, many zero); every 7th trial the whole 16-bit range,
+      // large enough for the sums to wrap.
+      x = static_cast<int32_t>(trial % 7 == 6 ? rng.Uniform(60000, 65535) : (rng.Coin(3) ? 0 : rng.Uniform(0, 255 * 256)));
     }
-    std::vector<int8_t> v(static_cast<size_t>(std::max<int64_t>(1, n * ldv)));
+    // The last group's row slots beyond n hold garbage: it must be weighted 0.
+    std::vector<int8_t> v(static_cast<size_t>((n + 3) / 4 * 4 * cols + 1));
     for (auto& x : v) x = static_cast<int8_t>(rng.Uniform(-127, 127));
     const auto mis = static_cast<int32_t>(trial % 4);
     Buffer<int32_t> want(cols, mis), got(cols, mis);
-    ref::WeightedSumS8(w.data(), v.data(), ldv, n, cols, want.data());
-    t.weighted_sum_s8(w.data(), v.data(), ldv, n, cols, got.data());
+    ref::WeightedSumS8(w.data(), v.data(), n, cols, want.data());
+    t.weighted_sum_s8(w.data(), v.data(), n, cols, got.data());
     for (int32_t c = 0; c < cols; ++c) {
       if (got[c] != want[c]) FAIL("column " << c << ": " << got[c] << " vs " << want[c]);
     }

@@ -20,7 +20,7 @@ void RequantizeS32ToS32(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_
 Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q);
 Dyadic QuantizeRowS16ToS8(const int16_t* x, int32_t n, int8_t* q);
 void SoftmaxS32ToU8(const int32_t* x, int32_t n, Dyadic x_scale, uint8_t* p);
-void WeightedSumS8(const int32_t* w, const int8_t* v, int64_t ldv, int32_t n, int32_t cols, int32_t* out);
+void WeightedSumS8(const int32_t* w, const int8_t* v, int32_t n, int32_t cols, int32_t* out);
 
 int64_t MemoryReadProbe(const int8_t* data, int64_t size);
 int64_t DotPeakProbe(int64_t iterations);

@@ -23,7 +23,7 @@ void SoftmaxS32ToU8(const int32_t* x, int32_t n, Dyadic x_scale, uint8_t* p);
 void RmsNormS32(const int32_t* x, int32_t n, Dyadic eps, const int32_t* gamma, int32_t gamma_shift, int32_t* out);
 void SiluS32(const int32_t* x, int32_t n, Dyadic x_scale, int32_t* y);
 void GeluTanhS32(const int32_t* x, int32_t n, Dyadic x_scale, int32_t* y);
-void WeightedSumS8(const int32_t* w, const int8_t* v, int64_t ldv, int32_t n, int32_t cols, int32_t* out);
+void WeightedSumS8(const int32_t* w, const int8_t* v, int32_t n, int32_t cols, int32_t* out);
 
 int64_t MemoryReadProbe(const int8_t* data, int64_t size);
 int64_t DotPeakProbe(int64_t iterations);
