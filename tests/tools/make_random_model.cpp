@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
                            "3072, vocab 50257, gpt2 architecture). Weights are uniform in [-0.05, 0.05], norms 1,\n"
                            "biases 0.");
     parser.AddPositional("OUT.gguf", &out, "the file to write", true);
-    parser.AddString("--shape", &shape_name, "tinyllama, llama-7b, tiny or gpt2-small");
+    parser.AddString("--shape", &shape_name, "tinyllama, llama-7b, tiny, gpt2-small or tiny-gpt2");
     parser.AddString("--type", &type_name, "weight type: f32, f16 or q8_0");
     parser.AddString("--vocab", &vocab, "GGUF file whose tokenizer.ggml.* keys to copy (e.g. ggml-vocab-llama-spm.gguf)");
     parser.AddUint64("--seed", &seed, "random seed");
