@@ -61,7 +61,7 @@ Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, 
   v_cache_.resize(heads * static_cast<size_t>(v_rows_) * static_cast<size_t>(c_.head_dim));
   k_scale_.resize(heads_positions);
   v_scale_.resize(heads_positions);
-  k8_.resize(static_cast<size_t>(c_.head_dim));
+  kv8_.resize(static_cast<size_t>(c_.head_dim));
 
   const size_t batch = static_cast<size_t>(n_batch_);
   const size_t widest = static_cast<size_t>(std::max({c_.d_model, c_.d_ffn, c_.q_dim()}));
@@ -199,8 +199,9 @@ void Int8Forward::MatMulQ16(const Int8Matrix& fused, std::initializer_list<std::
 
 // out [n, bias.size()] += bias (Q16), saturating; nothing for an empty bias.
 void Int8Forward::AddBiasQ16(const std::vector<int32_t>& bias, int32_t n, int32_t* out) {
+  if (bias.empty()) return;
   const size_t cols = bias.size();
-  for (size_t t = 0; t < (bias.empty() ? 0 : static_cast<size_t>(n)); ++t) {
+  for (size_t t = 0; t < static_cast<size_t>(n); ++t) {
     int32_t* row = out + t * cols;
     for (size_t i = 0; i < cols; ++i) row[i] = kernels::SaturateToS32(int64_t{row[i]} + bias[i]);
   }
@@ -306,25 +307,25 @@ void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, 
   }
 }
 
-// k8_ (one KV head's int8 key) into row pos of that head's packed key cache, with its sum.
+// kv8_ (one KV head's int8 key) into row pos of that head's packed key cache, with its sum.
 void Int8Forward::StoreKey(int32_t layer, int32_t g, int32_t pos) {
   const size_t head = static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g);
   int8_t* keys = k_cache_.data() + head * static_cast<size_t>(k_rows_) * static_cast<size_t>(k_pad_);
   int32_t sum = 0;
   for (int32_t d = 0; d < c_.head_dim; ++d) {
-    keys[kernels::PackedS8Offset(k_pad_, pos, d)] = k8_[static_cast<size_t>(d)];
-    sum += k8_[static_cast<size_t>(d)];
+    keys[kernels::PackedS8Offset(k_pad_, pos, d)] = kv8_[static_cast<size_t>(d)];
+    sum += kv8_[static_cast<size_t>(d)];
   }
   k_sums_[head * static_cast<size_t>(k_rows_) + static_cast<size_t>(pos)] = sum;
 }
 
-// k8_ (now one KV head's int8 value) into row pos of that head's value cache, interleaved by 4
+// kv8_ (one KV head's int8 value) into row pos of that head's value cache, interleaved by 4
 // rows as the weighted_sum_s8 kernel reads it.
 void Int8Forward::StoreValue(int32_t layer, int32_t g, int32_t pos) {
   const size_t head = static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g);
   int8_t* values = v_cache_.data() + head * static_cast<size_t>(v_rows_) * static_cast<size_t>(c_.head_dim);
   for (int32_t d = 0; d < c_.head_dim; ++d) {
-    values[kernels::ref::InterleavedOffset(c_.head_dim, pos, d)] = k8_[static_cast<size_t>(d)];
+    values[kernels::ref::InterleavedOffset(c_.head_dim, pos, d)] = kv8_[static_cast<size_t>(d)];
   }
 }
 
@@ -359,9 +360,9 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
     for (int32_t g = 0; g < c_.n_kv_heads; ++g) {
       const size_t slot = (static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g)) *
                               static_cast<size_t>(n_ctx_) + static_cast<size_t>(pos);
-      k_scale_[slot] = Shifted(kt_.quantize_row_s32_to_s8(k + g * hd, hd, k8_.data()), -kQ16);
+      k_scale_[slot] = Shifted(kt_.quantize_row_s32_to_s8(k + g * hd, hd, kv8_.data()), -kQ16);
       StoreKey(layer, g, pos);
-      v_scale_[slot] = Shifted(kt_.quantize_row_s32_to_s8(v + g * hd, hd, k8_.data()), -kQ16);
+      v_scale_[slot] = Shifted(kt_.quantize_row_s32_to_s8(v + g * hd, hd, kv8_.data()), -kQ16);
       StoreValue(layer, g, pos);
     }
   }

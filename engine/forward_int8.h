@@ -70,7 +70,7 @@ class Int8Forward {
   int32_t v_rows_ = 0;              // n_ctx rounded up to 4
   std::vector<int8_t> k_cache_, v_cache_;
   std::vector<int32_t> k_sums_;
-  std::vector<int8_t> k8_;  // [head_dim] one key or value before it is stored
+  std::vector<int8_t> kv8_;  // [head_dim] one key or value before it is stored
   std::vector<kernels::Dyadic> k_scale_, v_scale_;  // [n_layers, n_kv_heads, n_ctx]
 
   std::vector<int32_t> residual_;           // [n_batch, d_model]

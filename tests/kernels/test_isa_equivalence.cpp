@@ -287,62 +287,43 @@ TEST_CASE("RMSNorm equals ref: lengths, magnitudes up to the int32 extremes, eps
   }
 }
 
-TEST_CASE("SiLU equals ref on every Q16 input of the sigmoid's domain and at random scales") {
-  const KernelTable& t = *g_table;
-  // Q16 (the engine's scale): every t in [-33, 33] real, which reaches every sigmoid denominator.
-  const int32_t bound = 33 << 16;
+// An activation table entry against ref: every Q16 input in [-bound, bound] (the engine's
+// scale), then random inputs at random scales (exponents from 2, ref's saturating path for
+// scales above 2^-16, to 70).
+using ActivationFn = void (*)(const int32_t* x, int32_t n, Dyadic x_scale, int32_t* y);
+void CheckActivationEqualsRef(ActivationFn want_fn, ActivationFn got_fn, int32_t bound, uint64_t seed_tag) {
   std::vector<int32_t> x(static_cast<size_t>(2 * bound + 1)), want(x.size()), got(x.size());
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int32_t>(i) - bound;
   const Dyadic q16{kDyadicOne, 46};
-  ref::SiluS32(x.data(), static_cast<int32_t>(x.size()), q16, want.data());
-  t.silu_s32(x.data(), static_cast<int32_t>(x.size()), q16, got.data());
+  want_fn(x.data(), static_cast<int32_t>(x.size()), q16, want.data());
+  got_fn(x.data(), static_cast<int32_t>(x.size()), q16, got.data());
   for (size_t i = 0; i < x.size(); ++i) {
     if (got[i] != want[i]) FAIL("x = " << x[i] << ": " << got[i] << " vs " << want[i]);
   }
   for (uint64_t trial = 0; trial < 200; ++trial) {
-    const uint64_t seed = BaseSeed() ^ (0x5100000000ull + trial);
+    const uint64_t seed = BaseSeed() ^ (seed_tag + trial);
     Rng rng(seed);
     const auto n = static_cast<int32_t>(rng.Uniform(1, 100));
-    // Exponents from 2 (scales above 2^-16: ref's saturating path) to 70.
     const Dyadic scale{static_cast<int32_t>(rng.Uniform(0, INT32_MAX)), static_cast<int32_t>(rng.Uniform(2, 70))};
     INFO("seed=0x" << std::hex << seed << std::dec << " n=" << n << " scale=" << scale.m << "/" << scale.e);
     const auto mis = static_cast<int32_t>(trial % 4);
     Buffer<int32_t> v(n, mis), w(n, mis), g(n, mis);
     for (int32_t i = 0; i < n; ++i) v[i] = static_cast<int32_t>(rng.Coin(9) ? (rng.Coin(2) ? INT32_MIN : INT32_MAX) : rng.Uniform(INT32_MIN, INT32_MAX));
-    ref::SiluS32(v.data(), n, scale, w.data());
-    t.silu_s32(v.data(), n, scale, g.data());
+    want_fn(v.data(), n, scale, w.data());
+    got_fn(v.data(), n, scale, g.data());
     for (int32_t i = 0; i < n; ++i) {
       if (g[i] != w[i]) FAIL("element " << i << " (x = " << v[i] << "): " << g[i] << " vs " << w[i]);
     }
   }
 }
 
+TEST_CASE("SiLU equals ref on every Q16 input of the sigmoid's domain and at random scales") {
+  // [-33, 33] real reaches every sigmoid denominator.
+  CheckActivationEqualsRef(ref::SiluS32, g_table->silu_s32, 33 << 16, 0x5100000000ull);
+}
+
 TEST_CASE("Tanh GELU equals ref on every Q16 input in [-9, 9] and at random scales") {
-  const KernelTable& t = *g_table;
-  const int32_t bound = 9 << 16;
-  std::vector<int32_t> x(static_cast<size_t>(2 * bound + 1)), want(x.size()), got(x.size());
-  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int32_t>(i) - bound;
-  const Dyadic q16{kDyadicOne, 46};
-  ref::GeluTanhS32(x.data(), static_cast<int32_t>(x.size()), q16, want.data());
-  t.gelu_tanh_s32(x.data(), static_cast<int32_t>(x.size()), q16, got.data());
-  for (size_t i = 0; i < x.size(); ++i) {
-    if (got[i] != want[i]) FAIL("x = " << x[i] << ": " << got[i] << " vs " << want[i]);
-  }
-  for (uint64_t trial = 0; trial < 200; ++trial) {
-    const uint64_t seed = BaseSeed() ^ (0x5200000000ull + trial);
-    Rng rng(seed);
-    const auto n = static_cast<int32_t>(rng.Uniform(1, 100));
-    const Dyadic scale{static_cast<int32_t>(rng.Uniform(0, INT32_MAX)), static_cast<int32_t>(rng.Uniform(2, 70))};
-    INFO("seed=0x" << std::hex << seed << std::dec << " n=" << n << " scale=" << scale.m << "/" << scale.e);
-    const auto mis = static_cast<int32_t>(trial % 4);
-    Buffer<int32_t> v(n, mis), w(n, mis), g(n, mis);
-    for (int32_t i = 0; i < n; ++i) v[i] = static_cast<int32_t>(rng.Coin(9) ? (rng.Coin(2) ? INT32_MIN : INT32_MAX) : rng.Uniform(INT32_MIN, INT32_MAX));
-    ref::GeluTanhS32(v.data(), n, scale, w.data());
-    t.gelu_tanh_s32(v.data(), n, scale, g.data());
-    for (int32_t i = 0; i < n; ++i) {
-      if (g[i] != w[i]) FAIL("element " << i << " (x = " << v[i] << "): " << g[i] << " vs " << w[i]);
-    }
-  }
+  CheckActivationEqualsRef(ref::GeluTanhS32, g_table->gelu_tanh_s32, 9 << 16, 0x5200000000ull);
 }
 
 TEST_CASE("WeightedSumS8 (attention P.V on the interleaved V cache) equals ref: lengths, widths, wrapping sums") {

@@ -8,24 +8,10 @@
 #include "engine/sampler.h"
 #include "engine/session.h"
 #include "tests/test_util.h"
+#include "tests/tools/greedy.h"
 
 namespace ingot {
 namespace {
-
-std::vector<int32_t> Greedy(const Model& model, const std::string& prompt, int32_t n, int32_t threads) {
-  SessionOptions options;
-  options.n_threads = threads;
-  Session session(model, options);
-  std::vector<int32_t> tokens = model.tokenizer().Encode(prompt, true);
-  session.Eval(tokens.data(), static_cast<int32_t>(tokens.size()), false);
-  std::vector<int32_t> out;
-  for (int32_t i = 0; i < n; ++i) {
-    const int32_t next = Argmax(session.logits(), model.config().n_vocab);
-    out.push_back(next);
-    session.Eval(&next, 1, false);
-  }
-  return out;
-}
 
 TEST_CASE("stories260K greedy generation matches the golden token ids") {
   const std::string path = test::FindAsset("models/stories260K/stories260K.bin");
@@ -36,7 +22,7 @@ TEST_CASE("stories260K greedy generation matches the golden token ids") {
   const std::unique_ptr<Model> model = Model::Load(path);
   const std::vector<int32_t> prompt = model->tokenizer().Encode("Once upon a time, there was a little girl named Lily.", true);
   CHECK(prompt == std::vector<int32_t>{1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426});
-  const std::vector<int32_t> ids = Greedy(*model, "Once upon a time, there was a little girl named Lily.", 48, 1);
+  const std::vector<int32_t> ids = test::GreedyFp32(*model, prompt, 48, 1);
   // The same ids come out of scripts/llama2c_reference.py, an independent float64 numpy
   // implementation: scripts/llama2c_reference.py stories260K.bin 1,403,...,426 48
   const std::vector<int32_t> golden = {338, 401, 396, 267, 337, 410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426,

@@ -11,26 +11,13 @@
 #include "engine/session.h"
 #include "model_io/error.h"
 #include "tests/test_util.h"
+#include "tests/tools/greedy.h"
 
 namespace ingot {
 namespace {
 
 constexpr const char* kModel = "models/docs-gpt2-7m/model.f32.gguf";
 constexpr const char* kPrompt = "The package manager installs software from the archive";
-
-std::vector<int32_t> Greedy(const Model& model, const std::vector<int32_t>& prompt, int32_t n, int32_t threads) {
-  SessionOptions options;
-  options.n_threads = threads;
-  Session session(model, options);
-  session.Eval(prompt.data(), static_cast<int32_t>(prompt.size()), false);
-  std::vector<int32_t> out;
-  for (int32_t i = 0; i < n; ++i) {
-    const int32_t next = Argmax(session.logits(), model.config().n_vocab);
-    out.push_back(next);
-    session.Eval(&next, 1, false);
-  }
-  return out;
-}
 
 TEST_CASE("docs-gpt2-7m loads as gpt2: LayerNorm, GELU, learned positions, biases, fused qkv") {
   const std::string path = test::FindAsset(kModel);
@@ -87,7 +74,7 @@ TEST_CASE("docs-gpt2-7m greedy generation matches the numpy reference's token id
                                        297,  261, 631,  297, 261, 631, 297, 261, 266, 728, 297, 261};
   for (int32_t threads : {1, 2}) {
     CAPTURE(threads);
-    const std::vector<int32_t> ids = Greedy(*model, prompt, 40, threads);
+    const std::vector<int32_t> ids = test::GreedyFp32(*model, prompt, 40, threads);
     CHECK(ids == golden);
     if (threads == 1) MESSAGE("greedy text: " << model->tokenizer().Decode(ids));
   }

@@ -1,5 +1,5 @@
 // The integer path's promise: the same logits, bit for bit, on every kernel table and thread
-// count, and a golden hash of them for stories260K that any machine must reproduce.
+// count, and golden hashes of them (stories260K, docs-gpt2-7m) that any machine must reproduce.
 #include <doctest/doctest.h>
 
 #include <xxhash.h>
@@ -17,13 +17,13 @@ namespace ingot {
 namespace {
 
 // XXH3-64 of the Q16 logits of a prompt (every position) and of 8 greedy decode steps.
-uint64_t LogitsHash(const Model& model, int32_t threads, std::vector<int32_t>* greedy) {
+uint64_t LogitsHash(const Model& model, const char* text, int32_t threads, std::vector<int32_t>* greedy) {
   SessionOptions options;
   options.mode = Mode::kInt8;
   options.n_threads = threads;
   options.logits_all = true;
   Session session(model, options);
-  const std::vector<int32_t> prompt = model.tokenizer().Encode("Once upon a time, there was a little girl named Lily.", true);
+  const std::vector<int32_t> prompt = model.tokenizer().Encode(text, true);
   const size_t n_vocab = static_cast<size_t>(model.config().n_vocab);
   session.Eval(prompt.data(), static_cast<int32_t>(prompt.size()), true);
   XXH3_state_t* state = XXH3_createState();
@@ -45,7 +45,9 @@ uint64_t LogitsHash(const Model& model, int32_t threads, std::vector<int32_t>* g
   return hash;
 }
 
-void CheckAllTablesAgree(const std::string& relative, uint64_t golden) {
+constexpr const char* kStory = "Once upon a time, there was a little girl named Lily.";
+
+void CheckAllTablesAgree(const std::string& relative, const char* text, uint64_t golden) {
   const std::string path = test::FindAsset(relative);
   if (path.empty()) {
     MESSAGE("skipped: " << relative << " not found");
@@ -71,7 +73,7 @@ void CheckAllTablesAgree(const std::string& relative, uint64_t golden) {
     CHECK(std::string(model->isa_name()) == isa);  // the forced table really ran
     for (int32_t threads : {1, 2}) {
       std::vector<int32_t> greedy;
-      const uint64_t hash = LogitsHash(*model, threads, &greedy);
+      const uint64_t hash = LogitsHash(*model, text, threads, &greedy);
       CAPTURE(isa);
       CAPTURE(threads);
       if (ran.empty()) {
@@ -92,11 +94,17 @@ void CheckAllTablesAgree(const std::string& relative, uint64_t golden) {
 
 TEST_CASE("stories260K int8 logits: the same bits on every ISA and thread count, and the golden hash") {
   // Integer arithmetic is exact: this value holds for any compiler, CPU and thread count.
-  CheckAllTablesAgree("models/stories260K/stories260K.bin", 9670392163218264763ull);
+  CheckAllTablesAgree("models/stories260K/stories260K.bin", kStory, 9670392163218264763ull);
 }
 
 TEST_CASE("docs-llama-7m int8 logits: the same bits on every ISA and thread count") {
-  CheckAllTablesAgree("models/docs-llama-7m/model.f32.gguf", 0);
+  CheckAllTablesAgree("models/docs-llama-7m/model.f32.gguf", kStory, 0);
+}
+
+TEST_CASE("docs-gpt2-7m int8 logits: the same bits on every ISA and thread count, and the golden hash") {
+  // gpt2's integer path: LayerNorm, tanh GELU, biases, learned positions.
+  CheckAllTablesAgree("models/docs-gpt2-7m/model.f32.gguf", "The package manager installs software from the archive",
+                      4721974874973110603ull);
 }
 
 }  // namespace

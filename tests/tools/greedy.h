@@ -1,0 +1,14 @@
+// Greedy generation on the FP32 path, for golden tests against independent references.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/model.h"
+
+namespace ingot::test {
+
+// The n tokens greedy decoding picks after the prompt ids (FP32 mode, `threads` threads).
+std::vector<int32_t> GreedyFp32(const Model& model, const std::vector<int32_t>& prompt, int32_t n, int32_t threads);
+
+}  // namespace ingot::test
