@@ -38,35 +38,6 @@ std::string ParseNumber(const std::string& text, T* value) {
   return "";
 }
 
-// Length of the UTF-8 sequence starting with byte b, 0 for a byte that cannot start one.
-int Utf8Length(unsigned char b) {
-  if (b < 0x80) return 1;
-  if (b >= 0xC2 && b <= 0xDF) return 2;
-  if (b >= 0xE0 && b <= 0xEF) return 3;
-  if (b >= 0xF0 && b <= 0xF4) return 4;
-  return 0;
-}
-
-// Byte offset of the first invalid UTF-8 sequence, or npos.
-size_t FindInvalidUtf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char b = static_cast<unsigned char>(s[i]);
-    const int n = Utf8Length(b);
-    if (n == 0 || i + static_cast<size_t>(n) > s.size()) return i;
-    for (int k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) & 0xC0) != 0x80) return i;
-    }
-    const unsigned char b1 = static_cast<unsigned char>(s[i + 1 < s.size() ? i + 1 : i]);
-    // Overlong 3/4-byte forms, UTF-16 surrogates, and code points above U+10FFFF.
-    if ((b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 >= 0xA0) || (b == 0xF0 && b1 < 0x90) || (b == 0xF4 && b1 >= 0x90)) {
-      return i;
-    }
-    i += static_cast<size_t>(n);
-  }
-  return std::string::npos;
-}
-
 }  // namespace
 
 ArgParser::ArgParser(std::string program, std::string synopsis, std::string description)
@@ -217,39 +188,6 @@ std::string FindDefaultModel() {
 // Byte by byte: a sequence is held until complete, then emitted if valid (no overlong form, no
 // surrogate, nothing above U+10FFFF) or replaced by U+FFFD; so is a sequence that a new lead
 // byte or ASCII byte cuts short, and a stray continuation byte.
-std::string Utf8Stream::Push(const std::string& bytes) {
-  static const std::string kReplacement = "\xEF\xBF\xBD";
-  std::string out;
-  for (const char ch : bytes) {
-    const unsigned char b = static_cast<unsigned char>(ch);
-    const bool continuation = (b & 0xC0) == 0x80;
-    if (!pending_.empty() && !continuation) {  // cut short
-      out += kReplacement;
-      pending_.clear();
-    }
-    if (pending_.empty() && continuation) {  // stray
-      out += kReplacement;
-      continue;
-    }
-    pending_ += ch;
-    const int length = Utf8Length(static_cast<unsigned char>(pending_[0]));
-    if (length == 0) {
-      out += kReplacement;
-      pending_.clear();
-    } else if (static_cast<int>(pending_.size()) == length) {
-      out += FindInvalidUtf8(pending_) == std::string::npos ? pending_ : kReplacement;
-      pending_.clear();
-    }
-  }
-  return out;
-}
-
-std::string Utf8Stream::Flush() {
-  std::string out = pending_.empty() ? "" : "\xEF\xBF\xBD";
-  pending_.clear();
-  return out;
-}
-
 double PeakRssMiB() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "model_io/unicode.h"  // Utf8Stream, FindInvalidUtf8
+
 namespace ingot::apps {
 
 class ArgParser {
@@ -55,17 +57,6 @@ std::string ReadTextFile(const std::string& path, const std::string& what);
 // The default model: stories260K in ./models, then in ../shared/models (relative to the working
 // directory). Throws ingot::Error saying where it looked and how to get a model.
 std::string FindDefaultModel();
-
-// Feeds bytes in, gets back only complete UTF-8 characters (a character may arrive over several
-// byte-fallback tokens). Flush() returns what is left (invalid tails as U+FFFD).
-class Utf8Stream {
- public:
-  std::string Push(const std::string& bytes);
-  std::string Flush();
-
- private:
-  std::string pending_;
-};
 
 double PeakRssMiB();
 double NowSeconds();

@@ -15,7 +15,12 @@ constexpr int64_t kMinParallelWork = 1 << 18;
 
 }  // namespace
 
-float Dot(const float* a, const float* b, int64_t n) {
+// One compiled instance, never inlined nor specialized: the order of the omp simd reduction is
+// the compiler's choice and may differ between inlined copies (it did inside MatMul's parallel
+// loop, for a thread's first block), and every dot product of the same vectors must give the
+// same bits wherever it runs (thread counts, batched or one by one). With default visibility
+// -fPIC kept it out of line; under hidden visibility this attribute does.
+[[gnu::noipa]] float Dot(const float* a, const float* b, int64_t n) {
   float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
   for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];

@@ -61,30 +61,42 @@ const std::vector<GgufTensorInfo>& Model::tensors() const {
 std::unique_ptr<Model> Model::Load(const std::string& path, const ModelLoadOptions& options) {
   std::unique_ptr<Model> model(new Model());
   model->path_ = path;
-  const std::string magic = ReadFileMagic(path);
-  if (magic == "GGUF") {
-    model->LoadGguf(options);
+  if (ReadFileMagic(path) == "GGUF") {
+    model->LoadGguf(GgufFile::Open(path), options);
   } else {
     model->LoadLlama2c(options);
   }
-  if (model->tokenizer_->n_vocab() != model->config_.n_vocab) {
-    throw Error(path + ": the tokenizer (" + model->tokenizer_source_ + ") has " +
-                std::to_string(model->tokenizer_->n_vocab()) + " tokens but the model has " +
-                std::to_string(model->config_.n_vocab));
-  }
-  const kernels::KernelSelection selection =
-      kernels::SelectKernels(options.isa.empty() ? nullptr : options.isa.c_str());
-  if (selection.table == nullptr) throw Error(std::string("kernel selection: ") + selection.error);
-  model->kernel_table_ = selection.table;
-  if (options.prepare_int8 && model->int8_ == nullptr) {
-    const int32_t threads = options.n_threads > 0 ? options.n_threads : kernels::DefaultThreadCount();
-    model->int8_ = QuantizeModel(*model, threads);
-  }
+  model->Finish(options);
   return model;
 }
 
-void Model::LoadGguf(const ModelLoadOptions& options) {
-  gguf_ = GgufFile::Open(path_);
+std::unique_ptr<Model> Model::LoadFromMemory(const void* data, size_t size, const std::string& name,
+                                             const ModelLoadOptions& options) {
+  std::unique_ptr<Model> model(new Model());
+  model->path_ = name;
+  model->LoadGguf(GgufFile::FromMemory(data, size, name), options);
+  model->Finish(options);
+  return model;
+}
+
+// What every format shares once its weights are bound: the tokenizer check, the kernels, and
+// the int8 weights when asked for.
+void Model::Finish(const ModelLoadOptions& options) {
+  if (tokenizer_->n_vocab() != config_.n_vocab) {
+    throw Error(path_ + ": the tokenizer (" + tokenizer_source_ + ") has " + std::to_string(tokenizer_->n_vocab()) +
+                " tokens but the model has " + std::to_string(config_.n_vocab));
+  }
+  const kernels::KernelSelection selection = kernels::SelectKernels(options.isa.empty() ? nullptr : options.isa.c_str());
+  if (selection.table == nullptr) throw Error(std::string("kernel selection: ") + selection.error);
+  kernel_table_ = selection.table;
+  if (options.prepare_int8 && int8_ == nullptr) {
+    const int32_t threads = options.n_threads > 0 ? options.n_threads : kernels::DefaultThreadCount();
+    int8_ = QuantizeModel(*this, threads);
+  }
+}
+
+void Model::LoadGguf(std::unique_ptr<GgufFile> file, const ModelLoadOptions& options) {
+  gguf_ = std::move(file);
   const GgufFile& g = *gguf_;
   format_ = "GGUF v" + std::to_string(g.version());
   // An int8 file written by quantize is verified (hashes) before any of its keys is trusted.

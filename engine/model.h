@@ -109,6 +109,10 @@ class Model {
   // Loads a GGUF file or a llama2.c checkpoint (told apart by their first bytes).
   // Throws ingot::Error naming the file and the problem.
   static std::unique_ptr<Model> Load(const std::string& path, const ModelLoadOptions& options = {});
+  // A GGUF model in a caller-owned buffer that must outlive the Model (no copy); name stands
+  // for the path in messages.
+  static std::unique_ptr<Model> LoadFromMemory(const void* data, size_t size, const std::string& name,
+                                               const ModelLoadOptions& options = {});
   ~Model();
 
   const ModelConfig& config() const { return config_; }
@@ -138,7 +142,8 @@ class Model {
 
  private:
   Model();
-  void LoadGguf(const ModelLoadOptions& options);
+  void LoadGguf(std::unique_ptr<GgufFile> file, const ModelLoadOptions& options);
+  void Finish(const ModelLoadOptions& options);
   void LoadLlama2c(const ModelLoadOptions& options);
   void LoadIngotGguf();
   using TensorDataFn = std::function<const uint8_t*(const GgufTensorInfo&)>;

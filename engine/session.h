@@ -45,12 +45,15 @@ class Session {
   // int8 mode only: the integer logits, real value * 2^16 [n_rows, n_vocab].
   const int32_t* logits_q16() const { return logits_q16_.data(); }
   Mode mode() const { return mode_; }
+  bool logits_all() const { return logits_all_; }
   int32_t n_past() const { return n_past_; }
   int32_t n_ctx() const { return n_ctx_; }
   int32_t n_threads() const { return n_threads_; }
   const Model& model() const { return model_; }
   // Forgets the conversation (the KV cache is simply overwritten from position 0).
   void Reset() { n_past_ = 0; }
+  // Forgets every token after the first n (0 <= n <= n_past()).
+  void Rewind(int32_t n) { n_past_ = n < 0 ? 0 : (n < n_past_ ? n : n_past_); }
   // Bytes of the KV cache.
   uint64_t kv_cache_bytes() const;
 

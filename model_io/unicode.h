@@ -27,4 +27,23 @@ std::vector<uint32_t> DecodeUtf8(std::string_view text);
 // cp <= kMaxCodePoint.
 void AppendUtf8(uint32_t cp, std::string* out);
 
+// Length of the UTF-8 sequence starting with byte b, 0 for a byte that cannot start one.
+int Utf8Length(unsigned char b);
+
+// Byte offset of the first invalid UTF-8 sequence (strict: no overlong forms, surrogates or
+// code points above U+10FFFF), or npos.
+size_t FindInvalidUtf8(const std::string& s);
+
+// Feeds bytes in, gets back only complete UTF-8 characters (a character may arrive over several
+// byte-fallback tokens). Flush() returns what is left (invalid tails as U+FFFD).
+class Utf8Stream {
+ public:
+  std::string Push(const std::string& bytes);
+  std::string Flush();
+
+ private:
+  std::string pending_;
+};
+
+
 }  // namespace ingot
