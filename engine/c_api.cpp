@@ -169,22 +169,20 @@ void Eval(ingot_session* s, const int32_t* tokens, int32_t n_tokens, bool all_lo
                                        " of n_ctx " + std::to_string(session.n_ctx()) + " are used");
   }
   const int32_t start = session.n_past();
+  auto fail_as_before = [&](int32_t status, const std::string& message) {
+    session.Rewind(start);
+    s->history.resize(static_cast<size_t>(start));
+    s->logit_rows = 0;
+    Fail(status, message);
+  };
   const int32_t batch = all_logits ? n_tokens : 512;
   for (int32_t done = 0; done < n_tokens; done += batch) {
-    if (s->cancel.exchange(false)) {
-      session.Rewind(start);
-      s->history.resize(static_cast<size_t>(start));
-      s->logit_rows = 0;
-      Fail(INGOT_ERROR_CANCELLED, "cancelled");
-    }
+    if (s->cancel.exchange(false)) fail_as_before(INGOT_ERROR_CANCELLED, "cancelled");
     const int32_t n = std::min(batch, n_tokens - done);
     try {
       session.Eval(tokens + done, n, all_logits);
     } catch (const ingot::Error& e) {
-      session.Rewind(start);
-      s->history.resize(static_cast<size_t>(start));
-      s->logit_rows = 0;
-      Fail(INGOT_ERROR_INVALID_ARGUMENT, e.what());
+      fail_as_before(INGOT_ERROR_INVALID_ARGUMENT, e.what());
     }
     s->history.insert(s->history.end(), tokens + done, tokens + done + n);
   }
@@ -492,12 +490,10 @@ int32_t ingot_session_sample(ingot_session* session, int32_t* token) {
 }
 
 int32_t ingot_session_cancel(ingot_session* session) {
-  if (session == nullptr) {
-    t_last_error = "ingot_session_cancel: session is NULL";
-    return INGOT_ERROR_INVALID_ARGUMENT;
-  }
-  session->cancel.store(true);
-  return INGOT_OK;
+  return Guard("ingot_session_cancel", INGOT_ERROR_INTERNAL, [&] {
+    Require(session, "session");
+    session->cancel.store(true);
+  });
 }
 
 int32_t ingot_session_reset(ingot_session* session) {

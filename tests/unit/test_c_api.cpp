@@ -8,23 +8,13 @@
 #include <vector>
 
 #include "ingot/ingot.h"
+#include "tests/c_api_test_util.h"
 #include "tests/test_util.h"
 
 namespace {
 
-// A zeroed info struct with its struct_size set.
-template <typename T>
-T Sized() {
-  T value{};
-  value.struct_size = sizeof(T);
-  return value;
-}
-
-std::string LastError() {
-  const char* message = nullptr;
-  REQUIRE(ingot_last_error(&message) == INGOT_OK);
-  return message;
-}
+using ingot::test::LastError;
+using ingot::test::Sized;
 
 std::string StatusName(int32_t status) {
   const char* name = nullptr;
@@ -92,6 +82,9 @@ TEST_CASE("version, status names and params_init") {
   CHECK(StatusName(INGOT_ERROR_IO) == "INGOT_ERROR_IO");
   CHECK(StatusName(INGOT_ERROR_INTERNAL) == "INGOT_ERROR_INTERNAL");
   CHECK(StatusName(99) == "unknown status");
+  const char* message = nullptr;
+  CHECK(ingot_last_error(&message) == INGOT_OK);
+  CHECK(message != nullptr);
   ingot_session_params sp;
   CHECK(ingot_session_params_init(&sp) == INGOT_OK);
   CHECK(sp.struct_size == sizeof sp);

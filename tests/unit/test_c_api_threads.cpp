@@ -12,23 +12,13 @@
 #include <vector>
 
 #include "ingot/ingot.h"
+#include "tests/c_api_test_util.h"
 #include "tests/test_util.h"
 
 namespace {
 
-// A zeroed info struct with its struct_size set.
-template <typename T>
-T Sized() {
-  T value{};
-  value.struct_size = sizeof(T);
-  return value;
-}
-
-std::string LastError() {
-  const char* message = "";
-  ingot_last_error(&message);
-  return message;
-}
+using ingot::test::LastError;
+using ingot::test::Sized;
 
 // stories260K with int8 weights, every piece of work on the calling thread (no OpenMP team,
 // so ThreadSanitizer sees only our threads).

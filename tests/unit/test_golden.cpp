@@ -8,7 +8,7 @@
 #include "engine/sampler.h"
 #include "engine/session.h"
 #include "tests/test_util.h"
-#include "tests/tools/greedy.h"
+#include "tests/tools/model_helpers.h"
 
 namespace ingot {
 namespace {

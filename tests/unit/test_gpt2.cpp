@@ -11,7 +11,7 @@
 #include "engine/session.h"
 #include "model_io/error.h"
 #include "tests/test_util.h"
-#include "tests/tools/greedy.h"
+#include "tests/tools/model_helpers.h"
 
 namespace ingot {
 namespace {

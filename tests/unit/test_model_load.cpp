@@ -11,10 +11,13 @@
 #include "engine/session.h"
 #include "model_io/error.h"
 #include "tests/test_util.h"
+#include "tests/tools/model_helpers.h"
 #include "tests/tools/random_model.h"
 
 namespace ingot {
 namespace {
+
+using test::LoadError;
 
 std::string TinyModel(GgmlType type) {
   const std::string path = test::ScratchDir() + "/tiny_" + GgmlTypeName(type) + ".gguf";
@@ -41,15 +44,6 @@ std::string Rewrite(const std::string& from, const std::string& name, const Edit
   const std::string path = test::ScratchDir() + "/" + name;
   w.Write(path);
   return path;
-}
-
-std::string LoadError(const std::string& path) {
-  try {
-    Model::Load(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(loaded)";
 }
 
 std::vector<float> LastLogits(const Model& model, const std::vector<int32_t>& tokens) {

@@ -12,10 +12,13 @@
 #include "engine/session.h"
 #include "model_io/error.h"
 #include "tests/test_util.h"
+#include "tests/tools/model_helpers.h"
 #include "tests/tools/random_model.h"
 
 namespace ingot {
 namespace {
+
+using test::LoadError;
 
 std::string TinyModel(GgmlType type) {
   const std::string path = test::ScratchDir() + "/tiny_" + GgmlTypeName(type) + ".gguf";
@@ -42,15 +45,6 @@ std::string Quantize(const std::string& in, const std::string& name, int32_t n_t
   CHECK(calls == 1 + (c.learned_positions ? 1 : 0) + per_layer * c.n_layers +
                      (model->output.data == model->token_embd.data ? 0 : 1));
   return out;
-}
-
-std::string LoadError(const std::string& path) {
-  try {
-    Model::Load(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(loaded)";
 }
 
 // The Q16 logits after a prompt and after each of a few greedy steps.

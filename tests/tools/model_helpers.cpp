@@ -1,7 +1,8 @@
-#include "tests/tools/greedy.h"
+#include "tests/tools/model_helpers.h"
 
 #include "engine/sampler.h"
 #include "engine/session.h"
+#include "model_io/error.h"
 
 namespace ingot::test {
 
@@ -17,6 +18,15 @@ std::vector<int32_t> GreedyFp32(const Model& model, const std::vector<int32_t>& 
     session.Eval(&next, 1, false);
   }
   return out;
+}
+
+std::string LoadError(const std::string& path) {
+  try {
+    Model::Load(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(loaded)";
 }
 
 }  // namespace ingot::test
