@@ -8,68 +8,53 @@
 #include <string>
 #include <vector>
 
-#include "apps/bench_kernels.h"
-#include "apps/common.h"
-#include "engine/int8_model.h"
-#include "engine/model.h"
-#include "engine/quantize.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
-#include "kernels/parallel.h"
-#include "model_io/error.h"
+#include "bench_kernels.h"
+#include "common.h"
 
 namespace ingot::apps {
 namespace {
+
+constexpr int64_t kProbeBytes = int64_t{1} << 30;
 
 struct Speed {
   double pp_tokens_per_s = 0.0;
   double tg_tokens_per_s = 0.0;
   double bandwidth_gbs = 0.0;  // read bandwidth measured right before and right after tg (mean)
-  uint64_t kv_bytes = 0;
-};
-
-// A buffer in huge pages like the int8 weights, read to measure the memory bandwidth next to
-// each generation run: this VM's bandwidth moves a lot over seconds, so a single measurement
-// at another time would make the ratio noise.
-struct BandwidthProbe {
-  static constexpr int64_t kBytes = int64_t{1} << 30;
-  WeightBuffer buffer{static_cast<size_t>(kBytes)};
-  int32_t threads;
-  explicit BandwidthProbe(int32_t n_threads) : threads(n_threads) {
-    kernels::ParallelFor(static_cast<int32_t>(kBytes >> 20), 1, threads, [&](int32_t b, int32_t e) {
-      std::memset(buffer.data() + (int64_t{b} << 20), 1, static_cast<size_t>(e - b) << 20);
-    });
-  }
-  double GBs() const { return ReadBandwidthGBs(buffer.data(), kBytes, threads, 0.5); }
+  ingot_session_info info{};   // KV cache and weight bytes
 };
 
 // pp: one batch of n_prompt tokens from an empty cache; tg: n_gen tokens one at a time, greedy.
-Speed Measure(const Model& model, Mode mode, int32_t n_prompt, int32_t n_gen, int32_t threads,
+Speed Measure(ingot_model* model, int32_t mode, int32_t n_prompt, int32_t n_gen, int32_t threads,
               const BandwidthProbe& probe) {
-  SessionOptions options;
-  options.mode = mode;
-  options.n_threads = threads;
-  options.n_ctx = n_prompt + n_gen;
-  Session session(model, options);
+  ingot_session_params params;
+  Check(ingot_session_params_init(&params));
+  params.mode = mode;
+  params.n_threads = threads;
+  params.n_ctx = n_prompt + n_gen;
+  params.temperature = 0.0f;  // greedy: argmax, no repetition penalty
+  params.repeat_penalty = 1.0f;
+  const SessionHandle session = CreateSession(model, params);
+  const int32_t n_vocab = ModelInfo(model).n_vocab;
   std::vector<int32_t> prompt(static_cast<size_t>(n_prompt));
   uint64_t state = 12345;
   for (int32_t& t : prompt) {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
-    t = static_cast<int32_t>((state >> 33) % static_cast<uint64_t>(model.config().n_vocab));
+    t = static_cast<int32_t>((state >> 33) % static_cast<uint64_t>(n_vocab));
   }
   Speed speed;
   double start = NowSeconds();
-  session.Eval(prompt.data(), n_prompt, false);
+  Check(ingot_session_eval(session.get(), prompt.data(), n_prompt));
   speed.pp_tokens_per_s = n_prompt / (NowSeconds() - start);
-  const double before = probe.GBs();
+  const double before = probe.GBs(0.5);
   start = NowSeconds();
   for (int32_t i = 0; i < n_gen; ++i) {
-    const int32_t next = Argmax(session.logits(), model.config().n_vocab);
-    session.Eval(&next, 1, false);
+    int32_t next = 0;
+    Check(ingot_session_sample(session.get(), &next));
+    Check(ingot_session_eval(session.get(), &next, 1));
   }
   speed.tg_tokens_per_s = n_gen / (NowSeconds() - start);
-  speed.bandwidth_gbs = (before + probe.GBs()) / 2.0;
-  speed.kv_bytes = session.kv_cache_bytes();
+  speed.bandwidth_gbs = (before + probe.GBs(0.5)) / 2.0;
+  speed.info = SessionInfo(session.get());
   return speed;
 }
 
@@ -91,65 +76,55 @@ int RunModelBench(int argc, char** argv) {
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
   if (n_prompt < 1 || n_gen < 1) throw Error("-p and -n must be positive");
-  std::vector<Mode> mode_list;
+  std::vector<int32_t> mode_list;
   for (const std::string& name : {std::string("int8"), std::string("fp32")}) {
-    if (modes.find(name) != std::string::npos) mode_list.push_back(name == "int8" ? Mode::kInt8 : Mode::kFp32);
+    int32_t mode = INGOT_MODE_INT8;
+    if (modes.find(name) != std::string::npos && ParseMode(name, &mode)) mode_list.push_back(mode);
   }
   if (mode_list.empty()) throw Error("--modes must name int8 and/or fp32");
 
-  const int32_t n_threads = threads > 0 ? threads : kernels::DefaultThreadCount();
-  const BandwidthProbe probe(n_threads);  // before the model: its pages are all resident
-  ModelLoadOptions load;
-  load.tokenizer_path = tokenizer_path;
-  load.prepare_int8 = std::find(mode_list.begin(), mode_list.end(), Mode::kInt8) != mode_list.end();
+  const BandwidthProbe probe(threads, kProbeBytes);  // before the model: its pages are all resident
+  ingot_model_params load;
+  Check(ingot_model_params_init(&load));
+  load.tokenizer_path = tokenizer_path.empty() ? nullptr : tokenizer_path.c_str();
+  load.prepare_int8 = std::find(mode_list.begin(), mode_list.end(), INGOT_MODE_INT8) != mode_list.end();
   load.n_threads = threads;
   const double load_start = NowSeconds();
-  const std::unique_ptr<Model> model = Model::Load(model_path, load);
+  const ModelHandle model = LoadModel(model_path, load);
   const double load_seconds = NowSeconds() - load_start;
-  const ModelConfig& c = model->config();
+  const ingot_model_info c = ModelInfo(model.get());
   if (n_prompt + n_gen > c.n_ctx_train) {
     n_prompt = std::max(1, c.n_ctx_train - n_gen);
     std::fprintf(stderr, "bench: the model's context is %d tokens: pp uses %d\n", c.n_ctx_train, n_prompt);
   }
   struct Row {
-    Mode mode;
+    int32_t mode;
     Speed speed;
-    uint64_t weight_bytes, per_token;
   };
   std::vector<Row> rows;
-  for (Mode mode : mode_list) {
-    // Weights read per generated token: every matrix but the embedding table (one row of it).
-    uint64_t weight_bytes = 0, per_token = 0;
-    if (mode == Mode::kInt8) {
-      const Int8Weights& w = *model->int8();
-      weight_bytes = w.weight_bytes();
-      const uint64_t embd = static_cast<uint64_t>(w.token_embd.packed.n_pad) * static_cast<uint64_t>(w.token_embd.packed.k_pad);
-      per_token = weight_bytes - (w.output == &w.token_embd ? 0 : embd);
-    } else {
-      weight_bytes = model->weight_bytes();
-      const uint64_t embd = model->token_embd.info ? model->token_embd.info->n_bytes : 0;
-      per_token = weight_bytes - (model->output.data == model->token_embd.data ? 0 : embd);
-    }
+  for (const int32_t mode : mode_list) {
     std::fprintf(stderr, "bench: measuring %s...\n", ModeName(mode));
-    rows.push_back({mode, Measure(*model, mode, n_prompt, n_gen, threads, probe), weight_bytes, per_token});
+    rows.push_back({mode, Measure(model.get(), mode, n_prompt, n_gen, threads, probe)});
   }
   // The probe's buffer is resident from the start: it is not the model's memory.
   const double mib = 1024.0 * 1024.0;
-  const double peak_rss = PeakRssMiB() - static_cast<double>(BandwidthProbe::kBytes) / mib;
-  std::printf("model: %s (%s), d_model %d, %d layers, vocab %d; loaded in %.2f s\n", model_path.c_str(),
-              model->format().c_str(), c.d_model, c.n_layers, c.n_vocab, load_seconds);
-  std::printf("machine: %d threads, kernels %s; read bandwidth measured right before and after each tg run\n\n", n_threads,
-              model->isa_name());
+  const double peak_rss = PeakRssMiB() - static_cast<double>(probe.bytes()) / mib;
+  std::printf("model: %s (%s), d_model %d, %d layers, vocab %d; loaded in %.2f s\n", model_path.c_str(), c.format, c.d_model,
+              c.n_layers, c.n_vocab, load_seconds);
+  std::printf("machine: %d threads, kernels %s; read bandwidth measured right before and after each tg run\n\n", probe.threads(),
+              c.isa);
   std::printf("| mode | pp%d tok/s | tg%d tok/s | weights MiB | KV cache MiB | decode GB/s | read bandwidth GB/s | decode bandwidth use |\n",
               n_prompt, n_gen);
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (const Row& r : rows) {
-    const double decode_gbs = static_cast<double>(r.per_token) * r.speed.tg_tokens_per_s / 1e9;
+    // Weights read per generated token: every matrix but the embedding table (one row of it).
+    const double decode_gbs = static_cast<double>(r.speed.info.weight_bytes_per_token) * r.speed.tg_tokens_per_s / 1e9;
     std::printf("| %s | %.1f | %.2f | %.1f | %.1f | %.2f | %.2f | %.0f%% |\n", ModeName(r.mode), r.speed.pp_tokens_per_s,
-                r.speed.tg_tokens_per_s, static_cast<double>(r.weight_bytes) / mib, static_cast<double>(r.speed.kv_bytes) / mib,
-                decode_gbs, r.speed.bandwidth_gbs, 100.0 * decode_gbs / r.speed.bandwidth_gbs);
+                r.speed.tg_tokens_per_s, static_cast<double>(r.speed.info.weight_bytes) / mib,
+                static_cast<double>(r.speed.info.kv_cache_bytes) / mib, decode_gbs, r.speed.bandwidth_gbs,
+                100.0 * decode_gbs / r.speed.bandwidth_gbs);
   }
-  if (rows.size() == 2 && rows[0].mode == Mode::kInt8) {
+  if (rows.size() == 2 && rows[0].mode == INGOT_MODE_INT8) {
     std::printf("\nint8 / fp32: prompt %.2fx, generation %.2fx\n", rows[0].speed.pp_tokens_per_s / rows[1].speed.pp_tokens_per_s,
                 rows[0].speed.tg_tokens_per_s / rows[1].speed.tg_tokens_per_s);
   }

@@ -1,5 +1,5 @@
 // `bench kernels`: see bench_kernels.h. Float is fine here (reporting only).
-#include "apps/bench_kernels.h"
+#include "bench_kernels.h"
 
 #include <chrono>
 #include <cstdint>
@@ -7,9 +7,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kernels/dispatch.h"
@@ -215,17 +217,23 @@ void BenchIsa(const KernelTable& t, const KernelTable& best, const Limits& lim, 
 
 }  // namespace
 
-double MeasureReadBandwidthGBs(int threads, int64_t bytes, double min_seconds) {
-  const kernels::KernelSelection best = kernels::SelectKernels("auto");
-  AlignedBytes buf(static_cast<size_t>(bytes));
-  kernels::ParallelFor(static_cast<int32_t>(bytes >> 20), 1, 0, [&](int32_t b, int32_t e) {
-    std::memset(buf.data + (int64_t{b} << 20), 1, static_cast<size_t>(e - b) << 20);
+BandwidthProbe::BandwidthProbe(int threads, int64_t bytes)
+    : threads_(threads > 0 ? threads : kernels::DefaultThreadCount()), bytes_(bytes) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  const size_t size = (static_cast<size_t>(bytes) + kHugePage - 1) / kHugePage * kHugePage;
+  data_ = static_cast<uint8_t*>(std::aligned_alloc(kHugePage, size));
+  if (data_ == nullptr) throw std::bad_alloc();
+  madvise(data_, size, MADV_HUGEPAGE);
+  kernels::ParallelFor(static_cast<int32_t>(size >> 20), 1, threads_, [&](int32_t b, int32_t e) {
+    std::memset(data_ + (int64_t{b} << 20), 1, static_cast<size_t>(e - b) << 20);
   });
-  return ReadBandwidth(*best.table, reinterpret_cast<const int8_t*>(buf.data), bytes, threads, min_seconds);
 }
 
-double ReadBandwidthGBs(const int8_t* data, int64_t bytes, int threads, double min_seconds) {
-  return ReadBandwidth(*kernels::SelectKernels("auto").table, data, bytes, threads, min_seconds);
+BandwidthProbe::~BandwidthProbe() { std::free(data_); }
+
+double BandwidthProbe::GBs(double min_seconds) const {
+  return ReadBandwidth(*kernels::SelectKernels("auto").table, reinterpret_cast<const int8_t*>(data_), bytes_, threads_,
+                       min_seconds);
 }
 
 int RunKernelBench(int argc, char** argv) {

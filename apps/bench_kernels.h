@@ -13,10 +13,26 @@ namespace ingot {
 // Prints a report on stdout; returns 0, or 1 on a bad option or ISA.
 int RunKernelBench(int argc, char** argv);
 
-// This machine's memory read bandwidth in GB/s with `threads` threads, streaming a buffer of
-// `bytes` with the best kernel table's loads, best of repetitions over min_seconds.
-double MeasureReadBandwidthGBs(int threads, int64_t bytes, double min_seconds);
-// The same over a caller's buffer (`bench MODEL` keeps one in huge pages, like the weights).
-double ReadBandwidthGBs(const int8_t* data, int64_t bytes, int threads, double min_seconds);
+// This machine's memory read bandwidth, read by `threads` threads (0: all cores) with the best
+// kernel table's loads from a buffer of `bytes` in huge pages, like the int8 weights. `bench
+// MODEL` measures it right next to each generation run: this VM's bandwidth moves a lot over
+// seconds, so one measurement at another time would make its ratio noise.
+class BandwidthProbe {
+ public:
+  BandwidthProbe(int threads, int64_t bytes);
+  ~BandwidthProbe();
+  BandwidthProbe(const BandwidthProbe&) = delete;
+  BandwidthProbe& operator=(const BandwidthProbe&) = delete;
+
+  int threads() const { return threads_; }
+  int64_t bytes() const { return bytes_; }
+  // GB/s: the best of repetitions lasting min_seconds in all.
+  double GBs(double min_seconds) const;
+
+ private:
+  int threads_;
+  int64_t bytes_;
+  uint8_t* data_;
+};
 
 }  // namespace ingot

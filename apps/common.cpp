@@ -1,4 +1,4 @@
-#include "apps/common.h"
+#include "common.h"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -11,8 +11,6 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
-
-#include "model_io/error.h"
 
 namespace fs = std::filesystem;
 
@@ -165,9 +163,9 @@ std::string ReadTextFile(const std::string& path, const std::string& what) {
   if (const size_t nul = text.find('\0'); nul != std::string::npos) {
     throw Error(path + ": " + what + " looks binary (NUL byte at offset " + std::to_string(nul) + ")");
   }
-  if (const size_t bad = FindInvalidUtf8(text); bad != std::string::npos) {
-    throw Error(path + ": " + what + " is not valid UTF-8 (byte offset " + std::to_string(bad) + ")");
-  }
+  int64_t bad = -1;
+  Check(ingot_utf8_check(text.data(), text.size(), &bad));
+  if (bad >= 0) throw Error(path + ": " + what + " is not valid UTF-8 (byte offset " + std::to_string(bad) + ")");
   return text;
 }
 
@@ -185,9 +183,61 @@ std::string FindDefaultModel() {
               "or pass -m PATH to a GGUF file or llama2.c checkpoint");
 }
 
-// Byte by byte: a sequence is held until complete, then emitted if valid (no overlong form, no
-// surrogate, nothing above U+10FFFF) or replaced by U+FFFD; so is a sequence that a new lead
-// byte or ASCII byte cuts short, and a stray continuation byte.
+void Check(int32_t status) {
+  if (status == INGOT_OK) return;
+  const char* message = nullptr;
+  ingot_last_error(&message);
+  throw Error(message != nullptr && *message != '\0' ? message : "error " + std::to_string(status));
+}
+
+ModelHandle LoadModel(const std::string& path, const ingot_model_params& params) {
+  ingot_model* model = nullptr;
+  Check(ingot_model_load(path.c_str(), &params, &model));
+  return ModelHandle(model);
+}
+
+SessionHandle CreateSession(ingot_model* model, const ingot_session_params& params) {
+  ingot_session* session = nullptr;
+  Check(ingot_session_create(model, &params, &session));
+  return SessionHandle(session);
+}
+
+ingot_model_info ModelInfo(const ingot_model* model) {
+  ingot_model_info info{};
+  info.struct_size = sizeof info;
+  Check(ingot_model_get_info(model, &info));
+  return info;
+}
+
+ingot_session_info SessionInfo(const ingot_session* session) {
+  ingot_session_info info{};
+  info.struct_size = sizeof info;
+  Check(ingot_session_get_info(session, &info));
+  return info;
+}
+
+std::vector<int32_t> Tokenize(const ingot_session* session, const std::string& text, bool add_bos) {
+  // A token covers at least one byte; BOS and sentencepiece's leading space may add two.
+  std::vector<int32_t> ids(text.size() + 2);
+  int32_t n = 0;
+  int32_t status = ingot_session_tokenize(session, text.c_str(), add_bos, ids.data(), static_cast<int32_t>(ids.size()), &n);
+  if (status == INGOT_ERROR_BUFFER_TOO_SMALL) {
+    ids.resize(static_cast<size_t>(n));
+    status = ingot_session_tokenize(session, text.c_str(), add_bos, ids.data(), n, &n);
+  }
+  Check(status);
+  ids.resize(static_cast<size_t>(n));
+  return ids;
+}
+
+bool ParseMode(const std::string& name, int32_t* mode) {
+  if (name != "int8" && name != "fp32") return false;
+  *mode = name == "int8" ? INGOT_MODE_INT8 : INGOT_MODE_FP32;
+  return true;
+}
+
+const char* ModeName(int32_t mode) { return mode == INGOT_MODE_INT8 ? "int8" : "fp32"; }
+
 double PeakRssMiB() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

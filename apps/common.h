@@ -1,15 +1,50 @@
 // What every app shares: option parsing with --help, input-file checks, finding the default
-// model, UTF-8-safe streaming, peak memory, and turning errors into "app: message" + exit 1.
+// model, owning C API handles, peak memory, and turning errors into "app: message" + exit 1.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "model_io/unicode.h"  // Utf8Stream, FindInvalidUtf8
+#include "ingot/ingot.h"
 
 namespace ingot::apps {
+
+// What apps throw; RunMain prints it.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+// Throws Error with the C API's message (ingot_last_error) unless status is INGOT_OK.
+void Check(int32_t status);
+
+// C API handles that free themselves (a model after its sessions: declare it first).
+struct FreeModel {
+  void operator()(ingot_model* m) const { ingot_model_free(m); }
+};
+struct FreeSession {
+  void operator()(ingot_session* s) const { ingot_session_free(s); }
+};
+struct FreeFile {
+  void operator()(ingot_file* f) const { ingot_file_free(f); }
+};
+using ModelHandle = std::unique_ptr<ingot_model, FreeModel>;
+using SessionHandle = std::unique_ptr<ingot_session, FreeSession>;
+using FileHandle = std::unique_ptr<ingot_file, FreeFile>;
+
+ModelHandle LoadModel(const std::string& path, const ingot_model_params& params);
+SessionHandle CreateSession(ingot_model* model, const ingot_session_params& params);
+ingot_model_info ModelInfo(const ingot_model* model);
+ingot_session_info SessionInfo(const ingot_session* session);
+// The ids of text (BOS first when add_bos and the vocabulary has one).
+std::vector<int32_t> Tokenize(const ingot_session* session, const std::string& text, bool add_bos);
+// "int8" or "fp32" to INGOT_MODE_*; false for anything else.
+bool ParseMode(const std::string& name, int32_t* mode);
+const char* ModeName(int32_t mode);
 
 class ArgParser {
  public:
@@ -50,12 +85,12 @@ class ArgParser {
 };
 
 // Reads a text file that must exist, be a regular file, be non-empty, contain no NUL bytes and
-// be valid UTF-8. Throws ingot::Error("<path>: <what> ...") naming the problem and, for bad
+// be valid UTF-8. Throws Error("<path>: <what> ...") naming the problem and, for bad
 // bytes, their offset. `what` is e.g. "prompt file".
 std::string ReadTextFile(const std::string& path, const std::string& what);
 
 // The default model: stories260K in ./models, then in ../shared/models (relative to the working
-// directory). Throws ingot::Error saying where it looked and how to get a model.
+// directory). Throws Error saying where it looked and how to get a model.
 std::string FindDefaultModel();
 
 double PeakRssMiB();

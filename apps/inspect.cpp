@@ -3,78 +3,89 @@
 #include <cstdio>
 #include <string>
 
-#include "apps/common.h"
-#include "engine/ingot_gguf.h"
-#include "engine/int8_model.h"
-#include "engine/model.h"
-#include "model_io/error.h"
-#include "model_io/gguf.h"
-#include "model_io/llama2c.h"
+#include "common.h"
 
 namespace ingot::apps {
 namespace {
 
-std::string Shape(const GgufTensorInfo& t) {
+std::string Shape(const ingot_tensor_info& t) {
   std::string s = "[";
-  for (size_t i = 0; i < t.dims.size(); ++i) s += (i ? ", " : "") + std::to_string(t.dims[i]);
+  for (int32_t i = 0; i < t.n_dims; ++i) s += (i ? ", " : "") + std::to_string(t.dims[i]);
   return s + "]";
 }
 
-void PrintTensors(const std::vector<GgufTensorInfo>& tensors, uint64_t data_offset) {
-  std::printf("\ntensors (%zu):\n  %-28s %-6s %-16s %14s %12s\n", tensors.size(), "name", "type", "shape", "file offset", "bytes");
-  for (const GgufTensorInfo& t : tensors) {
-    std::printf("  %-28s %-6s %-16s %14llu %12llu\n", t.name.c_str(), GgmlTypeName(t.type), Shape(t).c_str(),
-                static_cast<unsigned long long>(data_offset + t.offset), static_cast<unsigned long long>(t.n_bytes));
+void PrintStructure(const std::string& path, ingot_file* file, bool metadata) {
+  ingot_file_info info{};
+  info.struct_size = sizeof info;
+  Check(ingot_file_get_info(file, &info));
+  const bool gguf = std::string(info.format) == "GGUF";
+  if (gguf) {
+    std::printf("file: %s (GGUF v%d, %llu bytes, alignment %llu, data at %llu)\n", path.c_str(), info.version,
+                static_cast<unsigned long long>(info.file_size), static_cast<unsigned long long>(info.alignment),
+                static_cast<unsigned long long>(info.data_offset));
+  } else {
+    std::printf("file: %s (llama2.c legacy checkpoint, %llu bytes)\n", path.c_str(), static_cast<unsigned long long>(info.file_size));
+  }
+  // A llama2.c checkpoint's header is short and always shown.
+  if (metadata || !gguf) {
+    std::printf("\n%s (%lld %s):\n", gguf ? "metadata" : "header", static_cast<long long>(info.n_metadata), gguf ? "keys" : "fields");
+    for (int64_t i = 0; i < info.n_metadata; ++i) {
+      ingot_metadata_entry e{};
+      e.struct_size = sizeof e;
+      Check(ingot_file_get_metadata(file, i, &e));
+      std::printf("  %-44s %-8s %s\n", e.key, e.type, e.value);
+    }
+  }
+  std::printf("\ntensors (%lld):\n  %-28s %-6s %-16s %14s %12s\n", static_cast<long long>(info.n_tensors), "name", "type", "shape",
+              "file offset", "bytes");
+  for (int64_t i = 0; i < info.n_tensors; ++i) {
+    ingot_tensor_info t{};
+    t.struct_size = sizeof t;
+    Check(ingot_file_get_tensor(file, i, &t));
+    std::printf("  %-28s %-6s %-16s %14llu %12llu\n", t.name, t.type, Shape(t).c_str(), static_cast<unsigned long long>(t.offset),
+                static_cast<unsigned long long>(t.n_bytes));
   }
 }
 
-bool Tied(const Model& model) {
-  if (!model.has_float_weights()) return model.int8()->output == &model.int8()->token_embd;
-  return model.output.data == model.token_embd.data;
+// One line per hash of an ingot GGUF; false when any hash differs or the file has none.
+bool PrintHashChecks(ingot_file* file) {
+  int64_t n_checks = 0, n_failed = 0;
+  const int32_t status = ingot_file_verify(file, 0, &n_checks, &n_failed);
+  if (status == INGOT_ERROR_UNSUPPORTED) {
+    const char* message = nullptr;
+    ingot_last_error(&message);
+    std::printf("\nverify: FAILED: %s\n", message);
+    return false;
+  }
+  Check(status);
+  std::printf("\nverify (XXH3-64):\n");
+  for (int64_t i = 0; i < n_checks; ++i) {
+    ingot_hash_check c{};
+    c.struct_size = sizeof c;
+    Check(ingot_file_get_hash_check(file, i, &c));
+    std::printf("  %-34s %-8s 0x%016llx", c.name, c.ok ? "ok" : "MISMATCH", static_cast<unsigned long long>(c.actual));
+    if (!c.ok) std::printf(" expected 0x%016llx", static_cast<unsigned long long>(c.expected));
+    std::printf("\n");
+  }
+  std::printf("verify: %s: %lld of %lld hashes match (metadata and %lld tensors)\n", n_failed ? "FAILED" : "OK",
+              static_cast<long long>(n_checks - n_failed), static_cast<long long>(n_checks), static_cast<long long>(n_checks - 1));
+  return n_failed == 0;
 }
 
-void PrintSummary(const Model& model) {
-  const ModelConfig& c = model.config();
-  uint64_t params = 0;
-  for (const GgufTensorInfo& t : model.tensors()) params += t.n_elements;
+void PrintSummary(const ingot_model_info& m) {
   char positions[64];
-  if (c.rope_dims > 0) {
-    std::snprintf(positions, sizeof(positions), "RoPE base %g over %d dims", static_cast<double>(c.rope_base), c.rope_dims);
+  if (m.rope_dims > 0) {
+    std::snprintf(positions, sizeof(positions), "RoPE base %g over %d dims", static_cast<double>(m.rope_base), m.rope_dims);
   } else {
     std::snprintf(positions, sizeof(positions), "learned positions");
   }
   std::printf("\narchitecture: %s, d_model %d, %d layers, %d heads (%d KV heads, head_dim %d), FFN %d (%s), vocab %d,\n"
               "  context %d, %s, %s eps %g, output %s, %.2fM parameters, weights %.1f MiB\n",
-              c.arch.c_str(), c.d_model, c.n_layers, c.n_heads, c.n_kv_heads, c.head_dim, c.d_ffn,
-              c.ffn == FfnKind::kGelu ? "GELU" : "SwiGLU", c.n_vocab, c.n_ctx_train, positions,
-              c.norm == NormKind::kLayer ? "LayerNorm" : "RMSNorm", static_cast<double>(c.norm_eps),
-              Tied(model) ? "tied to token_embd" : "separate",
-              static_cast<double>(params) / 1e6, static_cast<double>(model.weight_bytes()) / (1024.0 * 1024.0));
-  const Tokenizer& tok = model.tokenizer();
-  std::printf("tokenizer: %s, %d tokens, BOS %d, EOS %d, add BOS %s\n", model.tokenizer_source().c_str(), tok.n_vocab(),
-              tok.bos_id(), tok.eos_id(), tok.add_bos() ? "yes" : "no");
-}
-
-// One line per hash of an ingot GGUF; false when any hash differs or the file has none.
-bool PrintHashChecks(const GgufFile& gguf) {
-  if (!IsIngotGguf(gguf)) {
-    std::printf("\nverify: FAILED: not an ingot GGUF (no %s key): only files written by quantize carry hashes\n",
-                kIngotFormatVersionKey);
-    return false;
-  }
-  const std::vector<IngotHashCheck> checks = CheckIngotHashes(gguf, 0);
-  size_t n_bad = 0;
-  std::printf("\nverify (XXH3-64):\n");
-  for (const IngotHashCheck& check : checks) {
-    n_bad += check.ok() ? 0 : 1;
-    std::printf("  %-34s %-8s 0x%016llx", check.name.c_str(), check.ok() ? "ok" : "MISMATCH",
-                static_cast<unsigned long long>(check.actual));
-    if (!check.ok()) std::printf(" expected 0x%016llx", static_cast<unsigned long long>(check.expected));
-    std::printf("\n");
-  }
-  std::printf("verify: %s: %zu of %zu hashes match (metadata and %zu tensors)\n", n_bad ? "FAILED" : "OK",
-              checks.size() - n_bad, checks.size(), checks.size() - 1);
-  return n_bad == 0;
+              m.architecture, m.d_model, m.n_layers, m.n_heads, m.n_kv_heads, m.head_dim, m.d_ffn, m.ffn, m.n_vocab, m.n_ctx_train,
+              positions, m.norm, static_cast<double>(m.norm_eps), m.tied_output ? "tied to token_embd" : "separate",
+              static_cast<double>(m.n_params) / 1e6, static_cast<double>(m.weight_bytes) / (1024.0 * 1024.0));
+  std::printf("tokenizer: %s, %d tokens, BOS %d, EOS %d, add BOS %s\n", m.tokenizer, m.n_vocab, m.bos_id, m.eos_id,
+              m.add_bos ? "yes" : "no");
 }
 
 int Run(int argc, char** argv) {
@@ -91,40 +102,18 @@ int Run(int argc, char** argv) {
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
 
   // The structure first, so a file that ingot cannot run is still shown as far as it is valid.
-  bool verify_failed = false;
   try {
-    std::unique_ptr<GgufFile> gguf;
-    std::unique_ptr<Llama2cFile> llama2c;
-    if (ReadFileMagic(path) == "GGUF") {
-      gguf = GgufFile::Open(path);
-      std::printf("file: %s (GGUF v%u, %llu bytes, alignment %llu, data at %llu)\n", path.c_str(), gguf->version(),
-                  static_cast<unsigned long long>(gguf->file_size()), static_cast<unsigned long long>(gguf->alignment()),
-                  static_cast<unsigned long long>(gguf->data_offset()));
-      if (!no_metadata) {
-        std::printf("\nmetadata (%zu keys):\n", gguf->metadata().size());
-        for (const GgufKeyValue& kv : gguf->metadata()) {
-          std::printf("  %-44s %-8s %s\n", kv.key.c_str(), GgufValueTypeName(kv.value.type), kv.value.ToString().c_str());
-        }
-      }
-      PrintTensors(gguf->tensors(), gguf->data_offset());
-      if (verify && !PrintHashChecks(*gguf)) verify_failed = true;
-    } else {
-      llama2c = Llama2cFile::Open(path);
-      const Llama2cConfig& c = llama2c->config();
-      std::printf("file: %s (llama2.c legacy checkpoint, %llu bytes)\n\nheader: dim %d, hidden_dim %d, n_layers %d, n_heads %d, "
-                  "n_kv_heads %d, vocab %d (%s classifier), seq_len %d\n",
-                  path.c_str(), static_cast<unsigned long long>(llama2c->file_size()), c.dim, c.hidden_dim, c.n_layers,
-                  c.n_heads, c.n_kv_heads, c.vocab_size, c.shared_classifier ? "shared" : "separate", c.seq_len);
-      PrintTensors(llama2c->tensors(), 0);
-    }
-    if (verify && !gguf) {
-      std::printf("\nverify: FAILED: a llama2.c checkpoint has no hashes (only ingot GGUF files written by quantize do)\n");
-      verify_failed = true;
-    }
-    ModelLoadOptions options;
-    options.tokenizer_path = tokenizer_path;
-    std::unique_ptr<Model> model = Model::Load(path, options);
-    PrintSummary(*model);
+    ingot_file* opened = nullptr;
+    Check(ingot_file_open(path.c_str(), &opened));
+    const FileHandle file(opened);
+    PrintStructure(path, file.get(), !no_metadata);
+    const bool verify_failed = verify && !PrintHashChecks(file.get());
+    ingot_model_params params;
+    Check(ingot_model_params_init(&params));
+    params.tokenizer_path = tokenizer_path.empty() ? nullptr : tokenizer_path.c_str();
+    params.prepare_int8 = 0;  // the file as it is
+    const ModelHandle model = LoadModel(path, params);
+    PrintSummary(ModelInfo(model.get()));
     if (verify_failed) {
       std::printf("\nverdict: INVALID: hash verification failed\n");
       return 1;

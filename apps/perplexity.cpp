@@ -6,18 +6,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
-#include "apps/common.h"
-#include "engine/fp_modules.h"
-#include "engine/model.h"
-#include "engine/session.h"
-#include "model_io/error.h"
+#include "common.h"
 
 namespace ingot::apps {
 namespace {
@@ -146,8 +145,15 @@ class LogitsReader {
   uint64_t n_records_ = 0;
 };
 
-std::vector<Sequence> MakeChunks(const Tokenizer& tok, const std::string& text, int32_t n_ctx, int32_t max_chunks) {
-  const std::vector<int32_t> tokens = tok.Encode(text, tok.add_bos());
+// What tokenizing needs of the model (ingot_model_info).
+struct TokenizerInfo {
+  const ingot_session* session;
+  bool add_bos;
+  int32_t bos_id;
+};
+
+std::vector<Sequence> MakeChunks(const TokenizerInfo& tok, const std::string& text, int32_t n_ctx, int32_t max_chunks) {
+  const std::vector<int32_t> tokens = Tokenize(tok.session, text, tok.add_bos);
   const int64_t n_chunks_all = static_cast<int64_t>(tokens.size()) / n_ctx;
   if (n_chunks_all == 0) {
     throw Error("the text has " + std::to_string(tokens.size()) + " tokens, fewer than one chunk of n_ctx " +
@@ -158,13 +164,13 @@ std::vector<Sequence> MakeChunks(const Tokenizer& tok, const std::string& text, 
   for (int64_t i = 0; i < n_chunks; ++i) {
     Sequence& s = chunks[static_cast<size_t>(i)];
     s.tokens.assign(tokens.begin() + i * n_ctx, tokens.begin() + (i + 1) * n_ctx);
-    if (tok.add_bos() && tok.bos_id() >= 0) s.tokens[0] = tok.bos_id();
+    if (tok.add_bos && tok.bos_id >= 0) s.tokens[0] = tok.bos_id;
     s.first_scored = n_ctx / 2;
   }
   return chunks;
 }
 
-std::vector<Sequence> MakeDocuments(const Tokenizer& tok, const std::string& text, const std::string& separator,
+std::vector<Sequence> MakeDocuments(const TokenizerInfo& tok, const std::string& text, const std::string& separator,
                                     int32_t n_ctx, int32_t max_chunks) {
   std::vector<Sequence> docs;
   size_t start = 0;
@@ -176,7 +182,7 @@ std::vector<Sequence> MakeDocuments(const Tokenizer& tok, const std::string& tex
     const size_t last = doc.find_last_not_of(" \t\r\n");
     if (first != std::string::npos) {
       Sequence s;
-      s.tokens = tok.Encode(doc.substr(first, last - first + 1), tok.add_bos());
+      s.tokens = Tokenize(tok.session, doc.substr(first, last - first + 1), tok.add_bos);
       if (static_cast<int32_t>(s.tokens.size()) > n_ctx) s.tokens.resize(static_cast<size_t>(n_ctx));
       if (s.tokens.size() >= 2) docs.push_back(std::move(s));
     }
@@ -190,22 +196,28 @@ struct Result {
   Accumulator nll, kld, same_top1, ref_nll;
 };
 
-// Scores every sequence with one session; writes or compares scored distributions when asked.
-Result Evaluate(const Model& model, const std::vector<Sequence>& sequences, const SessionOptions& options,
-                LogitsWriter* writer, LogitsReader* reader, const std::string& label) {
-  Session session(model, options);
-  const int32_t n_vocab = model.config().n_vocab;
+// Scores every sequence with one session (logits_all); writes or compares scored distributions
+// when asked.
+Result Evaluate(ingot_session* session, int32_t n_vocab, const std::vector<Sequence>& sequences, LogitsWriter* writer,
+                LogitsReader* reader, const std::string& label) {
   Result r;
   std::vector<double> log_probs(static_cast<size_t>(n_vocab)), ref_log_probs(static_cast<size_t>(n_vocab));
   const bool interactive = isatty(fileno(stderr)) != 0;
   const double start = NowSeconds();
   for (size_t i = 0; i < sequences.size(); ++i) {
     const Sequence& s = sequences[i];
-    session.Reset();
-    session.Eval(s.tokens.data(), static_cast<int32_t>(s.tokens.size()), true);
+    Check(ingot_session_reset(session));
+    Check(ingot_session_eval(session, s.tokens.data(), static_cast<int32_t>(s.tokens.size())));
+    const float* logits = nullptr;
+    int32_t n_rows = 0, row_size = 0;
+    Check(ingot_session_get_logits(session, &logits, &n_rows, &row_size));
+    if (n_rows != static_cast<int32_t>(s.tokens.size()) || row_size != n_vocab) {
+      throw Error("the session returned " + std::to_string(n_rows) + " rows of " + std::to_string(row_size) +
+                  " logits, expected " + std::to_string(s.tokens.size()) + " of " + std::to_string(n_vocab));
+    }
     for (size_t pos = static_cast<size_t>(s.first_scored); pos + 1 < s.tokens.size(); ++pos) {
       const int32_t target = s.tokens[pos + 1];
-      LogSoftmax(session.logits() + pos * static_cast<size_t>(n_vocab), n_vocab, log_probs);
+      LogSoftmax(logits + pos * static_cast<size_t>(n_vocab), n_vocab, log_probs);
       r.nll.Add(-log_probs[static_cast<size_t>(target)]);
       if (writer) writer->Add(target, log_probs);
       if (reader) {
@@ -247,8 +259,10 @@ void PrintComparison(const Result& r) {
 }
 
 // One run per module kind with only that module in float, against the FP32 reference: what
-// each integer approximation costs.
-void Sensitivity(const Model& model, const std::vector<Sequence>& sequences, SessionOptions options) {
+// each integer approximation costs. reference is an fp32 session (logits_all); options those of
+// the int8 sessions made here (fp_modules is set per run).
+void Sensitivity(ingot_model* model, SessionHandle reference, const std::vector<Sequence>& sequences,
+                 ingot_session_params options) {
   char ref_path[] = "/tmp/ingot-sensitivity-XXXXXX";
   const int fd = mkstemp(ref_path);
   if (fd < 0) throw Error("cannot create a temporary file for the reference logits");
@@ -257,24 +271,29 @@ void Sensitivity(const Model& model, const std::vector<Sequence>& sequences, Ses
     const char* path;
     ~Remove() { std::remove(path); }
   } remove_ref{ref_path};
-  const int32_t n_vocab = model.config().n_vocab;
-  options.mode = Mode::kFp32;
+  const ingot_model_info info = ModelInfo(model);
+  const int32_t n_vocab = info.n_vocab;
   {
     LogitsWriter writer(ref_path, n_vocab);
-    Evaluate(model, sequences, options, &writer, nullptr, " fp32");
+    Evaluate(reference.get(), n_vocab, sequences, &writer, nullptr, " fp32");
     writer.Finish();
   }
+  reference.reset();
   // The architecture's module kinds (gpt2: layernorm and gelu for norm and act, no rope).
-  std::vector<std::string> modules = FpModuleKinds(model.config());
-  modules.insert(modules.begin(), "");
+  std::vector<std::string> modules{""};
+  std::stringstream kinds(info.fp_modules);
+  for (std::string kind; std::getline(kinds, kind, ',');) {
+    if (!kind.empty()) modules.push_back(kind);
+  }
   std::printf("\n%-26s %12s %10s %10s %12s\n", "module in float", "PPL", "ratio", "mean KLD", "same top-1");
   double ref_ppl = 0.0;
   for (const std::string& module : modules) {
-    options.mode = Mode::kInt8;
-    options.fp_modules = module;
+    options.mode = INGOT_MODE_INT8;
+    options.fp_modules = module.empty() ? nullptr : module.c_str();
     LogitsReader reader(ref_path, n_vocab);
-    const Result r =
-        Evaluate(model, sequences, options, nullptr, &reader, " int8 +" + (module.empty() ? std::string("none") : module));
+    SessionHandle session = CreateSession(model, options);
+    const Result r = Evaluate(session.get(), n_vocab, sequences, nullptr, &reader,
+                              " int8 +" + (module.empty() ? std::string("none") : module));
     ref_ppl = std::exp(r.ref_nll.Mean());
     const double ppl = std::exp(r.nll.Mean());
     std::printf("%-26s %12.4f %10.5f %10.6f %11.3f%%\n", module.empty() ? "none (integer-only)" : module.c_str(), ppl, ppl / ref_ppl,
@@ -310,7 +329,7 @@ int Run(int argc, char** argv) {
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
   if (text_path.empty()) throw Error("no text file given (-f TEXT)");
-  Mode run_mode;
+  int32_t run_mode = INGOT_MODE_FP32;
   if (!ParseMode(mode, &run_mode)) throw Error("--mode must be fp32 or int8, not '" + mode + "'");
   if (n_ctx < 8) throw Error("-c must be at least 8, got " + std::to_string(n_ctx));
   if (n_threads < 0) throw Error("-t must be positive (0: all cores), got " + std::to_string(n_threads));
@@ -319,29 +338,37 @@ int Run(int argc, char** argv) {
 
   const std::string text = ReadTextFile(text_path, "text file");
   if (model_path.empty()) model_path = FindDefaultModel();
-  ModelLoadOptions load_options;
-  load_options.tokenizer_path = tokenizer_path;
-  load_options.prepare_int8 = run_mode == Mode::kInt8 || sensitivity;
-  load_options.n_threads = n_threads;
-  std::unique_ptr<Model> model = Model::Load(model_path, load_options);
-  const int32_t n_vocab = model->config().n_vocab;
-  if (n_ctx > model->config().n_ctx_train) {
+  ingot_model_params model_params;
+  Check(ingot_model_params_init(&model_params));
+  model_params.tokenizer_path = tokenizer_path.empty() ? nullptr : tokenizer_path.c_str();
+  model_params.prepare_int8 = run_mode == INGOT_MODE_INT8 || sensitivity ? 1 : 0;
+  model_params.n_threads = n_threads;
+  ModelHandle model = LoadModel(model_path, model_params);
+  const ingot_model_info info = ModelInfo(model.get());
+  const int32_t n_vocab = info.n_vocab;
+  if (n_ctx > info.n_ctx_train) {
     throw Error("n_ctx " + std::to_string(n_ctx) + " is larger than the model allows (" +
-                std::to_string(model->config().n_ctx_train) + " tokens, " + model_path + ")");
+                std::to_string(info.n_ctx_train) + " tokens, " + model_path + ")");
   }
-  const std::vector<Sequence> sequences = split_on.empty() ? MakeChunks(model->tokenizer(), text, n_ctx, max_chunks)
-                                                           : MakeDocuments(model->tokenizer(), text, split_on, n_ctx, max_chunks);
-  SessionOptions session_options;
-  session_options.n_ctx = n_ctx;
-  session_options.n_threads = n_threads;
-  session_options.logits_all = true;
-  session_options.mode = run_mode;
-  session_options.fp_modules = fp_modules;
+  ingot_session_params session_params;
+  Check(ingot_session_params_init(&session_params));
+  session_params.n_ctx = n_ctx;
+  session_params.n_threads = n_threads;
+  session_params.logits_all = 1;
+  session_params.mode = run_mode;
+  session_params.fp_modules = fp_modules.empty() ? nullptr : fp_modules.c_str();
+  // The session that scores (--sensitivity: the fp32 reference) also tokenizes.
+  ingot_session_params first_params = session_params;
+  if (sensitivity) first_params.mode = INGOT_MODE_FP32;
+  SessionHandle session = CreateSession(model.get(), first_params);
+  const TokenizerInfo tok{session.get(), info.add_bos != 0, info.bos_id};
+  const std::vector<Sequence> sequences = split_on.empty() ? MakeChunks(tok, text, n_ctx, max_chunks)
+                                                           : MakeDocuments(tok, text, split_on, n_ctx, max_chunks);
   std::fprintf(stderr, "perplexity: %s (%s), mode %s%s%s (kernels %s), %zu %s of up to %d tokens\n", model_path.c_str(),
-               model->format().c_str(), ModeName(run_mode), fp_modules.empty() ? "" : ", float modules ", fp_modules.c_str(),
-               model->isa_name(), sequences.size(), split_on.empty() ? "chunks" : "documents", n_ctx);
+               info.format, ModeName(run_mode), fp_modules.empty() ? "" : ", float modules ", fp_modules.c_str(),
+               info.isa, sequences.size(), split_on.empty() ? "chunks" : "documents", n_ctx);
   if (sensitivity) {
-    Sensitivity(*model, sequences, session_options);
+    Sensitivity(model.get(), std::move(session), sequences, session_params);
     return 0;
   }
 
@@ -349,7 +376,7 @@ int Run(int argc, char** argv) {
   std::unique_ptr<LogitsReader> reader;
   if (!save_path.empty()) writer = std::make_unique<LogitsWriter>(save_path, n_vocab);
   if (!kld_path.empty()) reader = std::make_unique<LogitsReader>(kld_path, n_vocab);
-  const Result r = Evaluate(*model, sequences, session_options, writer.get(), reader.get(), "");
+  const Result r = Evaluate(session.get(), n_vocab, sequences, writer.get(), reader.get(), "");
   if (writer) writer->Finish();
   const double ppl = std::exp(r.nll.Mean());
   std::printf("scored %lld tokens in %zu %s of %d tokens\n", static_cast<long long>(r.nll.n), sequences.size(),

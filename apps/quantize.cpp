@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "apps/common.h"
+#include "common.h"
 #include "engine/ingot_gguf.h"
 #include "engine/model.h"
 #include "kernels/parallel.h"

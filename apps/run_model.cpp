@@ -1,18 +1,13 @@
 // run-model: generate text from a prompt file, streaming it, then keep the conversation going
 // with lines typed at a "> " prompt until /quit or end of input.
-#include <unistd.h>
-
-#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <random>
 #include <string>
+#include <vector>
 
-#include "apps/common.h"
-#include "engine/model.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
-#include "model_io/error.h"
+#include "common.h"
 
 namespace ingot::apps {
 namespace {
@@ -42,62 +37,56 @@ struct Stats {
   double generate_seconds = 0.0;
 };
 
+// Streams each piece of generated text to stdout as it comes.
+int32_t PrintPiece(const char* text, size_t length, int32_t /*token*/, void* /*user_data*/) {
+  std::fwrite(text, 1, length, stdout);
+  std::fflush(stdout);
+  return 0;
+}
+
 class Conversation {
  public:
-  Conversation(const Model& model, Session& session, Sampler& sampler, Stats& stats)
-      : model_(model), session_(session), sampler_(sampler), stats_(stats) {}
+  Conversation(ingot_session* session, Stats& stats) : session_(session), stats_(stats) {}
 
   // Appends text to the context and evaluates it. Returns "" or, when the text does not fit,
   // why (and the context is unchanged).
   std::string Feed(const std::string& text, bool add_bos) {
-    std::vector<int32_t> tokens = model_.tokenizer().Encode(text, add_bos);
+    const std::vector<int32_t> tokens = Tokenize(session_, text, add_bos);
     if (tokens.empty()) return "";
-    if (static_cast<int64_t>(tokens.size()) > session_.n_ctx() - session_.n_past()) {
-      return std::to_string(tokens.size()) + " tokens do not fit in the remaining context (" +
-             std::to_string(session_.n_ctx() - session_.n_past()) + " of n_ctx " + std::to_string(session_.n_ctx()) + ")";
-    }
     const double start = NowSeconds();
-    session_.Eval(tokens.data(), static_cast<int32_t>(tokens.size()), false);
+    const int32_t status = ingot_session_eval(session_, tokens.data(), static_cast<int32_t>(tokens.size()));
+    if (status == INGOT_ERROR_CONTEXT_FULL) {
+      const char* message = nullptr;
+      ingot_last_error(&message);
+      return message != nullptr ? message : "the context is full";
+    }
+    Check(status);
     stats_.prompt_seconds += NowSeconds() - start;
     stats_.prompt_tokens += static_cast<int64_t>(tokens.size());
-    history_.insert(history_.end(), tokens.begin(), tokens.end());
     return "";
   }
 
   // Streams up to n_predict tokens (n_predict < 0: until EOS or the context is full).
   // False when the context is full.
   bool Generate(int32_t n_predict) {
-    Utf8Stream stream;
     const double start = NowSeconds();
-    bool context_left = true;
-    for (int32_t i = 0; n_predict < 0 || i < n_predict; ++i) {
-      if (session_.n_past() >= session_.n_ctx()) {
-        context_left = false;
-        break;
-      }
-      const int32_t token = sampler_.Sample(session_.logits(), history_);
-      if (token == model_.tokenizer().eos_id()) break;
-      history_.push_back(token);
-      std::fputs(stream.Push(model_.tokenizer().TokenToPiece(token)).c_str(), stdout);
-      std::fflush(stdout);
-      session_.Eval(&token, 1, false);
-      ++stats_.generated_tokens;
-    }
-    std::fputs(stream.Flush().c_str(), stdout);
+    int32_t generated = 0;
+    const int32_t status =
+        ingot_session_generate(session_, n_predict < 0 ? INT32_MAX : n_predict, PrintPiece, nullptr, &generated);
     std::fflush(stdout);
     stats_.generate_seconds += NowSeconds() - start;
-    if (!context_left) {
-      std::fprintf(stderr, "\nrun-model: context is full (n_ctx %d): generation stopped\n", session_.n_ctx());
+    stats_.generated_tokens += generated;
+    if (status == INGOT_ERROR_CONTEXT_FULL) {
+      std::fprintf(stderr, "\nrun-model: context is full (n_ctx %d): generation stopped\n", SessionInfo(session_).n_ctx);
+      return false;
     }
-    return context_left;
+    Check(status);
+    return true;
   }
 
  private:
-  const Model& model_;
-  Session& session_;
-  Sampler& sampler_;
+  ingot_session* session_;
   Stats& stats_;
-  std::vector<int32_t> history_;
 };
 
 int Run(int argc, char** argv) {
@@ -123,7 +112,7 @@ int Run(int argc, char** argv) {
                                                    "(gpt2: layernorm,gelu,softmax,kv,lm_head,layer:N)");
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
-  Mode mode;
+  int32_t mode = INGOT_MODE_INT8;
   if (!ParseMode(o.mode, &mode)) throw Error("--mode must be fp32 or int8, not '" + o.mode + "'");
   if (o.n_ctx < 0) throw Error("-c must be positive, got " + std::to_string(o.n_ctx));
   if (o.n_threads < 0 || o.n_threads > kMaxThreads) {
@@ -133,34 +122,35 @@ int Run(int argc, char** argv) {
 
   const std::string prompt = ReadTextFile(o.prompt_path, "prompt file");
   if (o.model_path.empty()) o.model_path = FindDefaultModel();
-  ModelLoadOptions load_options;
-  load_options.tokenizer_path = o.tokenizer_path;
-  load_options.prepare_int8 = mode == Mode::kInt8;
-  load_options.n_threads = o.n_threads;
-  const double load_start = NowSeconds();
-  std::unique_ptr<Model> model = Model::Load(o.model_path, load_options);
-  SessionOptions session_options;
-  session_options.n_ctx = o.n_ctx;
-  session_options.n_threads = o.n_threads;
-  session_options.mode = mode;
-  session_options.fp_modules = o.fp_modules;
-  Session session(*model, session_options);
   if (!parser.Given("--seed") || o.seed == 0) o.seed = std::random_device{}();
-  SamplerParams sampler_params;
-  sampler_params.temperature = o.temperature;
-  sampler_params.top_k = o.top_k;
-  sampler_params.top_p = o.top_p;
-  sampler_params.repeat_penalty = o.repeat_penalty;
-  sampler_params.seed = o.seed;
-  Sampler sampler(sampler_params, model->config().n_vocab);
-  const ModelConfig& c = model->config();
+  ingot_model_params model_params;
+  Check(ingot_model_params_init(&model_params));
+  model_params.tokenizer_path = o.tokenizer_path.empty() ? nullptr : o.tokenizer_path.c_str();
+  model_params.prepare_int8 = mode == INGOT_MODE_INT8 ? 1 : 0;
+  model_params.n_threads = o.n_threads;
+  const double load_start = NowSeconds();
+  ModelHandle model = LoadModel(o.model_path, model_params);
+  ingot_session_params session_params;
+  Check(ingot_session_params_init(&session_params));
+  session_params.n_ctx = o.n_ctx == 0 ? INGOT_N_CTX_MODEL : o.n_ctx;
+  session_params.n_threads = o.n_threads;
+  session_params.mode = mode;
+  session_params.fp_modules = o.fp_modules.empty() ? nullptr : o.fp_modules.c_str();
+  session_params.temperature = o.temperature;
+  session_params.top_k = o.top_k;
+  session_params.top_p = o.top_p;
+  session_params.repeat_penalty = o.repeat_penalty;
+  session_params.seed = o.seed;
+  SessionHandle session = CreateSession(model.get(), session_params);
+  const ingot_model_info info = ModelInfo(model.get());
+  const ingot_session_info session_info = SessionInfo(session.get());
   std::fprintf(stderr, "run-model: %s (%s, %s, %d layers, d_model %d, vocab %d), mode %s (kernels %s), n_ctx %d, %d threads, seed %llu, loaded in %.2f s\n",
-               o.model_path.c_str(), model->format().c_str(), c.arch.c_str(), c.n_layers, c.d_model, c.n_vocab,
-               ModeName(mode), model->isa_name(), session.n_ctx(), session.n_threads(), static_cast<unsigned long long>(o.seed), NowSeconds() - load_start);
+               o.model_path.c_str(), info.format, info.architecture, info.n_layers, info.d_model, info.n_vocab,
+               ModeName(mode), info.isa, session_info.n_ctx, session_info.n_threads, static_cast<unsigned long long>(o.seed), NowSeconds() - load_start);
 
   Stats stats;
-  Conversation conversation(*model, session, sampler, stats);
-  if (const std::string error = conversation.Feed(prompt, model->tokenizer().add_bos()); !error.empty()) {
+  Conversation conversation(session.get(), stats);
+  if (const std::string error = conversation.Feed(prompt, info.add_bos != 0); !error.empty()) {
     throw Error(o.prompt_path + ": the prompt is too long: " + error);
   }
   std::fputs(prompt.c_str(), stdout);

@@ -2,7 +2,7 @@
 #include <cstdio>
 #include <string>
 
-#include "apps/common.h"
+#include "common.h"
 #include "engine/model.h"
 #include "model_io/error.h"
 #include "model_io/gguf.h"

@@ -18,15 +18,34 @@
 #include <vector>
 
 #include "engine/forward_int8.h"  // kLogitFracBits
+#include "engine/fp_modules.h"
+#include "engine/ingot_gguf.h"
+#include "engine/int8_model.h"
 #include "engine/model.h"
 #include "engine/sampler.h"
 #include "engine/session.h"
 #include "model_io/error.h"
+#include "model_io/gguf.h"
+#include "model_io/llama2c.h"
 #include "model_io/unicode.h"
 
 struct ingot_model {
   std::unique_ptr<ingot::Model> model;
+  std::string fp_modules;  // FpModuleKinds, comma-separated (ingot_model_info points at it)
   std::atomic<int32_t> sessions{0};
+};
+
+struct ingot_file {
+  std::unique_ptr<ingot::GgufFile> gguf;
+  std::unique_ptr<ingot::Llama2cFile> llama2c;
+  struct Entry {
+    std::string key, type, value;
+  };
+  std::vector<Entry> metadata;  // GGUF key/values, or the llama2.c header's fields
+  const std::vector<ingot::GgufTensorInfo>* tensors = nullptr;
+  uint64_t data_offset = 0;
+  std::vector<ingot::IngotHashCheck> checks;
+  bool verified = false;
 };
 
 struct ingot_session {
@@ -146,9 +165,10 @@ ingot::ModelLoadOptions LoadOptions(const ingot_model_params* params) {
 void CheckReadableFile(const std::string& path) {
   struct stat st {};
   if (path.empty()) Fail(INGOT_ERROR_INVALID_ARGUMENT, "path is empty");
-  if (stat(path.c_str(), &st) != 0) Fail(INGOT_ERROR_IO, path + ": " + std::strerror(errno));
+  if (stat(path.c_str(), &st) != 0) Fail(INGOT_ERROR_IO, path + ": cannot open: " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) Fail(INGOT_ERROR_IO, path + ": is a directory, not a file");
   if (!S_ISREG(st.st_mode)) Fail(INGOT_ERROR_IO, path + ": not a regular file");
-  if (access(path.c_str(), R_OK) != 0) Fail(INGOT_ERROR_IO, path + ": " + std::strerror(errno));
+  if (access(path.c_str(), R_OK) != 0) Fail(INGOT_ERROR_IO, path + ": cannot open: " + std::strerror(errno));
 }
 
 void Loaded(const ingot::Model& m, double seconds) {
@@ -156,6 +176,44 @@ void Loaded(const ingot::Model& m, double seconds) {
   Emit(INGOT_LOG_INFO, "loaded " + m.path() + " (" + m.format() + ", " + c.arch + ", " + std::to_string(c.n_layers) +
                            " layers, vocab " + std::to_string(c.n_vocab) + ") in " + std::to_string(seconds) +
                            " s; kernels " + m.isa_name() + (m.int8() != nullptr ? ", int8 weights ready" : ""));
+}
+
+std::unique_ptr<ingot_model> NewModel(std::unique_ptr<ingot::Model> model) {
+  auto handle = std::make_unique<ingot_model>();
+  for (const std::string& kind : ingot::FpModuleKinds(model->config())) {
+    handle->fp_modules += (handle->fp_modules.empty() ? "" : ",") + kind;
+  }
+  handle->model = std::move(model);
+  return handle;
+}
+
+// The weights a mode computes with, and what one decode step reads of them: every matrix but
+// the embedding table, of which it reads one row (unless the table is also the output).
+void WeightBytes(const ingot::Model& m, ingot::Mode mode, uint64_t* total, uint64_t* per_token) {
+  if (mode == ingot::Mode::kInt8) {
+    const ingot::Int8Weights& w = *m.int8();
+    const uint64_t embd = static_cast<uint64_t>(w.token_embd.packed.n_pad) * static_cast<uint64_t>(w.token_embd.packed.k_pad);
+    *total = w.weight_bytes();
+    *per_token = *total - (w.output == &w.token_embd ? 0 : embd);
+  } else {
+    const uint64_t embd = m.token_embd.info != nullptr ? m.token_embd.info->n_bytes : 0;
+    *total = m.weight_bytes();
+    *per_token = *total - (m.output.data == m.token_embd.data ? 0 : embd);
+  }
+}
+
+bool TiedOutput(const ingot::Model& m) {
+  if (!m.has_float_weights()) return m.int8()->output == &m.int8()->token_embd;
+  return m.output.data == m.token_embd.data;
+}
+
+template <typename T>
+const T& At(const std::vector<T>& items, int64_t index) {
+  if (index < 0 || index >= static_cast<int64_t>(items.size())) {
+    Fail(INGOT_ERROR_INVALID_ARGUMENT, "index " + std::to_string(index) + " is out of range [0, " +
+                                           std::to_string(items.size()) + ")");
+  }
+  return items[static_cast<size_t>(index)];
 }
 
 double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
@@ -247,8 +305,7 @@ int32_t ingot_model_load(const char* path, const ingot_model_params* params, ing
     CheckReadableFile(path);
     if (!options.tokenizer_path.empty()) CheckReadableFile(options.tokenizer_path);
     const double start = Now();
-    auto handle = std::make_unique<ingot_model>();
-    handle->model = ingot::Model::Load(path, options);
+    auto handle = NewModel(ingot::Model::Load(path, options));
     Loaded(*handle->model, Now() - start);
     *model = handle.release();
   });
@@ -261,8 +318,7 @@ int32_t ingot_model_load_from_memory(const void* data, size_t size, const char* 
     Require(model, "model");
     const ingot::ModelLoadOptions options = LoadOptions(params);
     const double start = Now();
-    auto handle = std::make_unique<ingot_model>();
-    handle->model = ingot::Model::LoadFromMemory(data, size, name != nullptr ? name : "memory", options);
+    auto handle = NewModel(ingot::Model::LoadFromMemory(data, size, name != nullptr ? name : "memory", options));
     Loaded(*handle->model, Now() - start);
     *model = handle.release();
   });
@@ -291,6 +347,17 @@ int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* info) {
     info->has_int8 = m.int8() != nullptr ? 1 : 0;
     info->has_fp32 = m.has_float_weights() ? 1 : 0;
     info->weight_bytes = m.weight_bytes();
+    info->head_dim = c.head_dim;
+    info->rope_dims = c.rope_dims;
+    info->rope_base = c.rope_base;
+    info->norm_eps = c.norm_eps;
+    info->norm = c.norm == ingot::NormKind::kLayer ? "LayerNorm" : "RMSNorm";
+    info->ffn = c.ffn == ingot::FfnKind::kGelu ? "GELU" : "SwiGLU";
+    info->tied_output = TiedOutput(m) ? 1 : 0;
+    info->n_params = 0;
+    for (const ingot::GgufTensorInfo& t : m.tensors()) info->n_params += t.n_elements;
+    info->tokenizer = m.tokenizer_source().c_str();
+    info->fp_modules = model->fp_modules.c_str();
   });
 }
 
@@ -335,9 +402,10 @@ int32_t ingot_session_create(ingot_model* model, const ingot_session_params* par
     const ingot::Model& m = *model->model;
     const int32_t n_ctx_train = m.config().n_ctx_train;
     if (p.n_ctx != INGOT_N_CTX_MODEL && (p.n_ctx < 1 || p.n_ctx > n_ctx_train)) {
-      Fail(INGOT_ERROR_INVALID_ARGUMENT, "n_ctx must be 1 to " + std::to_string(n_ctx_train) +
-                                             " (the model's training context) or INGOT_N_CTX_MODEL, got " +
-                                             std::to_string(p.n_ctx));
+      const std::string limit = "must be 1 to " + std::to_string(n_ctx_train) + " (the model's training context) or INGOT_N_CTX_MODEL";
+      Fail(INGOT_ERROR_INVALID_ARGUMENT, p.n_ctx > n_ctx_train ? "n_ctx " + std::to_string(p.n_ctx) + " is larger than the model allows (" +
+                                                                     std::to_string(n_ctx_train) + " tokens): n_ctx " + limit
+                                                               : "n_ctx " + limit + ", got " + std::to_string(p.n_ctx));
     }
     if (p.n_threads < 0 || p.n_threads > kMaxThreads) {
       Fail(INGOT_ERROR_INVALID_ARGUMENT, "n_threads must be 0 (all cores) to " + std::to_string(kMaxThreads) +
@@ -461,10 +529,15 @@ int32_t ingot_session_generate(ingot_session* session, int32_t max_tokens, ingot
     ingot::Session& s = *session->session;
     ingot::Utf8Stream stream;
     int32_t token = -1;
+    Failure stop{INGOT_OK, ""};
     while (generated < max_tokens) {
-      if (session->cancel.exchange(false)) Fail(INGOT_ERROR_CANCELLED, "cancelled");
+      if (session->cancel.exchange(false)) {
+        stop = {INGOT_ERROR_CANCELLED, "cancelled"};
+        break;
+      }
       if (s.n_past() >= s.n_ctx()) {
-        Fail(INGOT_ERROR_CONTEXT_FULL, "the context is full (n_ctx " + std::to_string(s.n_ctx()) + ")");
+        stop = {INGOT_ERROR_CONTEXT_FULL, "the context is full (n_ctx " + std::to_string(s.n_ctx()) + ")"};
+        break;
       }
       token = session->sampler->Sample(LastLogits(session), session->history);
       if (token == tokenizer.eos_id()) break;
@@ -473,8 +546,10 @@ int32_t ingot_session_generate(ingot_session* session, int32_t max_tokens, ingot
       const std::string piece = stream.Push(tokenizer.TokenToPiece(token));
       if (callback != nullptr && callback(piece.c_str(), piece.size(), token, user_data) != 0) return;
     }
+    // What the tokens so far leave of an unfinished character (U+FFFD), on every way out.
     const std::string rest = stream.Flush();
     if (!rest.empty() && callback != nullptr) callback(rest.c_str(), rest.size(), token, user_data);
+    if (stop.status != INGOT_OK) throw stop;
   });
   if (n_generated != nullptr) *n_generated = generated;
   return status;
@@ -517,6 +592,7 @@ int32_t ingot_session_get_info(const ingot_session* session, ingot_session_info*
     info->n_threads = s.n_threads();
     info->mode = s.mode() == ingot::Mode::kInt8 ? INGOT_MODE_INT8 : INGOT_MODE_FP32;
     info->kv_cache_bytes = s.kv_cache_bytes();
+    WeightBytes(*session->owner->model, s.mode(), &info->weight_bytes, &info->weight_bytes_per_token);
   });
 }
 
@@ -544,6 +620,131 @@ int32_t ingot_session_get_logits_int32(const ingot_session* session, const int32
     if (frac_bits != nullptr) *frac_bits = ingot::kLogitFracBits;
     if (n_rows != nullptr) *n_rows = session->logit_rows;
     if (n_vocab != nullptr) *n_vocab = session->owner->model->config().n_vocab;
+  });
+}
+
+int32_t ingot_file_open(const char* path, ingot_file** file) {
+  return Guard("ingot_file_open", INGOT_ERROR_MODEL_FORMAT, [&] {
+    Require(path, "path");
+    Require(file, "file");
+    CheckReadableFile(path);
+    auto f = std::make_unique<ingot_file>();
+    if (ingot::ReadFileMagic(path) == "GGUF") {
+      f->gguf = ingot::GgufFile::Open(path);
+      for (const ingot::GgufKeyValue& kv : f->gguf->metadata()) {
+        f->metadata.push_back({kv.key, ingot::GgufValueTypeName(kv.value.type), kv.value.ToString()});
+      }
+      f->tensors = &f->gguf->tensors();
+      f->data_offset = f->gguf->data_offset();
+    } else {
+      f->llama2c = ingot::Llama2cFile::Open(path);
+      const ingot::Llama2cConfig& c = f->llama2c->config();
+      for (const auto& [key, value] : {std::pair<const char*, int32_t>{"dim", c.dim}, {"hidden_dim", c.hidden_dim},
+                                       {"n_layers", c.n_layers}, {"n_heads", c.n_heads}, {"n_kv_heads", c.n_kv_heads},
+                                       {"vocab_size", c.vocab_size}, {"seq_len", c.seq_len}}) {
+        f->metadata.push_back({key, "i32", std::to_string(value)});
+      }
+      f->metadata.push_back({"shared_classifier", "bool", c.shared_classifier ? "true" : "false"});
+      f->tensors = &f->llama2c->tensors();
+    }
+    *file = f.release();
+  });
+}
+
+int32_t ingot_file_free(ingot_file* file) {
+  delete file;
+  return INGOT_OK;
+}
+
+int32_t ingot_file_get_info(const ingot_file* file, ingot_file_info* info) {
+  return Guard("ingot_file_get_info", INGOT_ERROR_INTERNAL, [&] {
+    Require(file, "file");
+    Require(info, "info");
+    RequireSize(info, "info");
+    const ingot::GgufFile* g = file->gguf.get();
+    info->format = g != nullptr ? "GGUF" : "llama2.c";
+    info->version = g != nullptr ? static_cast<int32_t>(g->version()) : 0;
+    info->file_size = g != nullptr ? g->file_size() : file->llama2c->file_size();
+    info->alignment = g != nullptr ? g->alignment() : 0;
+    info->data_offset = file->data_offset;
+    info->n_metadata = static_cast<int64_t>(file->metadata.size());
+    info->n_tensors = static_cast<int64_t>(file->tensors->size());
+    info->has_hashes = g != nullptr && ingot::IsIngotGguf(*g) ? 1 : 0;
+  });
+}
+
+int32_t ingot_file_get_metadata(const ingot_file* file, int64_t index, ingot_metadata_entry* entry) {
+  return Guard("ingot_file_get_metadata", INGOT_ERROR_INTERNAL, [&] {
+    Require(file, "file");
+    Require(entry, "entry");
+    RequireSize(entry, "entry");
+    const ingot_file::Entry& e = At(file->metadata, index);
+    entry->key = e.key.c_str();
+    entry->type = e.type.c_str();
+    entry->value = e.value.c_str();
+  });
+}
+
+int32_t ingot_file_get_tensor(const ingot_file* file, int64_t index, ingot_tensor_info* tensor) {
+  return Guard("ingot_file_get_tensor", INGOT_ERROR_INTERNAL, [&] {
+    Require(file, "file");
+    Require(tensor, "tensor");
+    RequireSize(tensor, "tensor");
+    const ingot::GgufTensorInfo& t = At(*file->tensors, index);
+    if (t.dims.size() > INGOT_MAX_DIMS) Fail(INGOT_ERROR_INTERNAL, "tensor '" + t.name + "' has more than 4 dims");
+    tensor->name = t.name.c_str();
+    tensor->type = ingot::GgmlTypeName(t.type);
+    tensor->n_dims = static_cast<int32_t>(t.dims.size());
+    for (size_t d = 0; d < INGOT_MAX_DIMS; ++d) tensor->dims[d] = d < t.dims.size() ? t.dims[d] : 1;
+    tensor->n_elements = t.n_elements;
+    tensor->offset = file->data_offset + t.offset;
+    tensor->n_bytes = t.n_bytes;
+  });
+}
+
+int32_t ingot_file_verify(ingot_file* file, int32_t n_threads, int64_t* n_checks, int64_t* n_failed) {
+  return Guard("ingot_file_verify", INGOT_ERROR_MODEL_FORMAT, [&] {
+    Require(file, "file");
+    if (n_threads < 0 || n_threads > kMaxThreads) {
+      Fail(INGOT_ERROR_INVALID_ARGUMENT, "n_threads must be 0 (all cores) to " + std::to_string(kMaxThreads) +
+                                             ", got " + std::to_string(n_threads));
+    }
+    if (file->gguf == nullptr) {
+      Fail(INGOT_ERROR_UNSUPPORTED, file->llama2c->path() + ": a llama2.c checkpoint has no hashes "
+                                                           "(only ingot GGUF files written by quantize do)");
+    }
+    if (!ingot::IsIngotGguf(*file->gguf)) {
+      Fail(INGOT_ERROR_UNSUPPORTED, file->gguf->path() + ": not an ingot GGUF (no " +
+                                        ingot::kIngotFormatVersionKey + " key): only files written by quantize carry hashes");
+    }
+    file->checks = ingot::CheckIngotHashes(*file->gguf, n_threads);
+    file->verified = true;
+    const auto failed = std::count_if(file->checks.begin(), file->checks.end(), [](const auto& c) { return !c.ok(); });
+    if (n_checks != nullptr) *n_checks = static_cast<int64_t>(file->checks.size());
+    if (n_failed != nullptr) *n_failed = static_cast<int64_t>(failed);
+  });
+}
+
+int32_t ingot_file_get_hash_check(const ingot_file* file, int64_t index, ingot_hash_check* check) {
+  return Guard("ingot_file_get_hash_check", INGOT_ERROR_INTERNAL, [&] {
+    Require(file, "file");
+    Require(check, "check");
+    RequireSize(check, "check");
+    if (!file->verified) Fail(INGOT_ERROR_INVALID_STATE, "no checks yet: call ingot_file_verify first");
+    const ingot::IngotHashCheck& c = At(file->checks, index);
+    check->name = c.name.c_str();
+    check->ok = c.ok() ? 1 : 0;
+    check->expected = c.expected;
+    check->actual = c.actual;
+  });
+}
+
+int32_t ingot_utf8_check(const char* text, size_t length, int64_t* invalid_offset) {
+  return Guard("ingot_utf8_check", INGOT_ERROR_INTERNAL, [&] {
+    if (length > 0) Require(text, "text");
+    Require(invalid_offset, "invalid_offset");
+    const size_t bad = ingot::FindInvalidUtf8(std::string_view(text != nullptr ? text : "", length));
+    *invalid_offset = bad == std::string_view::npos ? -1 : static_cast<int64_t>(bad);
   });
 }
 

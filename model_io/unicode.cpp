@@ -81,7 +81,7 @@ int Utf8Length(unsigned char b) {
   return 0;
 }
 
-size_t FindInvalidUtf8(const std::string& s) {
+size_t FindInvalidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     const unsigned char b = static_cast<unsigned char>(s[i]);

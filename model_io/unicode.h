@@ -32,7 +32,7 @@ int Utf8Length(unsigned char b);
 
 // Byte offset of the first invalid UTF-8 sequence (strict: no overlong forms, surrogates or
 // code points above U+10FFFF), or npos.
-size_t FindInvalidUtf8(const std::string& s);
+size_t FindInvalidUtf8(std::string_view s);
 
 // Feeds bytes in, gets back only complete UTF-8 characters (a character may arrive over several
 // byte-fallback tokens). Flush() returns what is left (invalid tails as U+FFFD).

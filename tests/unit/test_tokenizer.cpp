@@ -707,4 +707,32 @@ TEST_CASE("gpt-2: direct checks") {
   }
 }
 
+// The generated text streams out whole characters only (run-model, the C API's generate).
+namespace {
+
+const std::string kReplacement = "\xEF\xBF\xBD";
+
+std::string StreamAll(const std::vector<std::string>& pieces) {
+  Utf8Stream stream;
+  std::string out;
+  for (const std::string& p : pieces) out += stream.Push(p);
+  return out + stream.Flush();
+}
+
+TEST_CASE("UTF-8 streaming holds split characters and replaces invalid bytes") {
+  CHECK(StreamAll({"h", "\xC3", "\xA9", "!"}) == "h\xC3\xA9!");              // é over two tokens
+  CHECK(StreamAll({"\xF0\x9F", "\xA6", "\x99"}) == "\xF0\x9F\xA6\x99");      // 🦙 over three
+  Utf8Stream stream;
+  CHECK(stream.Push("\xE2\x82") == "");                                      // held back
+  CHECK(stream.Push("\xAC") == "\xE2\x82\xAC");
+  CHECK(StreamAll({"\xE3", "a"}) == kReplacement + "a");                     // cut short by ASCII
+  CHECK(StreamAll({"\xF0\x9F", "\xE2\x82\xAC"}) == kReplacement + "\xE2\x82\xAC");  // by a new lead
+  CHECK(StreamAll({"\x80\x80x"}) == kReplacement + kReplacement + "x");      // stray continuations
+  CHECK(StreamAll({"\xC0\xAF"}) == kReplacement + kReplacement);             // never-valid lead 0xC0
+  CHECK(StreamAll({"\xED\xA0\x80"}) == kReplacement);                        // a UTF-16 surrogate
+  CHECK(StreamAll({"ab\xE2"}) == "ab" + kReplacement);                       // unfinished at the end
+}
+
+}  // namespace
+
 }  // namespace ingot

@@ -142,6 +142,17 @@ typedef struct ingot_model_info {
   int32_t has_int8;      /* nonzero when INGOT_MODE_INT8 sessions can run */
   int32_t has_fp32;      /* nonzero when INGOT_MODE_FP32 sessions can run */
   uint64_t weight_bytes; /* bytes of the model's tensors in its file */
+  /* The architecture in detail (what `inspect` prints). Strings live as long as the model. */
+  int32_t head_dim;
+  int32_t rope_dims;      /* leading dims of each head that RoPE rotates; 0: learned positions */
+  float rope_base;
+  float norm_eps;
+  const char* norm;       /* "RMSNorm" or "LayerNorm" */
+  const char* ffn;        /* "SwiGLU" or "GELU" */
+  int32_t tied_output;    /* nonzero when the output matrix is token_embd */
+  uint64_t n_params;      /* elements of all the file's tensors */
+  const char* tokenizer;  /* where the tokenizer came from: "GGUF metadata" or a tokenizer.model's path */
+  const char* fp_modules; /* the module kinds fp_modules takes, comma-separated, e.g. "norm,rope,act,softmax,kv,lm_head" */
 } ingot_model_info;
 
 INGOT_API int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* info);
@@ -234,6 +245,8 @@ typedef struct ingot_session_info {
   int32_t n_threads;
   int32_t mode;       /* INGOT_MODE_INT8 or INGOT_MODE_FP32 */
   uint64_t kv_cache_bytes;
+  uint64_t weight_bytes;           /* the weights this session's mode computes with (int8: packed, with scales) */
+  uint64_t weight_bytes_per_token; /* what one generated token reads of them: all but the embedding table's other rows */
 } ingot_session_info;
 
 INGOT_API int32_t ingot_session_get_info(const ingot_session* session, ingot_session_info* info);
@@ -248,6 +261,82 @@ INGOT_API int32_t ingot_session_get_logits(const ingot_session* session, const f
  * logits[i] / 2^(*frac_bits), laid out as ingot_session_get_logits. */
 INGOT_API int32_t ingot_session_get_logits_int32(const ingot_session* session, const int32_t** logits,
                                                  int32_t* frac_bits, int32_t* n_rows, int32_t* n_vocab);
+
+/* ---- Model files ------------------------------------------------------------------- */
+
+/* A model file's structure, read without loading the model: what `inspect` shows. It opens
+ * files that ingot cannot run too (a known architecture is not needed), as long as the format
+ * itself is valid. */
+typedef struct ingot_file ingot_file;
+
+INGOT_API int32_t ingot_file_open(const char* path, ingot_file** file);
+/* NULL: INGOT_OK. */
+INGOT_API int32_t ingot_file_free(ingot_file* file);
+
+typedef struct ingot_file_info {
+  size_t struct_size;   /* sizeof(ingot_file_info), set by the caller */
+  const char* format;   /* "GGUF" or "llama2.c" */
+  int32_t version;      /* the GGUF version; 0 for llama2.c */
+  uint64_t file_size;
+  uint64_t alignment;   /* GGUF's data alignment; 0 for llama2.c */
+  uint64_t data_offset; /* where tensor data starts (0 for llama2.c) */
+  int64_t n_metadata;   /* GGUF key/values; for llama2.c, the header's fields */
+  int64_t n_tensors;
+  int32_t has_hashes;   /* nonzero for an ingot GGUF written by `quantize`: ingot_file_verify checks it */
+} ingot_file_info;
+
+INGOT_API int32_t ingot_file_get_info(const ingot_file* file, ingot_file_info* info);
+
+/* One metadata entry, index 0 .. n_metadata - 1. Strings live as long as the file. */
+typedef struct ingot_metadata_entry {
+  size_t struct_size; /* sizeof(ingot_metadata_entry), set by the caller */
+  const char* key;
+  const char* type;   /* "u32", "string", "array of string", ... */
+  const char* value;  /* as text; arrays as "[type x N] first items..." */
+} ingot_metadata_entry;
+
+INGOT_API int32_t ingot_file_get_metadata(const ingot_file* file, int64_t index, ingot_metadata_entry* entry);
+
+#define INGOT_MAX_DIMS 4
+
+/* One tensor, index 0 .. n_tensors - 1, in file order. */
+typedef struct ingot_tensor_info {
+  size_t struct_size; /* sizeof(ingot_tensor_info), set by the caller */
+  const char* name;
+  const char* type;   /* ggml's type name: "F32", "Q8_0", "I8", ... */
+  int32_t n_dims;
+  uint64_t dims[INGOT_MAX_DIMS]; /* dims[0] is the contiguous one; unused ones are 1 */
+  uint64_t n_elements;
+  uint64_t offset;    /* of its data, from the start of the file */
+  uint64_t n_bytes;
+} ingot_tensor_info;
+
+INGOT_API int32_t ingot_file_get_tensor(const ingot_file* file, int64_t index, ingot_tensor_info* tensor);
+
+/* Checks the XXH3-64 hashes of an ingot GGUF (written by `quantize`): the metadata and every
+ * tensor, n_threads at a time (0: all cores). *n_checks and *n_failed (either may be NULL)
+ * give the counts; the results stay readable with ingot_file_get_hash_check. A file without
+ * hashes: INGOT_ERROR_UNSUPPORTED. Mismatches are not an error status: look at *n_failed. */
+INGOT_API int32_t ingot_file_verify(ingot_file* file, int32_t n_threads, int64_t* n_checks, int64_t* n_failed);
+
+typedef struct ingot_hash_check {
+  size_t struct_size; /* sizeof(ingot_hash_check), set by the caller */
+  const char* name;   /* "metadata" or a tensor's name */
+  int32_t ok;         /* nonzero when actual == expected */
+  uint64_t expected;  /* from the file's ingot.* keys */
+  uint64_t actual;    /* of the bytes in the file now */
+} ingot_hash_check;
+
+/* Check index 0 .. n_checks - 1 of the last ingot_file_verify (INGOT_ERROR_INVALID_STATE before one). */
+INGOT_API int32_t ingot_file_get_hash_check(const ingot_file* file, int64_t index, ingot_hash_check* check);
+
+/* ---- Text --------------------------------------------------------------------------- */
+
+/* Sets *invalid_offset to the byte offset of the first invalid UTF-8 sequence in text[0, length)
+ * (strict: no overlong forms, surrogates or code points above U+10FFFF), or to -1 when all of
+ * it is valid. The tokenizers accept invalid bytes (as llama.cpp does, they become U+FFFD), so
+ * an app that wants only valid text checks it first. */
+INGOT_API int32_t ingot_utf8_check(const char* text, size_t length, int64_t* invalid_offset);
 
 #ifdef __cplusplus
 }
