@@ -183,11 +183,16 @@ std::string FindDefaultModel() {
               "or pass -m PATH to a GGUF file or llama2.c checkpoint");
 }
 
-void Check(int32_t status) {
-  if (status == INGOT_OK) return;
+std::string LastError() {
   const char* message = nullptr;
   ingot_last_error(&message);
-  throw Error(message != nullptr && *message != '\0' ? message : "error " + std::to_string(status));
+  return message != nullptr ? message : "";
+}
+
+void Check(int32_t status) {
+  if (status == INGOT_OK) return;
+  const std::string message = LastError();
+  throw Error(!message.empty() ? message : "error " + std::to_string(status));
 }
 
 ModelHandle LoadModel(const std::string& path, const ingot_model_params& params) {

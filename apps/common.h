@@ -19,7 +19,9 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
-// Throws Error with the C API's message (ingot_last_error) unless status is INGOT_OK.
+// The C API's message for this thread's last failed call (ingot_last_error).
+std::string LastError();
+// Throws Error(LastError()) unless status is INGOT_OK.
 void Check(int32_t status);
 
 // C API handles that free themselves (a model after its sessions: declare it first).

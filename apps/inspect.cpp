@@ -52,9 +52,7 @@ bool PrintHashChecks(ingot_file* file) {
   int64_t n_checks = 0, n_failed = 0;
   const int32_t status = ingot_file_verify(file, 0, &n_checks, &n_failed);
   if (status == INGOT_ERROR_UNSUPPORTED) {
-    const char* message = nullptr;
-    ingot_last_error(&message);
-    std::printf("\nverify: FAILED: %s\n", message);
+    std::printf("\nverify: FAILED: %s\n", LastError().c_str());
     return false;
   }
   Check(status);

@@ -55,11 +55,7 @@ class Conversation {
     if (tokens.empty()) return "";
     const double start = NowSeconds();
     const int32_t status = ingot_session_eval(session_, tokens.data(), static_cast<int32_t>(tokens.size()));
-    if (status == INGOT_ERROR_CONTEXT_FULL) {
-      const char* message = nullptr;
-      ingot_last_error(&message);
-      return message != nullptr ? message : "the context is full";
-    }
+    if (status == INGOT_ERROR_CONTEXT_FULL) return LastError();
     Check(status);
     stats_.prompt_seconds += NowSeconds() - start;
     stats_.prompt_tokens += static_cast<int64_t>(tokens.size());

@@ -18,7 +18,7 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& path, const std::str
   if (!tokenizer_path.empty()) return Tokenizer::FromFile(tokenizer_path);
   if (ReadFileMagic(path) == "GGUF") return Tokenizer::FromGguf(*GgufFile::Open(path));
   if (path.size() > 6 && path.compare(path.size() - 6, 6, ".model") == 0) return Tokenizer::FromFile(path);
-  const std::unique_ptr<Llama2cFile> checkpoint = Llama2cFile::Open(path);
+  const std::unique_ptr<Llama2cFile> checkpoint = OpenNonGgufModel(path);
   const std::string found = FindTokenizerNextTo(path, checkpoint->config().vocab_size);
   if (found.empty()) throw Error(path + ": no tokenizer.model found next to this llama2.c checkpoint; pass --tokenizer PATH");
   return Tokenizer::FromFile(found);

@@ -637,7 +637,7 @@ int32_t ingot_file_open(const char* path, ingot_file** file) {
       f->tensors = &f->gguf->tensors();
       f->data_offset = f->gguf->data_offset();
     } else {
-      f->llama2c = ingot::Llama2cFile::Open(path);
+      f->llama2c = ingot::OpenNonGgufModel(path);
       const ingot::Llama2cConfig& c = f->llama2c->config();
       for (const auto& [key, value] : {std::pair<const char*, int32_t>{"dim", c.dim}, {"hidden_dim", c.hidden_dim},
                                        {"n_layers", c.n_layers}, {"n_heads", c.n_heads}, {"n_kv_heads", c.n_kv_heads},

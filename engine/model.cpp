@@ -165,23 +165,7 @@ void Model::LoadIngotGguf() {
 }
 
 void Model::LoadLlama2c(const ModelLoadOptions& options) {
-  try {
-    llama2c_ = Llama2cFile::Open(path_);
-  } catch (const Error& e) {
-    // Neither format: say what the first bytes were and why they are no llama2.c header either.
-    const std::string what = e.what();
-    const std::string prefix = path_ + ": ";
-    if (what.find("not a valid llama2.c checkpoint") != std::string::npos ||
-        what.find("too small for a llama2.c") != std::string::npos) {
-      std::string magic = ReadFileMagic(path_);
-      for (char& ch : magic) {
-        if (ch < 0x20 || ch > 0x7e) ch = '?';
-      }
-      throw Error(prefix + "not a GGUF file (magic '" + magic + "') nor a llama2.c checkpoint (" +
-                  what.substr(what.rfind(": ") + 2) + ")");
-    }
-    throw;
-  }
+  llama2c_ = OpenNonGgufModel(path_);
   const Llama2cConfig& l = llama2c_->config();
   format_ = "llama2.c";
   ModelConfig& c = config_;

@@ -222,7 +222,8 @@ typedef int32_t (*ingot_token_callback)(const char* text, size_t length, int32_t
  * to callback (may be NULL). Stops early, returning INGOT_OK, at the end-of-text token (not
  * passed on) or when the callback returns nonzero; returns INGOT_ERROR_CONTEXT_FULL when the
  * context fills up first and INGOT_ERROR_CANCELLED after ingot_session_cancel(), both with
- * the tokens so far kept. *n_generated (may be NULL) is always set. Needs a prior evaluation
+ * the tokens so far kept. However it ends, bytes of an unfinished character reach the callback
+ * last, as U+FFFD. *n_generated (may be NULL) is always set. Needs a prior evaluation
  * (INGOT_ERROR_INVALID_STATE otherwise). */
 INGOT_API int32_t ingot_session_generate(ingot_session* session, int32_t max_tokens, ingot_token_callback callback,
                                          void* user_data, int32_t* n_generated);
