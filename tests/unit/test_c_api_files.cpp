@@ -238,7 +238,8 @@ TEST_CASE("model info: the architecture in detail; session info: the weight byte
     CHECK(std::string(info.ffn) == "SwiGLU");
     CHECK(info.tied_output == 1);
     uint64_t n_params = 0;
-    for (const ingot::GgufTensorInfo& t : ingot::Llama2cFile::Open(stories)->tensors()) n_params += t.n_elements;
+    const std::unique_ptr<ingot::Llama2cFile> checkpoint = ingot::Llama2cFile::Open(stories);
+    for (const ingot::GgufTensorInfo& t : checkpoint->tensors()) n_params += t.n_elements;
     CHECK(info.n_params == n_params);
     CHECK(std::string(info.tokenizer).find("tok512.model") != std::string::npos);
     CHECK(std::string(info.fp_modules) == "norm,rope,act,softmax,kv,lm_head");
