@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -69,7 +70,7 @@ int RunModelBench(int argc, char** argv) {
                    "`bench kernels` benchmarks the kernels.");
   parser.AddPositional("MODEL", &model_path, "a GGUF file or llama2.c checkpoint", true);
   parser.AddString("--tokenizer", &tokenizer_path, "sentencepiece tokenizer.model (llama2.c checkpoints)");
-  parser.AddString("--modes", &modes, "modes to measure, in order: int8, fp32 or both");
+  parser.AddString("--modes", &modes, "modes to measure, comma-separated, in this order (int8 / fp32 ratios need int8,fp32)");
   parser.AddInt("-p,--n-prompt", &n_prompt, "prompt tokens (pp)");
   parser.AddInt("-n,--n-gen", &n_gen, "generated tokens (tg)");
   parser.AddInt("-t,--threads", &threads, "threads (0: all cores)");
@@ -77,9 +78,11 @@ int RunModelBench(int argc, char** argv) {
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
   if (n_prompt < 1 || n_gen < 1) throw Error("-p and -n must be positive");
   std::vector<int32_t> mode_list;
-  for (const std::string& name : {std::string("int8"), std::string("fp32")}) {
+  std::stringstream names(modes);
+  for (std::string name; std::getline(names, name, ',');) {
     int32_t mode = INGOT_MODE_INT8;
-    if (modes.find(name) != std::string::npos && ParseMode(name, &mode)) mode_list.push_back(mode);
+    if (!ParseMode(name, &mode)) throw Error("--modes: '" + name + "' is not int8 or fp32");
+    mode_list.push_back(mode);
   }
   if (mode_list.empty()) throw Error("--modes must name int8 and/or fp32");
 

@@ -346,10 +346,6 @@ int Run(int argc, char** argv) {
   ModelHandle model = LoadModel(model_path, model_params);
   const ingot_model_info info = ModelInfo(model.get());
   const int32_t n_vocab = info.n_vocab;
-  if (n_ctx > info.n_ctx_train) {
-    throw Error("n_ctx " + std::to_string(n_ctx) + " is larger than the model allows (" +
-                std::to_string(info.n_ctx_train) + " tokens, " + model_path + ")");
-  }
   ingot_session_params session_params;
   Check(ingot_session_params_init(&session_params));
   session_params.n_ctx = n_ctx;

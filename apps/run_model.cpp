@@ -23,10 +23,9 @@ struct Options {
   int32_t n_predict = 256;
   int32_t n_ctx = 0;
   int32_t n_threads = 0;
-  float temperature = 0.8f;
-  int32_t top_k = 40;
-  float top_p = 0.95f;
-  float repeat_penalty = 1.1f;
+  // Sampling: Run starts them at the C API's defaults (ingot_session_params_init).
+  float temperature = 0.0f, top_p = 0.0f, repeat_penalty = 0.0f;
+  int32_t top_k = 0;
   uint64_t seed = 0;
 };
 
@@ -48,17 +47,16 @@ class Conversation {
  public:
   Conversation(ingot_session* session, Stats& stats) : session_(session), stats_(stats) {}
 
-  // Appends text to the context and evaluates it. Returns "" or, when the text does not fit,
-  // why (and the context is unchanged).
-  std::string Feed(const std::string& text, bool add_bos) {
-    const std::vector<int32_t> tokens = Tokenize(session_, text, add_bos);
-    if (tokens.empty()) return "";
+  // Appends text to the context (BOS first in an empty one, if the model wants it) and
+  // evaluates it. Returns "" or, when the text does not fit, why (the context is unchanged).
+  std::string Feed(const std::string& text) {
+    const int32_t before = SessionInfo(session_).n_past;
     const double start = NowSeconds();
-    const int32_t status = ingot_session_eval(session_, tokens.data(), static_cast<int32_t>(tokens.size()));
+    const int32_t status = ingot_session_eval_prompt(session_, text.c_str());
     if (status == INGOT_ERROR_CONTEXT_FULL) return LastError();
     Check(status);
     stats_.prompt_seconds += NowSeconds() - start;
-    stats_.prompt_tokens += static_cast<int64_t>(tokens.size());
+    stats_.prompt_tokens += SessionInfo(session_).n_past - before;
     return "";
   }
 
@@ -87,6 +85,12 @@ class Conversation {
 
 int Run(int argc, char** argv) {
   Options o;
+  ingot_session_params defaults;
+  Check(ingot_session_params_init(&defaults));
+  o.temperature = defaults.temperature;
+  o.top_k = defaults.top_k;
+  o.top_p = defaults.top_p;
+  o.repeat_penalty = defaults.repeat_penalty;
   ArgParser parser("run-model", "[options] prompt.txt",
                    "Generates text that continues the prompt in prompt.txt, streaming it to stdout, then reads\n"
                    "more lines at a '> ' prompt and answers each in the same conversation. /quit or end of\n"
@@ -146,7 +150,7 @@ int Run(int argc, char** argv) {
 
   Stats stats;
   Conversation conversation(session.get(), stats);
-  if (const std::string error = conversation.Feed(prompt, info.add_bos != 0); !error.empty()) {
+  if (const std::string error = conversation.Feed(prompt); !error.empty()) {
     throw Error(o.prompt_path + ": the prompt is too long: " + error);
   }
   std::fputs(prompt.c_str(), stdout);
@@ -159,7 +163,7 @@ int Run(int argc, char** argv) {
     if (!std::getline(std::cin, line) || line == "/quit") break;
     if (line.empty()) continue;
     // A line that does not fit is refused; the conversation stays open.
-    if (const std::string error = conversation.Feed("\n" + line + "\n", false); !error.empty()) {
+    if (const std::string error = conversation.Feed("\n" + line + "\n"); !error.empty()) {
       std::fprintf(stderr, "run-model: line refused: %s\n", error.c_str());
       continue;
     }

@@ -44,8 +44,7 @@ struct ingot_file {
   std::vector<Entry> metadata;  // GGUF key/values, or the llama2.c header's fields
   const std::vector<ingot::GgufTensorInfo>* tensors = nullptr;
   uint64_t data_offset = 0;
-  std::vector<ingot::IngotHashCheck> checks;
-  bool verified = false;
+  std::vector<ingot::IngotHashCheck> checks;  // of the last ingot_file_verify (never empty after one)
 };
 
 struct ingot_session {
@@ -133,12 +132,21 @@ void Require(const T* pointer, const char* name) {
   if (pointer == nullptr) Fail(INGOT_ERROR_INVALID_ARGUMENT, std::string(name) + " is NULL");
 }
 
+// A struct passed in or filled in: not NULL, and of this library's size.
 template <typename T>
 void RequireSize(const T* params, const char* name) {
+  Require(params, name);
   if (params->struct_size != sizeof(T)) {
     Fail(INGOT_ERROR_STRUCT_SIZE, std::string(name) + "->struct_size is " + std::to_string(params->struct_size) +
                                       ", this library expects " + std::to_string(sizeof(T)) +
                                       " (set it to sizeof, or use the *_params_init function)");
+  }
+}
+
+void RequireThreads(int32_t n_threads) {
+  if (n_threads < 0 || n_threads > kMaxThreads) {
+    Fail(INGOT_ERROR_INVALID_ARGUMENT, "n_threads must be 0 (all cores) to " + std::to_string(kMaxThreads) + ", got " +
+                                           std::to_string(n_threads));
   }
 }
 
@@ -149,10 +157,7 @@ ingot::ModelLoadOptions LoadOptions(const ingot_model_params* params) {
     RequireSize(params, "params");
     p = *params;
   }
-  if (p.n_threads < 0 || p.n_threads > kMaxThreads) {
-    Fail(INGOT_ERROR_INVALID_ARGUMENT, "n_threads must be 0 (all cores) to " + std::to_string(kMaxThreads) + ", got " +
-                                           std::to_string(p.n_threads));
-  }
+  RequireThreads(p.n_threads);
   ingot::ModelLoadOptions options;
   options.tokenizer_path = p.tokenizer_path != nullptr ? p.tokenizer_path : "";
   options.isa = p.isa != nullptr ? p.isa : "";
@@ -187,24 +192,18 @@ std::unique_ptr<ingot_model> NewModel(std::unique_ptr<ingot::Model> model) {
   return handle;
 }
 
-// The weights a mode computes with, and what one decode step reads of them: every matrix but
-// the embedding table, of which it reads one row (unless the table is also the output).
-void WeightBytes(const ingot::Model& m, ingot::Mode mode, uint64_t* total, uint64_t* per_token) {
-  if (mode == ingot::Mode::kInt8) {
-    const ingot::Int8Weights& w = *m.int8();
-    const uint64_t embd = static_cast<uint64_t>(w.token_embd.packed.n_pad) * static_cast<uint64_t>(w.token_embd.packed.k_pad);
-    *total = w.weight_bytes();
-    *per_token = *total - (w.output == &w.token_embd ? 0 : embd);
-  } else {
-    const uint64_t embd = m.token_embd.info != nullptr ? m.token_embd.info->n_bytes : 0;
-    *total = m.weight_bytes();
-    *per_token = *total - (m.output.data == m.token_embd.data ? 0 : embd);
-  }
-}
-
 bool TiedOutput(const ingot::Model& m) {
   if (!m.has_float_weights()) return m.int8()->output == &m.int8()->token_embd;
   return m.output.data == m.token_embd.data;
+}
+
+// The weights a mode computes with, and what one decode step reads of them: every matrix but
+// the embedding table, of which it reads one row (unless the table is also the output).
+void WeightBytes(const ingot::Model& m, ingot::Mode mode, uint64_t* total, uint64_t* per_token) {
+  const bool int8 = mode == ingot::Mode::kInt8;
+  const uint64_t embd = int8 ? m.int8()->token_embd.bytes() : (m.token_embd.info != nullptr ? m.token_embd.info->n_bytes : 0);
+  *total = int8 ? m.int8()->weight_bytes() : m.weight_bytes();
+  *per_token = *total - (TiedOutput(m) ? 0 : embd);
 }
 
 template <typename T>
@@ -218,8 +217,8 @@ const T& At(const std::vector<T>& items, int64_t index) {
 
 double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-// Evaluates tokens in batches, stopping between batches on a cancel (the context is then as
-// before the call). all_logits keeps every row (one batch: rows index the call's tokens).
+// Evaluates tokens; a cancel that arrives meanwhile stops it between two batches. On a cancel
+// or an error the context is as before the call (and the logits are gone).
 void Eval(ingot_session* s, const int32_t* tokens, int32_t n_tokens, bool all_logits) {
   ingot::Session& session = *s->session;
   if (n_tokens > session.n_ctx() - session.n_past()) {
@@ -227,24 +226,25 @@ void Eval(ingot_session* s, const int32_t* tokens, int32_t n_tokens, bool all_lo
                                        " of n_ctx " + std::to_string(session.n_ctx()) + " are used");
   }
   const int32_t start = session.n_past();
-  auto fail_as_before = [&](int32_t status, const std::string& message) {
+  bool finished = false;
+  try {
+    finished = session.Eval(tokens, n_tokens, all_logits, &s->cancel);
+  } catch (const ingot::Error& e) {
     session.Rewind(start);
-    s->history.resize(static_cast<size_t>(start));
     s->logit_rows = 0;
-    Fail(status, message);
-  };
-  const int32_t batch = all_logits ? n_tokens : 512;
-  for (int32_t done = 0; done < n_tokens; done += batch) {
-    if (s->cancel.exchange(false)) fail_as_before(INGOT_ERROR_CANCELLED, "cancelled");
-    const int32_t n = std::min(batch, n_tokens - done);
-    try {
-      session.Eval(tokens + done, n, all_logits);
-    } catch (const ingot::Error& e) {
-      fail_as_before(INGOT_ERROR_INVALID_ARGUMENT, e.what());
-    }
-    s->history.insert(s->history.end(), tokens + done, tokens + done + n);
+    Fail(INGOT_ERROR_INVALID_ARGUMENT, e.what());
   }
+  if (!finished) {
+    s->logit_rows = 0;
+    Fail(INGOT_ERROR_CANCELLED, "cancelled");
+  }
+  s->history.insert(s->history.end(), tokens, tokens + n_tokens);
   s->logit_rows = all_logits ? n_tokens : 1;
+}
+
+// A cancel that arrived before a call stops it before it starts.
+void StopIfCancelled(ingot_session* s) {
+  if (s->cancel.exchange(false)) Fail(INGOT_ERROR_CANCELLED, "cancelled");
 }
 
 const float* LastLogits(const ingot_session* s) {
@@ -327,7 +327,6 @@ int32_t ingot_model_load_from_memory(const void* data, size_t size, const char* 
 int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* info) {
   return Guard("ingot_model_get_info", INGOT_ERROR_INTERNAL, [&] {
     Require(model, "model");
-    Require(info, "info");
     RequireSize(info, "info");
     const ingot::Model& m = *model->model;
     const ingot::ModelConfig& c = m.config();
@@ -407,10 +406,7 @@ int32_t ingot_session_create(ingot_model* model, const ingot_session_params* par
                                                                      std::to_string(n_ctx_train) + " tokens): n_ctx " + limit
                                                                : "n_ctx " + limit + ", got " + std::to_string(p.n_ctx));
     }
-    if (p.n_threads < 0 || p.n_threads > kMaxThreads) {
-      Fail(INGOT_ERROR_INVALID_ARGUMENT, "n_threads must be 0 (all cores) to " + std::to_string(kMaxThreads) +
-                                             ", got " + std::to_string(p.n_threads));
-    }
+    RequireThreads(p.n_threads);
     if (p.mode != INGOT_MODE_INT8 && p.mode != INGOT_MODE_FP32) {
       Fail(INGOT_ERROR_INVALID_ARGUMENT, "mode must be INGOT_MODE_INT8 or INGOT_MODE_FP32, got " + std::to_string(p.mode));
     }
@@ -499,6 +495,7 @@ int32_t ingot_session_eval(ingot_session* session, const int32_t* tokens, int32_
                                                ") is out of range [0, " + std::to_string(n_vocab) + ")");
       }
     }
+    StopIfCancelled(session);
     Eval(session, tokens, n_tokens, session->session->logits_all());
   });
 }
@@ -512,6 +509,7 @@ int32_t ingot_session_eval_prompt(ingot_session* session, const char* text) {
     const bool bos = session->session->n_past() == 0 && tokenizer.add_bos();
     const std::vector<int32_t> ids = tokenizer.Encode(text, bos);
     if (ids.empty()) Fail(INGOT_ERROR_INVALID_ARGUMENT, "the prompt is empty");
+    StopIfCancelled(session);
     Eval(session, ids.data(), static_cast<int32_t>(ids.size()), false);
   });
 }
@@ -528,7 +526,7 @@ int32_t ingot_session_generate(ingot_session* session, int32_t max_tokens, ingot
     const ingot::Tokenizer& tokenizer = session->owner->model->tokenizer();
     ingot::Session& s = *session->session;
     ingot::Utf8Stream stream;
-    int32_t token = -1;
+    int32_t last = -1;  // the last token streamed
     Failure stop{INGOT_OK, ""};
     while (generated < max_tokens) {
       if (session->cancel.exchange(false)) {
@@ -539,16 +537,18 @@ int32_t ingot_session_generate(ingot_session* session, int32_t max_tokens, ingot
         stop = {INGOT_ERROR_CONTEXT_FULL, "the context is full (n_ctx " + std::to_string(s.n_ctx()) + ")"};
         break;
       }
-      token = session->sampler->Sample(LastLogits(session), session->history);
+      const int32_t token = session->sampler->Sample(LastLogits(session), session->history);
       if (token == tokenizer.eos_id()) break;
       Eval(session, &token, 1, false);
       ++generated;
+      last = token;
       const std::string piece = stream.Push(tokenizer.TokenToPiece(token));
+      // A caller that asked to stop gets nothing more.
       if (callback != nullptr && callback(piece.c_str(), piece.size(), token, user_data) != 0) return;
     }
-    // What the tokens so far leave of an unfinished character (U+FFFD), on every way out.
+    // What the tokens so far leave of an unfinished character (U+FFFD), on every other way out.
     const std::string rest = stream.Flush();
-    if (!rest.empty() && callback != nullptr) callback(rest.c_str(), rest.size(), token, user_data);
+    if (!rest.empty() && callback != nullptr) callback(rest.c_str(), rest.size(), last, user_data);
     if (stop.status != INGOT_OK) throw stop;
   });
   if (n_generated != nullptr) *n_generated = generated;
@@ -584,7 +584,6 @@ int32_t ingot_session_reset(ingot_session* session) {
 int32_t ingot_session_get_info(const ingot_session* session, ingot_session_info* info) {
   return Guard("ingot_session_get_info", INGOT_ERROR_INTERNAL, [&] {
     Require(session, "session");
-    Require(info, "info");
     RequireSize(info, "info");
     const ingot::Session& s = *session->session;
     info->n_ctx = s.n_ctx();
@@ -659,7 +658,6 @@ int32_t ingot_file_free(ingot_file* file) {
 int32_t ingot_file_get_info(const ingot_file* file, ingot_file_info* info) {
   return Guard("ingot_file_get_info", INGOT_ERROR_INTERNAL, [&] {
     Require(file, "file");
-    Require(info, "info");
     RequireSize(info, "info");
     const ingot::GgufFile* g = file->gguf.get();
     info->format = g != nullptr ? "GGUF" : "llama2.c";
@@ -676,7 +674,6 @@ int32_t ingot_file_get_info(const ingot_file* file, ingot_file_info* info) {
 int32_t ingot_file_get_metadata(const ingot_file* file, int64_t index, ingot_metadata_entry* entry) {
   return Guard("ingot_file_get_metadata", INGOT_ERROR_INTERNAL, [&] {
     Require(file, "file");
-    Require(entry, "entry");
     RequireSize(entry, "entry");
     const ingot_file::Entry& e = At(file->metadata, index);
     entry->key = e.key.c_str();
@@ -688,7 +685,6 @@ int32_t ingot_file_get_metadata(const ingot_file* file, int64_t index, ingot_met
 int32_t ingot_file_get_tensor(const ingot_file* file, int64_t index, ingot_tensor_info* tensor) {
   return Guard("ingot_file_get_tensor", INGOT_ERROR_INTERNAL, [&] {
     Require(file, "file");
-    Require(tensor, "tensor");
     RequireSize(tensor, "tensor");
     const ingot::GgufTensorInfo& t = At(*file->tensors, index);
     if (t.dims.size() > INGOT_MAX_DIMS) Fail(INGOT_ERROR_INTERNAL, "tensor '" + t.name + "' has more than 4 dims");
@@ -705,10 +701,7 @@ int32_t ingot_file_get_tensor(const ingot_file* file, int64_t index, ingot_tenso
 int32_t ingot_file_verify(ingot_file* file, int32_t n_threads, int64_t* n_checks, int64_t* n_failed) {
   return Guard("ingot_file_verify", INGOT_ERROR_MODEL_FORMAT, [&] {
     Require(file, "file");
-    if (n_threads < 0 || n_threads > kMaxThreads) {
-      Fail(INGOT_ERROR_INVALID_ARGUMENT, "n_threads must be 0 (all cores) to " + std::to_string(kMaxThreads) +
-                                             ", got " + std::to_string(n_threads));
-    }
+    RequireThreads(n_threads);
     if (file->gguf == nullptr) {
       Fail(INGOT_ERROR_UNSUPPORTED, file->llama2c->path() + ": a llama2.c checkpoint has no hashes "
                                                            "(only ingot GGUF files written by quantize do)");
@@ -718,7 +711,6 @@ int32_t ingot_file_verify(ingot_file* file, int32_t n_threads, int64_t* n_checks
                                         ingot::kIngotFormatVersionKey + " key): only files written by quantize carry hashes");
     }
     file->checks = ingot::CheckIngotHashes(*file->gguf, n_threads);
-    file->verified = true;
     const auto failed = std::count_if(file->checks.begin(), file->checks.end(), [](const auto& c) { return !c.ok(); });
     if (n_checks != nullptr) *n_checks = static_cast<int64_t>(file->checks.size());
     if (n_failed != nullptr) *n_failed = static_cast<int64_t>(failed);
@@ -728,9 +720,8 @@ int32_t ingot_file_verify(ingot_file* file, int32_t n_threads, int64_t* n_checks
 int32_t ingot_file_get_hash_check(const ingot_file* file, int64_t index, ingot_hash_check* check) {
   return Guard("ingot_file_get_hash_check", INGOT_ERROR_INTERNAL, [&] {
     Require(file, "file");
-    Require(check, "check");
     RequireSize(check, "check");
-    if (!file->verified) Fail(INGOT_ERROR_INVALID_STATE, "no checks yet: call ingot_file_verify first");
+    if (file->checks.empty()) Fail(INGOT_ERROR_INVALID_STATE, "no checks yet: call ingot_file_verify first");
     const ingot::IngotHashCheck& c = At(file->checks, index);
     check->name = c.name.c_str();
     check->ok = c.ok() ? 1 : 0;

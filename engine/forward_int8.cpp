@@ -412,7 +412,9 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
 
     NormQuantize(layer.ffn_norm, NormSite::kFfn, l, n);
     const size_t count = static_cast<size_t>(n) * static_cast<size_t>(c_.d_ffn);
+    int32_t* hidden = gate_.data();  // what ffn_down reads: silu(gate) * up, or gelu(up) for gpt2
     if (c_.ffn == FfnKind::kGelu) {
+      hidden = up_.data();
       MatMulQ16(layer.ffn_gate_up, {{&layer.ffn_up, up_.data()}}, n);  // ffn_gate_up is empty: no gate
       AddBiasQ16(layer.ffn_up_bias, n, up_.data());
       if (fp_ != nullptr && fp_->set().act) {
@@ -425,26 +427,24 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
           kt_.gelu_tanh_s32(up_.data() + begin, end - begin, kQ16Scale, up_.data() + begin);
         });
       }
-      QuantizeRows(up_.data(), n, c_.d_ffn, kQ16Scale);
-      AddToResidual(layer.ffn_down, layer.ffn_down_bias, n);
-      continue;
-    }
-    MatMulQ16(layer.ffn_gate_up, {{&layer.ffn_gate, gate_.data()}, {&layer.ffn_up, up_.data()}}, n);
-    if (fp_ != nullptr && fp_->set().act) {
-      fp_->SwiGlu(gate_.data(), up_.data(), static_cast<int64_t>(count));
     } else {
-      // The sigmoid's exact division makes SiLU cost ~40 cycles an element: shared by the threads.
-      const int32_t threads = ThreadsFor(static_cast<int64_t>(count) * kSiluCost);
-      kernels::ParallelFor(static_cast<int32_t>(count), 64, threads, [&](int32_t begin, int32_t end) {
-        kt_.silu_s32(gate_.data() + begin, end - begin, kQ16Scale, gate_.data() + begin);
-        for (int32_t i = begin; i < end; ++i) {
-          // silu(g) * u: Q16 x Q16 -> Q16.
-          gate_[static_cast<size_t>(i)] = kernels::SaturateToS32(
-              kernels::RoundingShiftRight64(int64_t{gate_[static_cast<size_t>(i)]} * up_[static_cast<size_t>(i)], kQ16));
-        }
-      });
+      MatMulQ16(layer.ffn_gate_up, {{&layer.ffn_gate, gate_.data()}, {&layer.ffn_up, up_.data()}}, n);
+      if (fp_ != nullptr && fp_->set().act) {
+        fp_->SwiGlu(gate_.data(), up_.data(), static_cast<int64_t>(count));
+      } else {
+        // The sigmoid's exact division makes SiLU cost ~40 cycles an element: shared by the threads.
+        const int32_t threads = ThreadsFor(static_cast<int64_t>(count) * kSiluCost);
+        kernels::ParallelFor(static_cast<int32_t>(count), 64, threads, [&](int32_t begin, int32_t end) {
+          kt_.silu_s32(gate_.data() + begin, end - begin, kQ16Scale, gate_.data() + begin);
+          for (int32_t i = begin; i < end; ++i) {
+            // silu(g) * u: Q16 x Q16 -> Q16.
+            gate_[static_cast<size_t>(i)] = kernels::SaturateToS32(
+                kernels::RoundingShiftRight64(int64_t{gate_[static_cast<size_t>(i)]} * up_[static_cast<size_t>(i)], kQ16));
+          }
+        });
+      }
     }
-    QuantizeRows(gate_.data(), n, c_.d_ffn, kQ16Scale);
+    QuantizeRows(hidden, n, c_.d_ffn, kQ16Scale);
     AddToResidual(layer.ffn_down, layer.ffn_down_bias, n);
   }
   if (logits == nullptr) return;

@@ -8,19 +8,14 @@
 namespace ingot {
 
 uint64_t Int8Weights::weight_bytes() const {
-  auto bytes = [](const Int8Matrix& m) {
-    return static_cast<uint64_t>(kernels::PackedS8DataBytes(m.rows(), m.cols())) +
-           static_cast<uint64_t>(kernels::PackedS8RowSumCount(m.rows())) * 4 +
-           static_cast<uint64_t>(m.rows()) * sizeof(kernels::Dyadic);
-  };
-  uint64_t total = bytes(token_embd);
-  if (position_embd.rows() > 0) total += bytes(position_embd);
+  uint64_t total = token_embd.bytes();
+  if (position_embd.rows() > 0) total += position_embd.bytes();
   for (const Int8Layer& l : layers) {
     for (const Int8Matrix* m : {&l.attn_q, &l.attn_k, &l.attn_v, &l.attn_output, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) {
-      if (m->rows() > 0) total += bytes(*m);
+      if (m->rows() > 0) total += m->bytes();
     }
   }
-  if (output != &token_embd) total += bytes(*output);
+  if (output != &token_embd) total += output->bytes();
   return total;
 }
 

@@ -27,6 +27,12 @@ kernels::Dyadic DyadicFromDouble(double value) {
 
 double DyadicToDouble(kernels::Dyadic d) { return std::ldexp(static_cast<double>(d.m), -d.e); }
 
+uint64_t Int8Matrix::bytes() const {
+  return static_cast<uint64_t>(kernels::PackedS8DataBytes(rows(), cols())) +
+         static_cast<uint64_t>(kernels::PackedS8RowSumCount(rows())) * sizeof(int32_t) +
+         static_cast<uint64_t>(rows()) * sizeof(kernels::Dyadic);
+}
+
 void Int8Matrix::Row(int32_t r, int8_t* out) const {
   for (int32_t c = 0; c < packed.k; ++c) out[c] = packed.data[kernels::PackedS8Offset(packed.k_pad, r, c)];
 }

@@ -48,6 +48,8 @@ struct Int8Matrix {
 
   int32_t rows() const { return packed.n; }
   int32_t cols() const { return packed.k; }
+  // Bytes of the packed data, row sums and scales.
+  uint64_t bytes() const;
   // Row r as int8 values [k] (gathered from the packed layout).
   void Row(int32_t r, int8_t* out) const;
 };

@@ -78,8 +78,8 @@ uint64_t Session::kv_cache_bytes() const {
   return int8_ ? int8_->kv_cache_bytes() : (key_cache_.size() + value_cache_.size()) * sizeof(float);
 }
 
-void Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits) {
-  if (n_tokens <= 0) return;
+bool Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std::atomic<bool>* cancel) {
+  if (n_tokens <= 0) return true;
   if (all_logits && !logits_all_) throw Error("Eval with all_logits needs a session created with logits_all");
   if (n_tokens > n_ctx_ - n_past_) {
     throw Error("context is full: " + std::to_string(n_past_) + " + " + std::to_string(n_tokens) +
@@ -91,7 +91,12 @@ void Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits) {
       throw Error("token id " + std::to_string(tokens[i]) + " is out of range [0, " + std::to_string(n_vocab) + ")");
     }
   }
+  const int32_t start = n_past_;
   for (int32_t done = 0; done < n_tokens; done += n_batch_) {
+    if (done > 0 && cancel != nullptr && cancel->exchange(false)) {
+      Rewind(start);
+      return false;
+    }
     const int32_t n = std::min(n_batch_, n_tokens - done);
     const bool last_batch = done + n == n_tokens;
     if (!all_logits && !last_batch) {
@@ -101,6 +106,7 @@ void Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits) {
       Forward(tokens + done, n, all_logits, logits_.data() + row * static_cast<size_t>(n_vocab));
     }
   }
+  return true;
 }
 
 // One batch through the network. x_ rows are tokens; positions n_past_ .. n_past_ + n - 1.

@@ -2,6 +2,7 @@
 // buffer the forward pass needs, all sized at creation, so evaluation allocates nothing.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -37,8 +38,10 @@ class Session {
   // Runs tokens at positions n_past() .. n_past() + n - 1 and appends them to the KV cache.
   // With all_logits, logits() then holds one row per token, else only the last token's row.
   // all_logits needs SessionOptions::logits_all. Throws ingot::Error when the tokens do not
-  // fit in the context or an id is out of range.
-  void Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits);
+  // fit in the context or an id is out of range. With cancel, a true flag found between two
+  // batches (and cleared) stops the call: it returns false with the context as before it
+  // (the logits of a logits_all session are then partly overwritten).
+  bool Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std::atomic<bool>* cancel = nullptr);
 
   // [n_rows, n_vocab] as float (in int8 mode, the Q16 integer logits / 2^16).
   const float* logits() const { return logits_.data(); }

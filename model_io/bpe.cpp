@@ -95,11 +95,6 @@ std::string DecodeByteCharacters(std::string_view token) {
   return bytes;
 }
 
-size_t Utf8SequenceLength(char lead) {
-  const auto byte = static_cast<uint8_t>(lead);
-  return byte < 0xC0 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4;
-}
-
 }  // namespace
 
 std::vector<std::string> SplitGpt2Words(std::string_view text) {
@@ -203,17 +198,11 @@ void BpeTokenizer::Encode(std::string_view text, std::vector<int32_t>* ids) cons
 }
 
 void BpeTokenizer::EncodeText(std::string_view text, std::vector<int32_t>* ids) const {
-  const std::vector<uint32_t> cps = DecodeUtf8(text);
-  std::string utf8;  // one word as UTF-8
-  std::string word;  // the same in byte characters
-  size_t start = 0;
-  for (const size_t end : Gpt2WordEnds(cps)) {
-    utf8.clear();
+  std::string word;  // one word in byte characters
+  for (const std::string& utf8 : SplitGpt2Words(text)) {
     word.clear();
-    for (size_t i = start; i < end; ++i) AppendUtf8(cps[i], &utf8);
     for (const char byte : utf8) AppendUtf8(kByteToCodePoint[static_cast<uint8_t>(byte)], &word);
     EncodeWord(word, ids);
-    start = end;
   }
 }
 
@@ -227,7 +216,8 @@ void BpeTokenizer::EncodeWord(const std::string& word, std::vector<int32_t>* ids
   };
   std::vector<Symbol> symbols;
   for (size_t offset = 0; offset < word.size();) {
-    const size_t size = std::min(Utf8SequenceLength(word[offset]), word.size() - offset);
+    // word is valid UTF-8 (AppendUtf8 made it), so every character is whole.
+    const auto size = static_cast<size_t>(Utf8Length(static_cast<unsigned char>(word[offset])));
     symbols.push_back({offset, size, symbols.empty() ? kNone : symbols.size() - 1, kNone});
     if (symbols.size() > 1) symbols[symbols.size() - 2].next = symbols.size() - 1;
     offset += size;

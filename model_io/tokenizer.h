@@ -70,7 +70,7 @@ class Tokenizer {
   // arrive over several tokens), user-defined tokens as they are, control tokens "";
   // for valid UTF-8, concatenating over Encode(text, add_bos) gives exactly text.
   std::string TokenToPiece(int32_t id) const;
-  // The piece as stored in the vocabulary (for tokenize --pieces), e.g. "▁Hello", "<0x0A>",
+  // The piece as stored in the vocabulary (what tokenize prints), e.g. "▁Hello", "<0x0A>",
   // or in byte characters for BPE, "ĠHello".
   std::string IdToPiece(int32_t id) const;
 

@@ -64,11 +64,11 @@ void NormalizeRow(int32_t n, Dyadic eps, Value value, Emit emit) {
     sum_sq += static_cast<U128>(mag) * mag;
   }
   const NormScale s = NormScaleFor(static_cast<uint64_t>(sum_sq >> 64), static_cast<uint64_t>(sum_sq), max_abs, n, eps);
+  if (s.zero) {  // an all-zero row
+    for (int32_t i = 0; i < n; ++i) emit(i, 0);
+    return;
+  }
   for (int32_t i = 0; i < n; ++i) {
-    if (s.zero) {
-      emit(i, 0);
-      continue;
-    }
     const int32_t w = SaturateToS32(RoundingShiftRight64(value(i), s.shift));
     emit(i, SaturateToS32(MultiplyByDyadic(w, s.mult)));
   }

@@ -6,18 +6,19 @@
 set -euo pipefail
 bin=$1 vocab=$2 work=$3
 if [ ! -f "$vocab" ]; then
+  [ -n "${INGOT_REQUIRE_ASSETS:-}" ] && { echo "FAIL: $vocab not found, and INGOT_REQUIRE_ASSETS is set"; exit 1; }
   echo "skipped: $vocab not found"
   exit 77
 fi
 mkdir -p "$work"
 model=$work/gpt2-small-random.gguf
 quantized=$work/gpt2-small-random.ingot.gguf
-trap 'rm -f "$model" "$quantized" "$work/prompt.txt"' EXIT
+trap 'rm -f "$model" "$quantized" "$work/prompt.txt" "$work/run.log"' EXIT
 "$bin/make-random-model" --shape gpt2-small --type q8_0 --vocab "$vocab" "$model"
-"$bin/inspect" --no-metadata "$model" | grep -E "^architecture|^  context|^tokenizer|^verdict"
-"$bin/inspect" --no-metadata "$model" |
-  grep -q "architecture: gpt2, d_model 768, 12 layers, 12 heads (12 KV heads, head_dim 64), FFN 3072 (GELU), vocab 50257"
-"$bin/inspect" --no-metadata "$model" | grep -q "^verdict: OK"
+summary=$("$bin/inspect" --no-metadata "$model" | grep -E "^architecture|^  context|^tokenizer|^verdict")
+echo "$summary"
+grep -q "architecture: gpt2, d_model 768, 12 layers, 12 heads (12 KV heads, head_dim 64), FFN 3072 (GELU), vocab 50257" <<<"$summary"
+grep -q "^verdict: OK" <<<"$summary"
 echo "The quick brown fox" >"$work/prompt.txt"
 for mode in fp32 int8; do
   "$bin/run-model" -m "$model" --mode "$mode" -n 4 -c 128 --seed 1 "$work/prompt.txt" </dev/null 2>"$work/run.log" >/dev/null

@@ -193,7 +193,7 @@ TEST_CASE("NULL handles are refused by every function; free accepts NULL") {
   CHECK_FAILS(ingot_session_get_logits(none, &logits, &rows, &vocab), INGOT_ERROR_INVALID_ARGUMENT, "session is NULL");
   CHECK_FAILS(ingot_session_get_logits_int32(none, &logits_q16, &bits, &rows, &vocab), INGOT_ERROR_INVALID_ARGUMENT,
               "session is NULL");
-  CHECK_FAILS(ingot_last_error(nullptr), INGOT_ERROR_INVALID_ARGUMENT, "");
+  CHECK(ingot_last_error(nullptr) == INGOT_ERROR_INVALID_ARGUMENT);
   CHECK(ingot_session_free(nullptr) == INGOT_OK);
   CHECK(ingot_model_free(nullptr) == INGOT_OK);
 }

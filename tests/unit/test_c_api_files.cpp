@@ -200,7 +200,7 @@ TEST_CASE("files: bad paths, bad bytes, NULLs and wrong struct sizes are refused
 struct Loaded {
   ingot_model* model = nullptr;
   explicit Loaded(const std::string& path) {
-    auto params = Sized<ingot_model_params>();
+    ingot_model_params params;
     ingot_model_params_init(&params);
     params.n_threads = 1;
     REQUIRE_MESSAGE(ingot_model_load(path.c_str(), &params, &model) == INGOT_OK, LastError());
@@ -263,11 +263,23 @@ TEST_CASE("model info: the architecture in detail; session info: the weight byte
   const File file(tiny);
   uint64_t embd_bytes = 0;
   for (int64_t i = 0; i < file.Info().n_tensors; ++i) {
-    if (std::string(file.Tensor(i).name) == "token_embd.weight") embd_bytes = file.Tensor(i).n_bytes;
+    const ingot_tensor_info t = file.Tensor(i);
+    if (std::string(t.name) == "token_embd.weight") embd_bytes = t.n_bytes;
   }
   REQUIRE(embd_bytes > 0);
   const ingot_session_info fp32 = m.SessionInfo(INGOT_MODE_FP32);
   CHECK(fp32.weight_bytes_per_token == fp32.weight_bytes - embd_bytes);
+  // int8: the table's packed bytes, row sums and scales, as the ingot GGUF of it stores them.
+  const std::string quantized = ingot::test::ScratchDir() + "/c_api_files_untied.ingot.gguf";
+  ingot::WriteIngotGguf(*ingot::Model::Load(tiny), quantized, 1, [](const ingot::QuantizeProgress&) {});
+  const File q(quantized);
+  uint64_t embd_int8_bytes = 0;
+  for (int64_t i = 0; i < q.Info().n_tensors; ++i) {
+    const ingot_tensor_info t = q.Tensor(i);
+    if (std::string(t.name).rfind("token_embd.weight", 0) == 0) embd_int8_bytes += t.n_bytes;
+  }
+  const ingot_session_info int8 = m.SessionInfo(INGOT_MODE_INT8);
+  CHECK(int8.weight_bytes_per_token == int8.weight_bytes - embd_int8_bytes);
 
   const Loaded gpt2(TinyModel("tiny-gpt2"));
   const ingot_model_info g = gpt2.Info();

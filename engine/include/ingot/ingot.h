@@ -89,7 +89,9 @@ INGOT_API int32_t ingot_last_error(const char** message);
 INGOT_API int32_t ingot_status_name(int32_t status, const char** name);
 
 /* Diagnostics (model loaded, kernels chosen, errors) go to this callback, from whichever
- * thread produced them; NULL (the default) drops them. message is one line, without '\n'. */
+ * thread produced them; NULL (the default) drops them. message is one line, without '\n'.
+ * A call already under way on another thread may still reach the old callback after this
+ * returns: keep its user_data valid until those threads' ingot calls have returned. */
 #define INGOT_LOG_ERROR 0
 #define INGOT_LOG_WARNING 1
 #define INGOT_LOG_INFO 2
@@ -205,7 +207,9 @@ INGOT_API int32_t ingot_session_detokenize(const ingot_session* session, const i
 
 /* Appends tokens to the context and runs them: the logits of the last one (all of them with
  * logits_all) are then available. INGOT_ERROR_CONTEXT_FULL (nothing evaluated) when they do
- * not fit; INGOT_ERROR_CANCELLED when a cancel arrived (the context is then reset). */
+ * not fit; INGOT_ERROR_CANCELLED when a cancel was pending or arrived between two batches of
+ * 512 tokens (the context is then as before the call; one stopped between batches leaves no
+ * logits until the next evaluation). */
 INGOT_API int32_t ingot_session_eval(ingot_session* session, const int32_t* tokens, int32_t n_tokens);
 
 /* Tokenizes text (with BOS when the context is empty and the model asks for it) and evaluates
@@ -222,8 +226,8 @@ typedef int32_t (*ingot_token_callback)(const char* text, size_t length, int32_t
  * to callback (may be NULL). Stops early, returning INGOT_OK, at the end-of-text token (not
  * passed on) or when the callback returns nonzero; returns INGOT_ERROR_CONTEXT_FULL when the
  * context fills up first and INGOT_ERROR_CANCELLED after ingot_session_cancel(), both with
- * the tokens so far kept. However it ends, bytes of an unfinished character reach the callback
- * last, as U+FFFD. *n_generated (may be NULL) is always set. Needs a prior evaluation
+ * the tokens so far kept. Unless the callback asked to stop, bytes of an unfinished character
+ * reach it last, as U+FFFD. *n_generated (may be NULL) is always set. Needs a prior evaluation
  * (INGOT_ERROR_INVALID_STATE otherwise). */
 INGOT_API int32_t ingot_session_generate(ingot_session* session, int32_t max_tokens, ingot_token_callback callback,
                                          void* user_data, int32_t* n_generated);

@@ -34,12 +34,12 @@ void RmsNormS32(const int32_t* x, int32_t n, Dyadic eps, const int32_t* gamma, i
   const Wide mult_e = WidenCounts(_mm512_set1_epi32(s.mult.e < 0 ? 0 : (s.mult.e > 63 ? 63 : s.mult.e)));
   const Wide gamma_e = WidenCounts(_mm512_set1_epi32(gamma_shift < 0 ? 0 : (gamma_shift > 63 ? 63 : gamma_shift)));
   const __m512i one = _mm512_set1_epi32(1);
+  if (s.zero) {  // an all-zero row
+    for (int32_t i = 0; i < n; i += 16) _mm512_mask_storeu_epi32(out + i, FirstLanes(n - i), _mm512_setzero_si512());
+    return;
+  }
   for (int32_t i = 0; i < n; i += 16) {
     const __mmask16 mask = FirstLanes(n - i);
-    if (s.zero) {
-      _mm512_mask_storeu_epi32(out + i, mask, _mm512_setzero_si512());
-      continue;
-    }
     const __m512i xv = _mm512_maskz_loadu_epi32(mask, x + i);
     const __m512i w = s.shift == 0 ? xv : Narrow(Clamp(RoundShift(MulWide(xv, one), shift), INT32_MIN, INT32_MAX));
     __m512i z = Narrow(Clamp(RoundShift(MulWide(w, m), mult_e), INT32_MIN, INT32_MAX));
