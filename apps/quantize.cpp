@@ -1,13 +1,13 @@
 // quantize: a float model (GGUF F32/F16/BF16/Q8_0 or a llama2.c checkpoint) -> an ingot GGUF
-// with int8 weights and dyadic per-output-channel scales, hashed per tensor (engine/ingot_gguf.h).
+// with int8 weights and dyadic per-output-channel scales, hashed per tensor (engine/quant/ingot_gguf.h).
 // The int8 weights are the ones --mode int8 would build in memory, so logits are identical.
 #include <cstdio>
 #include <filesystem>
 #include <string>
 
 #include "common.h"
-#include "engine/ingot_gguf.h"
-#include "engine/model.h"
+#include "engine/quant/ingot_gguf.h"
+#include "engine/model/model.h"
 #include "kernels/parallel.h"
 #include "model_io/error.h"
 

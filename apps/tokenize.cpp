@@ -3,7 +3,7 @@
 #include <string>
 
 #include "common.h"
-#include "engine/model.h"
+#include "engine/model/model.h"
 #include "model_io/error.h"
 #include "model_io/gguf.h"
 #include "model_io/llama2c.h"

@@ -1,7 +1,7 @@
 #include "tests/tools/model_helpers.h"
 
-#include "engine/sampler.h"
-#include "engine/session.h"
+#include "engine/session/sampler.h"
+#include "engine/session/session.h"
 #include "model_io/error.h"
 
 namespace ingot::test {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/ingot_gguf.h"
-#include "engine/int8_model.h"
-#include "engine/model.h"
+#include "engine/quant/ingot_gguf.h"
+#include "engine/quant/int8_model.h"
+#include "engine/model/model.h"
 #include "ingot/ingot.h"
 #include "model_io/gguf.h"
 #include "model_io/llama2c.h"

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/fp_modules.h"
-#include "engine/model.h"
-#include "engine/session.h"
+#include "engine/forward/fp_modules.h"
+#include "engine/model/model.h"
+#include "engine/session/session.h"
 #include "model_io/error.h"
 #include "tests/test_util.h"
 

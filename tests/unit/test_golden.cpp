@@ -4,9 +4,9 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/model.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
+#include "engine/model/model.h"
+#include "engine/session/sampler.h"
+#include "engine/session/session.h"
 #include "tests/test_util.h"
 #include "tests/tools/model_helpers.h"
 

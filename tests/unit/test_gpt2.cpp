@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/model.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
+#include "engine/model/model.h"
+#include "engine/session/sampler.h"
+#include "engine/session/session.h"
 #include "model_io/error.h"
 #include "tests/test_util.h"
 #include "tests/tools/model_helpers.h"

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/model.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
+#include "engine/model/model.h"
+#include "engine/session/sampler.h"
+#include "engine/session/session.h"
 #include "kernels/dispatch.h"
 #include "tests/test_util.h"
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/model.h"
-#include "engine/session.h"
+#include "engine/model/model.h"
+#include "engine/session/session.h"
 #include "model_io/error.h"
 #include "tests/test_util.h"
 #include "tests/tools/model_helpers.h"

@@ -1,4 +1,4 @@
-// ingot's quantized model file (engine/ingot_gguf.h): quantize -> load gives exactly the int8
+// ingot's quantized model file (engine/quant/ingot_gguf.h): quantize -> load gives exactly the int8
 // logits of in-memory quantization, the file carries what it promises, and every kind of
 // damage (a flipped tensor byte, an edited key, a truncated file) is refused by name.
 #include <doctest/doctest.h>
@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/ingot_gguf.h"
-#include "engine/model.h"
-#include "engine/session.h"
+#include "engine/quant/ingot_gguf.h"
+#include "engine/model/model.h"
+#include "engine/session/session.h"
 #include "model_io/error.h"
 #include "tests/test_util.h"
 #include "tests/tools/model_helpers.h"

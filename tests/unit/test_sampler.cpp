@@ -5,7 +5,7 @@
 #include <map>
 #include <vector>
 
-#include "engine/sampler.h"
+#include "engine/session/sampler.h"
 #include "model_io/error.h"
 
 namespace ingot {

@@ -21,8 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/fp_modules.h"
-#include "engine/int8_model.h"
+#include "engine/forward/fp_modules.h"
+#include "engine/quant/int8_model.h"
 #include "kernels/kernel_table.h"
 
 namespace ingot {

@@ -1,4 +1,4 @@
-#include "engine/ingot_gguf.h"
+#include "engine/quant/ingot_gguf.h"
 
 #include <sentencepiece_processor.h>
 #include <xxhash.h>
@@ -13,7 +13,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "engine/quantize.h"
+#include "engine/quant/int8_matrix.h"
 #include "kernels/parallel.h"
 #include "model_io/error.h"
 #include "model_io/tokenizer.h"

@@ -1,12 +1,12 @@
-#include "engine/session.h"
+#include "engine/session/session.h"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "engine/forward_int8.h"
-#include "engine/fp32_ops.h"
+#include "engine/forward/forward_int8.h"
+#include "engine/forward/fp32_ops.h"
 #include "kernels/parallel.h"
 #include "model_io/error.h"
 

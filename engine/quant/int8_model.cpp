@@ -1,4 +1,4 @@
-#include "engine/int8_model.h"
+#include "engine/quant/int8_model.h"
 
 #include <algorithm>
 #include <cmath>

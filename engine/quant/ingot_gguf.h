@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/int8_model.h"
+#include "engine/quant/int8_model.h"
 #include "model_io/gguf.h"
 
 namespace ingot {

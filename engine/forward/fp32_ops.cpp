@@ -1,4 +1,4 @@
-#include "engine/fp32_ops.h"
+#include "engine/forward/fp32_ops.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "engine/sampler.h"
+#include "engine/session/sampler.h"
 
 #include <algorithm>
 #include <cmath>

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/model.h"
-#include "engine/quantize.h"
+#include "engine/model/model.h"
+#include "engine/quant/int8_matrix.h"
 #include "kernels/dyadic.h"
 
 namespace ingot {

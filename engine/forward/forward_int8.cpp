@@ -1,5 +1,5 @@
 // The integer-only forward pass. No float or double anywhere in this file.
-#include "engine/forward_int8.h"
+#include "engine/forward/forward_int8.h"
 
 #include <algorithm>
 #include <initializer_list>

@@ -1,11 +1,11 @@
-#include "engine/fp_modules.h"
+#include "engine/forward/fp_modules.h"
 
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
-#include "engine/fp32_ops.h"
-#include "engine/quantize.h"
+#include "engine/forward/fp32_ops.h"
+#include "engine/quant/int8_matrix.h"
 #include "kernels/ref/weighted_sum.h"
 #include "model_io/error.h"
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/model.h"
+#include "engine/model/model.h"
 
 namespace ingot::fp32 {
 

@@ -17,13 +17,13 @@
 #include <string>
 #include <vector>
 
-#include "engine/forward_int8.h"  // kLogitFracBits
-#include "engine/fp_modules.h"
-#include "engine/ingot_gguf.h"
-#include "engine/int8_model.h"
-#include "engine/model.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
+#include "engine/forward/forward_int8.h"  // kLogitFracBits
+#include "engine/forward/fp_modules.h"
+#include "engine/quant/ingot_gguf.h"
+#include "engine/quant/int8_model.h"
+#include "engine/model/model.h"
+#include "engine/session/sampler.h"
+#include "engine/session/session.h"
 #include "model_io/error.h"
 #include "model_io/gguf.h"
 #include "model_io/llama2c.h"

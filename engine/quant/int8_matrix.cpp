@@ -1,4 +1,4 @@
-#include "engine/quantize.h"
+#include "engine/quant/int8_matrix.h"
 
 #include <sys/mman.h>
 
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "engine/fp32_ops.h"
+#include "engine/forward/fp32_ops.h"
 #include "model_io/error.h"
 
 namespace ingot {

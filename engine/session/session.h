@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/model.h"
+#include "engine/model/model.h"
 
 namespace ingot {
 

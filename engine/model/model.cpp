@@ -1,9 +1,9 @@
-#include "engine/model.h"
+#include "engine/model/model.h"
 
 #include <filesystem>
 
-#include "engine/ingot_gguf.h"
-#include "engine/int8_model.h"
+#include "engine/quant/ingot_gguf.h"
+#include "engine/quant/int8_model.h"
 #include "kernels/dispatch.h"
 #include "kernels/parallel.h"
 #include "model_io/error.h"
