@@ -3,10 +3,8 @@
 #include <string>
 
 #include "common.h"
-#include "engine/model/model.h"
 #include "model_io/error.h"
-#include "model_io/gguf.h"
-#include "model_io/llama2c.h"
+#include "model_io/model_file.h"
 #include "model_io/tokenizer.h"
 
 namespace ingot::apps {
@@ -16,10 +14,10 @@ namespace {
 // .model file, or the tokenizer next to a llama2.c checkpoint.
 std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& path, const std::string& tokenizer_path) {
   if (!tokenizer_path.empty()) return Tokenizer::FromFile(tokenizer_path);
-  if (ReadFileMagic(path) == "GGUF") return Tokenizer::FromGguf(*GgufFile::Open(path));
-  if (path.size() > 6 && path.compare(path.size() - 6, 6, ".model") == 0) return Tokenizer::FromFile(path);
-  const std::unique_ptr<Llama2cFile> checkpoint = OpenNonGgufModel(path);
-  const std::string found = FindTokenizerNextTo(path, checkpoint->config().vocab_size);
+  if (path.ends_with(".model") && ReadFileMagic(path) != "GGUF") return Tokenizer::FromFile(path);
+  const ModelFile file = OpenModelFile(path);
+  if (file.gguf) return Tokenizer::FromGguf(*file.gguf);
+  const std::string found = FindTokenizerNextTo(path, file.llama2c->config().vocab_size);
   if (found.empty()) throw Error(path + ": no tokenizer.model found next to this llama2.c checkpoint; pass --tokenizer PATH");
   return Tokenizer::FromFile(found);
 }

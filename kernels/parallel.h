@@ -2,6 +2,7 @@
 // row ranges; this file hands each thread one contiguous range.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace ingot::kernels {
@@ -24,6 +25,21 @@ void ParallelFor(int32_t count, int32_t grain, int32_t num_threads, F&& body) {
       count, grain, num_threads,
       [](void* ctx, int32_t begin, int32_t end) { (*static_cast<F*>(ctx))(begin, end); },
       const_cast<void*>(static_cast<const void*>(&body)));
+}
+
+// Calls body(i) once for every i in [0, count), on at most num_threads threads that each take
+// the next index when done with one: for items of very different cost (tensors to hash).
+// num_threads <= 0 means the OpenMP default.
+template <typename F>
+void ParallelForEach(int64_t count, int32_t num_threads, F&& body) {
+  if (num_threads <= 0) num_threads = DefaultThreadCount();
+  std::atomic<int64_t> next{0};
+  const int32_t workers = count < num_threads ? static_cast<int32_t>(count) : num_threads;
+  ParallelFor(workers, 1, workers, [&](int32_t begin, int32_t end) {
+    for (int32_t worker = begin; worker < end; ++worker) {
+      for (int64_t i = next++; i < count; i = next++) body(i);
+    }
+  });
 }
 
 }  // namespace ingot::kernels

@@ -81,6 +81,8 @@ enum class GgufValueType : uint32_t {
   kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
 };
 const char* GgufValueTypeName(GgufValueType type);
+// f32 or f64: the types a GgufValue keeps in float_value (or floats).
+bool IsFloatValueType(GgufValueType type);
 
 // An owned metadata value. Integer types and bool live in int_value (u64 values keep their
 // bits), f32/f64 in float_value. An array keeps its element type and exactly one of the

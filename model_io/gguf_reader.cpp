@@ -152,10 +152,6 @@ double ReadFloat(Cursor& cur, GgufValueType type) {
   return cur.Read<double>("f64 value");
 }
 
-bool IsFloatType(GgufValueType type) {
-  return type == GgufValueType::kF32 || type == GgufValueType::kF64;
-}
-
 // `depth` is this array's nesting level: 1 for an array value, 2 for an array inside it...
 GgufValue ReadArray(Cursor& cur, uint32_t depth);
 
@@ -166,7 +162,7 @@ GgufValue ReadValue(Cursor& cur, GgufValueType type) {
   value.type = type;
   if (type == GgufValueType::kString) {
     value.string_value = cur.ReadString("string");
-  } else if (IsFloatType(type)) {
+  } else if (IsFloatValueType(type)) {
     value.float_value = ReadFloat(cur, type);
   } else {
     value.int_value = ReadInteger(cur, type);
@@ -489,7 +485,7 @@ std::optional<int64_t> GgufFile::GetInt(std::string_view key) const {
 std::optional<double> GgufFile::GetFloat(std::string_view key) const {
   const GgufValue* value = Find(key);
   if (value == nullptr) return std::nullopt;
-  if (IsFloatType(value->type)) return value->float_value;
+  if (IsFloatValueType(value->type)) return value->float_value;
   if (IsInteger(value->type)) return IntToDouble(value->type, value->int_value);
   FailType(path_, key, *value, "a number (f32, f64 or integer)");
 }
@@ -520,7 +516,7 @@ std::optional<std::vector<std::string>> GgufFile::GetStringArray(std::string_vie
 std::optional<std::vector<double>> GgufFile::GetFloatArray(std::string_view key) const {
   const GgufValue* value = Find(key);
   if (value == nullptr) return std::nullopt;
-  if (value->type == GgufValueType::kArray && IsFloatType(value->elem_type)) return value->floats;
+  if (value->type == GgufValueType::kArray && IsFloatValueType(value->elem_type)) return value->floats;
   if (value->type != GgufValueType::kArray || !IsInteger(value->elem_type)) {
     FailType(path_, key, *value, "array of numbers (f32, f64 or integer)");
   }

@@ -251,6 +251,8 @@ uint16_t FloatToHalf(float f) {
 
 float Bf16ToFloat(uint16_t h) { return std::bit_cast<float>(static_cast<uint32_t>(h) << 16); }
 
+bool IsFloatValueType(GgufValueType type) { return type == GgufValueType::kF32 || type == GgufValueType::kF64; }
+
 const char* GgufValueTypeName(GgufValueType type) {
   const auto id = static_cast<uint32_t>(type);
   return id < sizeof(kValueTypeNames) / sizeof(kValueTypeNames[0]) ? kValueTypeNames[id]

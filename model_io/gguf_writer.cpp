@@ -15,6 +15,7 @@
 
 #include "model_io/error.h"
 #include "model_io/gguf.h"
+#include "model_io/gguf_encoding.h"
 
 namespace ingot {
 
@@ -34,10 +35,6 @@ constexpr char kAlignmentKey[] = "general.alignment";
 
 bool IsKnownValueType(GgufValueType type) {
   return static_cast<uint32_t>(type) <= static_cast<uint32_t>(GgufValueType::kF64);
-}
-
-bool IsFloatType(GgufValueType type) {
-  return type == GgufValueType::kF32 || type == GgufValueType::kF64;
 }
 
 // Range of each integer type as stored in int64 (u64 uses all 64 bits, so any value goes).
@@ -75,7 +72,7 @@ void CheckArray(const std::string& key, const GgufValue& value, uint32_t depth) 
   }
   const bool uses_strings = elem == GgufValueType::kString;
   const bool uses_arrays = elem == GgufValueType::kArray;
-  const bool uses_floats = IsFloatType(elem);
+  const bool uses_floats = IsFloatValueType(elem);
   const bool uses_ints = !uses_strings && !uses_arrays && !uses_floats;
   if ((!uses_strings && !value.strings.empty()) || (!uses_arrays && !value.arrays.empty()) ||
       (!uses_floats && !value.floats.empty()) || (!uses_ints && !value.ints.empty())) {
@@ -99,7 +96,7 @@ void CheckValue(const std::string& key, const GgufValue& value) {
   }
   if (value.type == GgufValueType::kArray) {
     CheckArray(key, value, 1);
-  } else if (value.type != GgufValueType::kString && !IsFloatType(value.type)) {
+  } else if (value.type != GgufValueType::kString && !IsFloatValueType(value.type)) {
     CheckInteger(key, value.type, value.int_value);
   }
 }
@@ -117,14 +114,6 @@ class Output {
     if (std::fwrite(data, 1, static_cast<size_t>(n), file_) != n) ok_ = false;
     position_ += n;
   }
-  template <typename T>
-  void Scalar(T v) {
-    Bytes(&v, sizeof(v));
-  }
-  void String(const std::string& s) {
-    Scalar<uint64_t>(s.size());
-    Bytes(s.data(), s.size());
-  }
   void PadTo(uint64_t alignment) {
     static const uint8_t kZeros[256] = {};
     while (position_ % alignment != 0) {
@@ -138,60 +127,6 @@ class Output {
   uint64_t position_ = 0;
   bool ok_ = true;
 };
-
-void WriteInteger(Output& out, GgufValueType type, int64_t v) {
-  switch (type) {
-    case GgufValueType::kU8: case GgufValueType::kBool: out.Scalar(static_cast<uint8_t>(v)); break;
-    case GgufValueType::kI8: out.Scalar(static_cast<int8_t>(v)); break;
-    case GgufValueType::kU16: out.Scalar(static_cast<uint16_t>(v)); break;
-    case GgufValueType::kI16: out.Scalar(static_cast<int16_t>(v)); break;
-    case GgufValueType::kU32: out.Scalar(static_cast<uint32_t>(v)); break;
-    case GgufValueType::kI32: out.Scalar(static_cast<int32_t>(v)); break;
-    case GgufValueType::kU64: out.Scalar(static_cast<uint64_t>(v)); break;
-    default: out.Scalar(v); break;  // i64
-  }
-}
-
-void WriteFloat(Output& out, GgufValueType type, double v) {
-  if (type == GgufValueType::kF32) {
-    out.Scalar(static_cast<float>(v));
-  } else {
-    out.Scalar(v);
-  }
-}
-
-void WriteArrayBody(Output& out, const GgufValue& value) {
-  out.Scalar(static_cast<uint32_t>(value.elem_type));
-  out.Scalar<uint64_t>(value.ArraySize());
-  switch (value.elem_type) {
-    case GgufValueType::kString:
-      for (const std::string& s : value.strings) out.String(s);
-      break;
-    case GgufValueType::kArray:
-      for (const GgufValue& sub : value.arrays) WriteArrayBody(out, sub);
-      break;
-    case GgufValueType::kF32: case GgufValueType::kF64:
-      for (const double v : value.floats) WriteFloat(out, value.elem_type, v);
-      break;
-    default:
-      for (const int64_t v : value.ints) WriteInteger(out, value.elem_type, v);
-      break;
-  }
-}
-
-void WriteKeyValue(Output& out, const std::string& key, const GgufValue& value) {
-  out.String(key);
-  out.Scalar(static_cast<uint32_t>(value.type));
-  if (value.type == GgufValueType::kArray) {
-    WriteArrayBody(out, value);
-  } else if (value.type == GgufValueType::kString) {
-    out.String(value.string_value);
-  } else if (IsFloatType(value.type)) {
-    WriteFloat(out, value.type, value.float_value);
-  } else {
-    WriteInteger(out, value.type, value.int_value);
-  }
-}
 
 uint64_t AlignUp(uint64_t v, uint64_t alignment) { return (v + alignment - 1) / alignment * alignment; }
 
@@ -325,18 +260,18 @@ void GgufWriter::Write(const std::string& path) const {
   std::setvbuf(tmp.get(), nullptr, _IOFBF, kStreamBuffer);
   Output out(tmp.get());
   out.Bytes("GGUF", 4);
-  out.Scalar(kGgufVersion);
-  out.Scalar<uint64_t>(tensors_.size());
-  out.Scalar<uint64_t>(metadata_.size() + (add_alignment_key ? 1 : 0));
-  for (const GgufKeyValue& kv : metadata_) WriteKeyValue(out, kv.key, kv.value);
-  if (add_alignment_key) WriteKeyValue(out, kAlignmentKey, GgufValue::U32(alignment_));
+  gguf_encoding::Scalar(out, kGgufVersion);
+  gguf_encoding::Scalar<uint64_t>(out, tensors_.size());
+  gguf_encoding::Scalar<uint64_t>(out, metadata_.size() + (add_alignment_key ? 1 : 0));
+  for (const GgufKeyValue& kv : metadata_) gguf_encoding::KeyValue(out, kv.key, kv.value);
+  if (add_alignment_key) gguf_encoding::KeyValue(out, kAlignmentKey, GgufValue::U32(alignment_));
   for (size_t i = 0; i < tensors_.size(); ++i) {
     const GgufTensorInfo& info = tensors_[i].info;
-    out.String(info.name);
-    out.Scalar(static_cast<uint32_t>(info.dims.size()));
-    for (const uint64_t d : info.dims) out.Scalar(d);
-    out.Scalar(static_cast<uint32_t>(info.type));
-    out.Scalar(offsets[i]);
+    gguf_encoding::String(out, info.name);
+    gguf_encoding::Scalar(out, static_cast<uint32_t>(info.dims.size()));
+    for (const uint64_t d : info.dims) gguf_encoding::Scalar(out, d);
+    gguf_encoding::Scalar(out, static_cast<uint32_t>(info.type));
+    gguf_encoding::Scalar(out, offsets[i]);
   }
   out.PadTo(alignment_);
 

@@ -121,22 +121,4 @@ std::unique_ptr<Llama2cFile> Llama2cFile::Open(const std::string& path) {
   return file;
 }
 
-std::unique_ptr<Llama2cFile> OpenNonGgufModel(const std::string& path) {
-  try {
-    return Llama2cFile::Open(path);
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    if (what.find("not a valid llama2.c checkpoint") == std::string::npos &&
-        what.find("too small for a llama2.c") == std::string::npos) {
-      throw;
-    }
-    std::string magic = ReadFileMagic(path);
-    for (char& ch : magic) {
-      if (ch < 0x20 || ch > 0x7e) ch = '?';
-    }
-    throw Error(path + ": not a GGUF file (magic '" + magic + "') nor a llama2.c checkpoint (" +
-                what.substr(what.rfind(": ") + 2) + ")");
-  }
-}
-
 }  // namespace ingot

@@ -50,11 +50,6 @@ class Llama2cFile {
   std::vector<GgufTensorInfo> tensors_;
 };
 
-// Open() for a model file that is not GGUF: when it is no llama2.c checkpoint either, the Error
-// says so with the file's first bytes: "<path>: not a GGUF file (magic 'GGUX') nor a llama2.c
-// checkpoint (<why not>)".
-std::unique_ptr<Llama2cFile> OpenNonGgufModel(const std::string& path);
-
 // True when the first bytes of a file are the version-1/2 llama2.c export magic "ak42".
 bool IsLlama2cExportMagic(const uint8_t* bytes, uint64_t size);
 

@@ -27,6 +27,7 @@
 #include "model_io/error.h"
 #include "model_io/gguf.h"
 #include "model_io/llama2c.h"
+#include "model_io/model_file.h"
 #include "model_io/unicode.h"
 
 struct ingot_model {
@@ -628,15 +629,16 @@ int32_t ingot_file_open(const char* path, ingot_file** file) {
     Require(file, "file");
     CheckReadableFile(path);
     auto f = std::make_unique<ingot_file>();
-    if (ingot::ReadFileMagic(path) == "GGUF") {
-      f->gguf = ingot::GgufFile::Open(path);
+    ingot::ModelFile opened = ingot::OpenModelFile(path);
+    if (opened.gguf) {
+      f->gguf = std::move(opened.gguf);
       for (const ingot::GgufKeyValue& kv : f->gguf->metadata()) {
         f->metadata.push_back({kv.key, ingot::GgufValueTypeName(kv.value.type), kv.value.ToString()});
       }
       f->tensors = &f->gguf->tensors();
       f->data_offset = f->gguf->data_offset();
     } else {
-      f->llama2c = ingot::OpenNonGgufModel(path);
+      f->llama2c = std::move(opened.llama2c);
       const ingot::Llama2cConfig& c = f->llama2c->config();
       for (const auto& [key, value] : {std::pair<const char*, int32_t>{"dim", c.dim}, {"hidden_dim", c.hidden_dim},
                                        {"n_layers", c.n_layers}, {"n_heads", c.n_heads}, {"n_kv_heads", c.n_kv_heads},

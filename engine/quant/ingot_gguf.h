@@ -2,8 +2,9 @@
 // are int8 in the kernels' packed layout with dyadic per-output-channel scales, written by
 // `quantize` and mapped at load with no copy.
 //
-// Per matrix W [n, k] (token_embd, position_embd (gpt2), blk.N.attn_q/k/v/output (gpt2's fused
-// attn_qkv as its three parts), blk.N.ffn_gate (llama)/up/down, output unless tied):
+// Per matrix W [n, k] of the architecture (arch/architecture.h: token_embd, position_embd
+// (gpt2), each layer's attn_q/k/v/output (gpt2's fused attn_qkv as its three parts),
+// ffn_gate (llama)/up/down, output unless tied), in the table's order:
 //   <name>           I8  dims {k_pad, n_pad}  Int8Matrix::packed.data ("block16x4" layout)
 //   <name>.row_sums  I32 dims {n_pad}         Int8Matrix::packed.row_sums
 //   <name>.scale     I32 dims {2, n}          Int8Matrix::scale as (m, e) pairs: m * 2^-e
@@ -27,6 +28,7 @@
 
 #include "engine/quant/int8_model.h"
 #include "model_io/gguf.h"
+#include "model_io/tokenizer.h"
 
 namespace ingot {
 
@@ -34,6 +36,12 @@ inline constexpr char kIngotFormatVersionKey[] = "ingot.format_version";
 inline constexpr char kIngotTensorHashKey[] = "ingot.tensor_xxh3";
 inline constexpr char kIngotMetadataHashKey[] = "ingot.metadata_xxh3";
 inline constexpr char kIngotSpmModelKey[] = "ingot.tokenizer.sentencepiece_model";
+inline constexpr char kIngotWeightLayoutKey[] = "ingot.weight_layout";
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr char kWeightLayout[] = "block16x4";
+// The two tensors that go with each int8 matrix <name>.
+inline constexpr char kRowSumsSuffix[] = ".row_sums";
+inline constexpr char kScaleSuffix[] = ".scale";
 
 // True when the file carries ingot.format_version (an int8 file written by quantize).
 bool IsIngotGguf(const GgufFile& gguf);
@@ -57,19 +65,26 @@ struct IngotHashCheck {
 // malformed. The first check is the metadata's, then one per tensor in file order.
 std::vector<IngotHashCheck> CheckIngotHashes(const GgufFile& gguf, int32_t n_threads);
 
+struct TensorBytes {
+  const void* data;
+  uint64_t size;
+};
+// XXH3-64 of tensor(i) for i in [0, n), split over n_threads (0: all cores), calling after(i)
+// (when set) once tensor i is hashed.
+std::vector<uint64_t> HashTensors(int64_t n, int32_t n_threads, const std::function<TensorBytes(int64_t)>& tensor,
+                                  const std::function<void(int64_t)>& after = {});
+
 // Checks ingot.format_version, then every hash: Error
 // "<path>: tensor '<name>' is corrupted (XXH3-64 0x... expected 0x...)" (or "metadata is
 // corrupted ...") on the first mismatch. Call it before trusting any key of the file.
 void VerifyIngotGguf(const GgufFile& gguf, int32_t n_threads);
 
-// Builds Int8Weights whose matrices point into the mapped file (no copy), norms from the F32
-// norm weights, constants from config. The file must have passed VerifyIngotGguf. Errors name
-// the tensor for a missing tensor, a wrong type or shape, or a scale that is not normalized.
-// The float norm weights and biases also go to layers (resized to n_layers; their matrices
-// stay empty), output_norm and output_norm_bias, for the FP escape hatch (--fp-modules norm).
-std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& gguf, const ModelConfig& config,
-                                              std::vector<LayerWeights>& layers, std::vector<float>& output_norm,
-                                              std::vector<float>& output_norm_bias);
+// Builds Int8Weights from the file: the packed matrices copied into huge-page memory, row sums
+// and scales read in place, norms from the F32 norm weights, constants from config. The file
+// must have passed VerifyIngotGguf. Errors name the tensor for a missing tensor, a wrong type or
+// shape, or a scale that is not normalized. The float norm weights and biases also go to
+// float_vectors (its matrices stay empty), for the FP escape hatch (--fp-modules norm).
+std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& gguf, const ModelConfig& config, FloatWeights& float_vectors);
 
 // The file's tokenizer: the sentencepiece model bytes when present (exact for any
 // sentencepiece normalizer), else the tokenizer.ggml.* keys.
@@ -94,6 +109,7 @@ struct QuantizeSummary {
 // exactly as --mode int8 does in memory, and writes the ingot GGUF to out_path (via a
 // temporary file). progress is called before each matrix and before writing. The quantized weights are held in
 // memory until the file is written (the hashes go into the header, before the data).
+class Model;
 QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, int32_t n_threads,
                                const std::function<void(const QuantizeProgress&)>& progress);
 

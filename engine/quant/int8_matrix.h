@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "engine/model/model.h"
+#include "engine/model/model_types.h"
 #include "kernels/dyadic.h"
 #include "kernels/packed_weights.h"
 

@@ -5,17 +5,22 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "engine/arch/architecture.h"
+
 namespace ingot {
 
 uint64_t Int8Weights::weight_bytes() const {
-  uint64_t total = token_embd.bytes();
-  if (position_embd.rows() > 0) total += position_embd.bytes();
-  for (const Int8Layer& l : layers) {
-    for (const Int8Matrix* m : {&l.attn_q, &l.attn_k, &l.attn_v, &l.attn_output, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) {
-      if (m->rows() > 0) total += m->bytes();
+  // The architecture's matrices that this model has (rows > 0), the output only when untied.
+  const TensorTable& t = Tensors();
+  uint64_t total = 0;
+  auto add = [&total](const Int8Matrix& m) { total += m.rows() > 0 ? m.bytes() : 0; };
+  for (const GlobalMatrix& m : t.inputs) add(this->*m.int8);
+  for (const Int8Layer& layer : layers) {
+    for (const Sublayer& s : t.sublayers) {
+      for (const LayerMatrix& m : s.matrices) add(layer.*m.int8);
     }
   }
-  if (output != &token_embd) total += output->bytes();
+  if (output != &token_embd) add(*output);
   return total;
 }
 
@@ -114,45 +119,59 @@ void FuseInt8Layers(Int8Weights& w) {
   }
 }
 
-void SetQ16Biases(const LayerWeights& src, Int8Layer& dst) {
-  dst.attn_q_bias = MakeQ16Bias(src.attn_q_bias);
-  dst.attn_k_bias = MakeQ16Bias(src.attn_k_bias);
-  dst.attn_v_bias = MakeQ16Bias(src.attn_v_bias);
-  dst.attn_output_bias = MakeQ16Bias(src.attn_output_bias);
-  dst.ffn_up_bias = MakeQ16Bias(src.ffn_up_bias);
-  dst.ffn_down_bias = MakeQ16Bias(src.ffn_down_bias);
+namespace {
+
+// Walks the norms and biases only (VisitTensors): their int8 forms from the float vectors.
+struct NormsAndBiases {
+  const FloatWeights& src;
+  Int8Weights& dst;
+
+  void Global(const GlobalMatrix&) {}
+  void Matrix(int32_t, const LayerMatrix&) {}
+  void Norm(const GlobalNorm& n) { dst.*n.int8 = MakeInt8Norm(src.*n.weight, src.*n.bias); }
+  void Norm(int32_t layer, const LayerNorm& n) {
+    const LayerWeights& from = src.layers[static_cast<size_t>(layer)];
+    dst.layers[static_cast<size_t>(layer)].*n.int8 = MakeInt8Norm(from.*n.weight, from.*n.bias);
+  }
+  void Bias(int32_t layer, const LayerMatrix& m) {
+    dst.layers[static_cast<size_t>(layer)].*m.bias_q16 = MakeQ16Bias(src.layers[static_cast<size_t>(layer)].*m.bias);
+  }
+};
+
+// Walks the matrices: each quantized with QuantizeWeight. gpt2's fused attn_qkv was bound as
+// three row ranges, so each part is quantized on its own (per-row scales anyway), and
+// FuseInt8Layers stacks them again.
+struct Quantizer {
+  const FloatWeights& src;
+  Int8Weights& dst;
+  int32_t n_threads;
+
+  void Global(const GlobalMatrix& m) {
+    const bool tied = m.presence == Presence::kOptional && src.tied_output();  // the output matrix
+    if (!tied) dst.*m.int8 = QuantizeWeight(src.*m.weight, n_threads);
+  }
+  void Matrix(int32_t layer, const LayerMatrix& m) {
+    dst.layers[static_cast<size_t>(layer)].*m.int8 = QuantizeWeight(src.layers[static_cast<size_t>(layer)].*m.weight, n_threads);
+  }
+  void Norm(const GlobalNorm&) {}
+  void Norm(int32_t, const LayerNorm&) {}
+  void Bias(int32_t, const LayerMatrix&) {}
+};
+
+}  // namespace
+
+void SetInt8NormsAndBiases(const ModelConfig& config, const FloatWeights& src, Int8Weights& dst) {
+  dst.layers.resize(src.layers.size());
+  VisitTensors(config, NormsAndBiases{src, dst});
 }
 
-std::unique_ptr<Int8Weights> QuantizeModel(const Model& model, int32_t n_threads) {
+std::unique_ptr<Int8Weights> QuantizeModel(const ModelConfig& config, const FloatWeights& weights, int32_t n_threads) {
   auto w = std::make_unique<Int8Weights>();
-  const ModelConfig& c = model.config();
-  w->token_embd = QuantizeWeight(model.token_embd, n_threads);
-  if (c.learned_positions) w->position_embd = QuantizeWeight(model.position_embd, n_threads);
-  w->layers.resize(model.layers.size());
-  for (size_t l = 0; l < model.layers.size(); ++l) {
-    const LayerWeights& src = model.layers[l];
-    Int8Layer& dst = w->layers[l];
-    dst.attn_norm = MakeInt8Norm(src.attn_norm, src.attn_norm_bias);
-    // gpt2's fused attn_qkv is bound as three row ranges: each part is quantized on its own
-    // (per-row scales), and FuseInt8Layers stacks them again.
-    dst.attn_q = QuantizeWeight(src.attn_q, n_threads);
-    dst.attn_k = QuantizeWeight(src.attn_k, n_threads);
-    dst.attn_v = QuantizeWeight(src.attn_v, n_threads);
-    dst.attn_output = QuantizeWeight(src.attn_output, n_threads);
-    dst.ffn_norm = MakeInt8Norm(src.ffn_norm, src.ffn_norm_bias);
-    if (c.ffn == FfnKind::kSwiGlu) dst.ffn_gate = QuantizeWeight(src.ffn_gate, n_threads);
-    dst.ffn_up = QuantizeWeight(src.ffn_up, n_threads);
-    dst.ffn_down = QuantizeWeight(src.ffn_down, n_threads);
-    SetQ16Biases(src, dst);
-  }
-  w->output_norm = MakeInt8Norm(model.output_norm, model.output_norm_bias);
-  if (model.output.data == model.token_embd.data) {
-    w->output = &w->token_embd;
-  } else {
-    w->output_storage = QuantizeWeight(model.output, n_threads);
-    w->output = &w->output_storage;
-  }
-  SetInt8Constants(model.config(), *w);
+  w->layers.resize(weights.layers.size());
+  VisitTensors(config, Quantizer{weights, *w, n_threads});
+  w->output = weights.tied_output() ? &w->token_embd : &w->output_storage;
+  SetInt8NormsAndBiases(config, weights, *w);
+  SetInt8Constants(config, *w);
   FuseInt8Layers(*w);
   return w;
 }

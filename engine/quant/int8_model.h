@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/model/model.h"
+#include "engine/model/model_types.h"
 #include "engine/quant/int8_matrix.h"
 #include "kernels/dyadic.h"
 
@@ -37,6 +37,8 @@ struct Int8Layer {
   Int8Matrix attn_qkv, ffn_gate_up;
 };
 
+// The integer model. Its tensors are the architecture's (arch/architecture.h), whose table
+// names each member here next to its float twin.
 struct Int8Weights {
   Int8Matrix token_embd;                 // [n_vocab, d_model]
   Int8Matrix position_embd;              // [n_ctx_train, d_model]; learned positions only (gpt2)
@@ -54,8 +56,9 @@ struct Int8Weights {
 // Builds every layer's attn_qkv and ffn_gate_up (the parts' storage moves into them).
 void FuseInt8Layers(Int8Weights& w);
 
-// Quantizes a float model in memory (for --mode int8 on a float file).
-std::unique_ptr<Int8Weights> QuantizeModel(const Model& model, int32_t n_threads);
+// Quantizes a float model in memory (for --mode int8 on a float file): every matrix with
+// QuantizeWeight, norms and biases with SetInt8NormsAndBiases.
+std::unique_ptr<Int8Weights> QuantizeModel(const ModelConfig& config, const FloatWeights& weights, int32_t n_threads);
 
 // Converts a float norm weight vector (and a LayerNorm's bias, when not empty) to Int8Norm
 // (15-bit gamma, beta in the output's units).
@@ -63,8 +66,8 @@ Int8Norm MakeInt8Norm(const std::vector<float>& gamma, const std::vector<float>&
 
 // A float bias vector as Q16 int32 (round(b * 2^16), saturated); empty stays empty.
 std::vector<int32_t> MakeQ16Bias(const std::vector<float>& bias);
-// The six block biases of a layer (q, k, v, output, up, down) as Q16, from the float layer.
-void SetQ16Biases(const LayerWeights& src, Int8Layer& dst);
+// Every norm (MakeInt8Norm) and layer bias (MakeQ16Bias) of the model from its float vectors.
+void SetInt8NormsAndBiases(const ModelConfig& config, const FloatWeights& src, Int8Weights& dst);
 
 // The model constants every Int8Weights carries (epsilon, 1/sqrt(head_dim), RoPE frequencies).
 void SetInt8Constants(const ModelConfig& config, Int8Weights& weights);

@@ -1,0 +1,101 @@
+// The architectures and their tensors: the one place where tensor names are written.
+#include "engine/arch/architecture.h"
+
+#include "engine/quant/int8_model.h"
+
+namespace ingot {
+
+namespace {
+
+constexpr Architecture kArchitectures[] = {
+    // Llama 2 layout (also llama2.c checkpoints): RMSNorm, SwiGLU, RoPE, no biases.
+    {"llama", NormKind::kRms, FfnKind::kSwiGlu, /*learned_positions=*/false, /*linear_bias=*/false},
+    // GPT-2 (llama.cpp's LLM_ARCH_GPT2): LayerNorm with bias, a bias on every layer matrix,
+    // learned absolute positions instead of RoPE, a GELU feed-forward without a gate.
+    {"gpt2", NormKind::kLayer, FfnKind::kGelu, /*learned_positions=*/true, /*linear_bias=*/true},
+};
+
+using L = LayerWeights;
+using I = Int8Layer;
+
+constexpr GlobalMatrix kInputs[] = {
+    {"token_embd", Dim::kNVocab, Dim::kDModel, Presence::kAlways, &FloatWeights::token_embd, &Int8Weights::token_embd},
+    {"position_embd", Dim::kNCtxTrain, Dim::kDModel, Presence::kLearnedPositions, &FloatWeights::position_embd,
+     &Int8Weights::position_embd},
+};
+
+constexpr LayerMatrix kAttention[] = {
+    {"attn_q", Dim::kQDim, Dim::kDModel, Presence::kAlways, &L::attn_q, &I::attn_q, &L::attn_q_bias, &I::attn_q_bias},
+    {"attn_k", Dim::kKvDim, Dim::kDModel, Presence::kAlways, &L::attn_k, &I::attn_k, &L::attn_k_bias, &I::attn_k_bias},
+    {"attn_v", Dim::kKvDim, Dim::kDModel, Presence::kAlways, &L::attn_v, &I::attn_v, &L::attn_v_bias, &I::attn_v_bias},
+    {"attn_output", Dim::kDModel, Dim::kQDim, Presence::kAlways, &L::attn_output, &I::attn_output, &L::attn_output_bias,
+     &I::attn_output_bias},
+};
+
+constexpr LayerMatrix kFeedForward[] = {
+    {"ffn_gate", Dim::kDFfn, Dim::kDModel, Presence::kGatedFfn, &L::ffn_gate, &I::ffn_gate},
+    {"ffn_up", Dim::kDFfn, Dim::kDModel, Presence::kAlways, &L::ffn_up, &I::ffn_up, &L::ffn_up_bias, &I::ffn_up_bias},
+    {"ffn_down", Dim::kDModel, Dim::kDFfn, Presence::kAlways, &L::ffn_down, &I::ffn_down, &L::ffn_down_bias,
+     &I::ffn_down_bias},
+};
+
+constexpr Sublayer kSublayers[] = {
+    {{"attn_norm", &L::attn_norm, &L::attn_norm_bias, &I::attn_norm}, kAttention},
+    {{"ffn_norm", &L::ffn_norm, &L::ffn_norm_bias, &I::ffn_norm}, kFeedForward},
+};
+
+constexpr const LayerMatrix* kQkvParts[] = {&kAttention[0], &kAttention[1], &kAttention[2]};
+
+constexpr TensorTable kTable = {
+    kInputs,
+    kSublayers,
+    {"output_norm", &FloatWeights::output_norm, &FloatWeights::output_norm_bias, &Int8Weights::output_norm},
+    {"output", Dim::kNVocab, Dim::kDModel, Presence::kOptional, &FloatWeights::output, &Int8Weights::output_storage},
+    {"attn_qkv", kQkvParts},
+};
+
+}  // namespace
+
+const Architecture* FindArchitecture(std::string_view name) {
+  for (const Architecture& a : kArchitectures) {
+    if (name == a.name) return &a;
+  }
+  return nullptr;
+}
+
+std::string SupportedArchitectures() {
+  std::string names;
+  for (const Architecture& a : kArchitectures) names += (names.empty() ? "" : ", ") + std::string(a.name);
+  return names;
+}
+
+int64_t DimSize(const ModelConfig& c, Dim dim) {
+  switch (dim) {
+    case Dim::kOne: return 1;
+    case Dim::kDModel: return c.d_model;
+    case Dim::kQDim: return c.q_dim();
+    case Dim::kKvDim: return c.kv_dim();
+    case Dim::kDFfn: return c.d_ffn;
+    case Dim::kNVocab: return c.n_vocab;
+    case Dim::kNCtxTrain: return c.n_ctx_train;
+  }
+  return 0;
+}
+
+bool IsPresent(Presence presence, const ModelConfig& c) {
+  switch (presence) {
+    case Presence::kAlways: case Presence::kOptional: return true;
+    case Presence::kGatedFfn: return c.ffn == FfnKind::kSwiGlu;
+    case Presence::kLearnedPositions: return c.learned_positions;
+  }
+  return false;
+}
+
+const TensorTable& Tensors() { return kTable; }
+
+std::string TensorName(int32_t layer, const char* name, const char* suffix) {
+  std::string full = layer < 0 ? std::string() : "blk." + std::to_string(layer) + ".";
+  return full + name + suffix;
+}
+
+}  // namespace ingot

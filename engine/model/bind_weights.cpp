@@ -1,0 +1,136 @@
+#include "engine/model/bind_weights.h"
+
+#include "engine/arch/architecture.h"
+#include "model_io/error.h"
+
+namespace ingot {
+
+namespace {
+
+std::string ShapeString(const std::vector<uint64_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+class Binder {
+ public:
+  Binder(const ModelConfig& c, const ModelFile& file, FloatWeights& w) : c_(c), file_(file), w_(w) {}
+  uint64_t bytes() const { return bytes_; }
+
+  void Global(const GlobalMatrix& m) {
+    const std::string name = TensorName(-1, m.name, kWeightSuffix);
+    if (m.presence == Presence::kOptional && Find(name) == nullptr) {
+      w_.*m.weight = w_.token_embd;  // the output matrix is tied to the embedding
+      return;
+    }
+    w_.*m.weight = Matrix(name, DimSize(c_, m.rows), DimSize(c_, m.cols));
+  }
+  void Norm(const GlobalNorm& n) { BindNorm(-1, n, w_); }
+  void Norm(int32_t layer, const LayerNorm& n) { BindNorm(layer, n, Layer(layer)); }
+  void Matrix(int32_t layer, const LayerMatrix& m) {
+    const int64_t rows = DimSize(c_, m.rows);
+    if (const int64_t first = FusedFirstRow(layer, m); first >= 0) {
+      Layer(layer).*m.weight = fused_.RowRange(first, rows);
+      return;
+    }
+    Layer(layer).*m.weight = Matrix(TensorName(layer, m.name, kWeightSuffix), rows, DimSize(c_, m.cols));
+  }
+  void Bias(int32_t layer, const LayerMatrix& m) {
+    const int64_t rows = DimSize(c_, m.rows);
+    std::vector<float>& bias = Layer(layer).*m.bias;
+    if (const int64_t first = FusedFirstRow(layer, m); first >= 0) {
+      if (fused_bias_.empty()) fused_bias_ = Vector(TensorName(layer, Tensors().fused_qkv.name, kBiasSuffix), fused_.rows);
+      bias.assign(fused_bias_.begin() + first, fused_bias_.begin() + first + rows);
+      return;
+    }
+    bias = Vector(TensorName(layer, m.name, kBiasSuffix), rows);
+  }
+
+ private:
+  LayerWeights& Layer(int32_t layer) { return w_.layers[static_cast<size_t>(layer)]; }
+
+  template <typename Owner, typename Spec>
+  void BindNorm(int32_t layer, const Spec& n, Owner& owner) {
+    owner.*n.weight = Vector(TensorName(layer, n.name, kWeightSuffix), c_.d_model);
+    if (HasNormBias(c_)) owner.*n.bias = Vector(TensorName(layer, n.name, kBiasSuffix), c_.d_model);
+  }
+
+  // The first row of m in the layer's fused matrix, binding that matrix on first use; -1 when
+  // m is not a part of it or the file has the parts as tensors of their own.
+  int64_t FusedFirstRow(int32_t layer, const LayerMatrix& m) {
+    const FusedMatrix& fused = Tensors().fused_qkv;
+    int64_t first = -1, rows = 0;
+    for (const LayerMatrix* part : fused.parts) {
+      if (part == &m) first = rows;
+      rows += DimSize(c_, part->rows);
+    }
+    if (first < 0) return -1;
+    if (layer != fused_layer_) {
+      fused_layer_ = layer;
+      fused_bias_.clear();
+      const std::string name = TensorName(layer, fused.name, kWeightSuffix);
+      fused_ = Find(name) != nullptr ? Matrix(name, rows, c_.d_model) : Weight{};
+    }
+    return fused_.data != nullptr ? first : -1;
+  }
+
+  const GgufTensorInfo* Find(const std::string& name) const {
+    for (const GgufTensorInfo& t : file_.tensors()) {
+      if (t.name == name) return &t;
+    }
+    return nullptr;
+  }
+
+  // Tensor `name` as a [rows, cols] weight (a vector when rows == 1), checked.
+  Weight Matrix(const std::string& name, int64_t rows, int64_t cols) {
+    const GgufTensorInfo* info = Find(name);
+    if (info == nullptr) throw Error(file_.path() + ": missing tensor '" + name + "'");
+    const bool is_vector = rows == 1;
+    const std::vector<uint64_t> expected = is_vector ? std::vector<uint64_t>{static_cast<uint64_t>(cols)}
+                                                     : std::vector<uint64_t>{static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)};
+    if (info->dims != expected) {
+      throw Error(file_.path() + ": tensor '" + name + "' has shape " + ShapeString(info->dims) + ", expected " +
+                  ShapeString(expected));
+    }
+    if (!IsFloatDequantizable(info->type)) {
+      throw Error(file_.path() + ": tensor '" + name + "' has type " + GgmlTypeName(info->type) +
+                  ", which is not supported (supported: F32, F16, BF16, Q8_0)");
+    }
+    Weight w;
+    w.info = info;
+    w.type = info->type;
+    w.rows = rows;
+    w.cols = cols;
+    w.row_bytes = RowBytes(info->type, static_cast<uint64_t>(cols));
+    w.data = file_.TensorData(*info);
+    bytes_ += info->n_bytes;
+    return w;
+  }
+
+  std::vector<float> Vector(const std::string& name, int64_t n) {
+    const Weight w = Matrix(name, 1, n);
+    std::vector<float> values(static_cast<size_t>(n));
+    DequantizeRow(w.type, w.data, values.data(), n);
+    return values;
+  }
+
+  const ModelConfig& c_;
+  const ModelFile& file_;
+  FloatWeights& w_;
+  uint64_t bytes_ = 0;
+  int32_t fused_layer_ = -1;
+  Weight fused_;                   // the current layer's fused matrix, if the file has one
+  std::vector<float> fused_bias_;  // and its bias, once read
+};
+
+}  // namespace
+
+uint64_t BindFloatWeights(const ModelConfig& config, const ModelFile& file, FloatWeights& weights) {
+  weights.layers.assign(static_cast<size_t>(config.n_layers), LayerWeights{});
+  Binder binder(config, file, weights);
+  VisitTensors(config, binder);
+  return binder.bytes();
+}
+
+}  // namespace ingot

@@ -1,0 +1,19 @@
+// The float weights of a GGUF file or llama2.c checkpoint, bound by walking the architecture's
+// tensor table: every tensor checked for shape and type, matrices as views into the file, norm
+// weights and biases dequantized to float vectors.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/model/model_types.h"
+#include "model_io/model_file.h"
+
+namespace ingot {
+
+// Binds every tensor config's architecture has into weights; returns the bytes of the tensors
+// bound. A float file may hold attn_q, attn_k and attn_v as one attn_qkv (rows q, k, v), bound
+// as three row ranges. Error naming the file and tensor for a missing tensor, a wrong shape or
+// an unsupported type.
+uint64_t BindFloatWeights(const ModelConfig& config, const ModelFile& file, FloatWeights& weights);
+
+}  // namespace ingot

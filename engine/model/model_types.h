@@ -1,0 +1,106 @@
+// The plain types of a model that everything else builds on: its configuration (dimensions and
+// the architecture's kinds), weight views into a file, and the float weights of a whole model.
+// A leaf: it includes nothing of the engine.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model_io/gguf.h"
+
+namespace ingot {
+
+// How a block normalizes, and which feed-forward it runs: the architectures differ in data
+// (engine/arch/architecture.h says which has which).
+enum class NormKind {
+  kRms,    // x / rms(x) * w (llama)
+  kLayer,  // (x - mean) / std(x) * w + b (gpt2)
+};
+enum class FfnKind {
+  kSwiGlu,  // down(silu(gate x) * up x) (llama)
+  kGelu,    // down(gelu(up x + b_up)) + b_down, tanh-approximated GELU (gpt2)
+};
+
+struct ModelConfig {
+  std::string arch;        // "llama", "gpt2"
+  NormKind norm = NormKind::kRms;
+  FfnKind ffn = FfnKind::kSwiGlu;
+  bool learned_positions = false;  // position_embd is added to the token embedding (gpt2)
+  bool linear_bias = false;        // every matrix but token_embd and output adds a bias (gpt2)
+  int32_t d_model = 0;
+  int32_t n_layers = 0;
+  int32_t n_heads = 0;
+  int32_t n_kv_heads = 0;
+  int32_t head_dim = 0;
+  int32_t d_ffn = 0;
+  int32_t n_vocab = 0;
+  int32_t n_ctx_train = 0;  // the longest context the model was trained for
+  float norm_eps = 1e-5f;
+  float rope_base = 10000.0f;
+  int32_t rope_dims = 0;    // leading dims of each head that RoPE rotates (adjacent pairs); 0: no RoPE
+
+  int32_t q_dim() const { return n_heads * head_dim; }
+  int32_t kv_dim() const { return n_kv_heads * head_dim; }
+};
+
+// A weight matrix [rows][cols] (a vector has rows == 1), row-major, in its file type.
+struct Weight {
+  const GgufTensorInfo* info = nullptr;
+  GgmlType type = GgmlType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  uint64_t row_bytes = 0;
+  const uint8_t* data = nullptr;
+
+  const uint8_t* Row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
+  // Rows [first, first + n) as a weight of their own (a part of a fused matrix).
+  Weight RowRange(int64_t first, int64_t n) const {
+    Weight part = *this;
+    part.rows = n;
+    part.data = Row(first);
+    return part;
+  }
+};
+
+// A bias vector is empty when the architecture has none (llama). gpt2's fused attn_qkv tensor
+// is bound as three row ranges, so attn_q/k/v (and their biases) read the same for both.
+struct LayerWeights {
+  std::vector<float> attn_norm;         // [d_model]
+  std::vector<float> attn_norm_bias;    // [d_model] LayerNorm only
+  Weight attn_q;                        // [q_dim, d_model]
+  Weight attn_k;                        // [kv_dim, d_model]
+  Weight attn_v;                        // [kv_dim, d_model]
+  std::vector<float> attn_q_bias;       // [q_dim]
+  std::vector<float> attn_k_bias;       // [kv_dim]
+  std::vector<float> attn_v_bias;       // [kv_dim]
+  Weight attn_output;                   // [d_model, q_dim]
+  std::vector<float> attn_output_bias;  // [d_model]
+  std::vector<float> ffn_norm;          // [d_model]
+  std::vector<float> ffn_norm_bias;     // [d_model] LayerNorm only
+  Weight ffn_gate;                      // [d_ffn, d_model] SwiGLU only
+  Weight ffn_up;                        // [d_ffn, d_model]
+  std::vector<float> ffn_up_bias;       // [d_ffn]
+  Weight ffn_down;                      // [d_model, d_ffn]
+  std::vector<float> ffn_down_bias;     // [d_model]
+};
+
+// A model's float weights: matrices are views into the file (in its type), norm weights and
+// biases are float vectors. An int8 file written by quantize has only the vectors.
+struct FloatWeights {
+  Weight token_embd;                    // [n_vocab, d_model]
+  Weight position_embd;                 // [n_ctx_train, d_model]; learned_positions only
+  std::vector<LayerWeights> layers;     // [n_layers]
+  std::vector<float> output_norm;       // [d_model]
+  std::vector<float> output_norm_bias;  // [d_model] LayerNorm only
+  Weight output;                        // [n_vocab, d_model]; token_embd when tied
+
+  bool tied_output() const { return output.data == token_embd.data; }
+};
+
+// How a session computes: the FP32 reference path, or the integer-only path.
+enum class Mode { kFp32, kInt8 };
+const char* ModeName(Mode mode);
+bool ParseMode(const std::string& name, Mode* mode);
+
+}  // namespace ingot

@@ -1,0 +1,135 @@
+// Reading an ingot GGUF (already verified): the int8 weights by the architecture's tensor table,
+// and the tokenizer.
+#include <cstring>
+#include <optional>
+#include <type_traits>
+
+#include "engine/arch/architecture.h"
+#include "engine/quant/ingot_gguf.h"
+#include "model_io/error.h"
+
+namespace ingot {
+
+// The scale tensors are Dyadic arrays read in place from the mapped file.
+static_assert(sizeof(kernels::Dyadic) == 2 * sizeof(int32_t) && std::is_standard_layout_v<kernels::Dyadic>);
+
+namespace {
+
+const GgufTensorInfo& RequireShaped(const GgufFile& g, const std::string& name, GgmlType type,
+                                    const std::vector<uint64_t>& dims) {
+  const GgufTensorInfo& t = g.RequireTensor(name);
+  if (t.type != type || t.dims != dims) {
+    auto shape = [](const std::vector<uint64_t>& d) {
+      std::string s = "[";
+      for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+      return s + "]";
+    };
+    throw Error(g.path() + ": tensor '" + name + "' is " + GgmlTypeName(t.type) + " " + shape(t.dims) + ", expected " +
+                GgmlTypeName(type) + " " + shape(dims));
+  }
+  const uint8_t* data = g.TensorData(t);
+  if (reinterpret_cast<uintptr_t>(data) % kernels::kPackAlignment != 0) {
+    throw Error(g.path() + ": tensor '" + name + "' is not " + std::to_string(kernels::kPackAlignment) +
+                "-byte aligned (general.alignment " + std::to_string(g.alignment()) + ")");
+  }
+  return t;
+}
+
+// Matrix `name` [n, k]: the packed data copied into a huge-page WeightBuffer (the mapping's
+// pages are released as it goes), row sums and scales read in place.
+Int8Matrix MatrixView(const GgufFile& g, const std::string& name, int32_t n, int32_t k) {
+  if (k > kernels::kMaxK) {
+    throw Error(g.path() + ": tensor '" + name + "' has " + std::to_string(k) +
+                " columns, more than the int8 kernels take (" + std::to_string(kernels::kMaxK) + ")");
+  }
+  const int64_t n_pad = kernels::PackedS8RowSumCount(n);
+  const int64_t k_pad = kernels::PackedS8DataBytes(n, k) / n_pad;
+  const auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
+  const GgufTensorInfo& data = RequireShaped(g, name, GgmlType::kI8, {u(k_pad), u(n_pad)});
+  const GgufTensorInfo& sums = RequireShaped(g, name + kRowSumsSuffix, GgmlType::kI32, {u(n_pad)});
+  const GgufTensorInfo& scale = RequireShaped(g, name + kScaleSuffix, GgmlType::kI32, {2, u(n)});
+  Int8Matrix m;
+  m.packed_storage = WeightBuffer(data.n_bytes);
+  std::memcpy(m.packed_storage.data(), g.TensorData(data), data.n_bytes);
+  g.ReleaseTensorPages(data);
+  m.packed.data = m.packed_storage.data();
+  m.packed.row_sums = reinterpret_cast<const int32_t*>(g.TensorData(sums));
+  m.packed.n = n;
+  m.packed.k = k;
+  m.packed.n_pad = static_cast<int32_t>(n_pad);
+  m.packed.k_pad = static_cast<int32_t>(k_pad);
+  m.scale = reinterpret_cast<const kernels::Dyadic*>(g.TensorData(scale));
+  // The forward pass assumes normalized scales (DyadicFromDouble's output); say so here rather
+  // than compute garbage from a file that was edited and re-hashed.
+  for (int32_t r = 0; r < n; ++r) {
+    const kernels::Dyadic d = m.scale[r];
+    if (!(d.m == 0 && d.e == 0) && d.m < kernels::kDyadicOne) {
+      throw Error(g.path() + ": tensor '" + name + kScaleSuffix + "' row " + std::to_string(r) + " holds (" +
+                  std::to_string(d.m) + ", " + std::to_string(d.e) + "), not a normalized dyadic");
+    }
+  }
+  return m;
+}
+
+std::vector<float> NormVector(const GgufFile& g, const std::string& name, int32_t n) {
+  const GgufTensorInfo& t = RequireShaped(g, name, GgmlType::kF32, {static_cast<uint64_t>(n)});
+  std::vector<float> values(static_cast<size_t>(n));
+  DequantizeRow(GgmlType::kF32, g.TensorData(t), values.data(), n);
+  return values;
+}
+
+// Walks the architecture's tensors (VisitTensors): matrices from the file into dst, norm
+// weights and biases into the float vectors.
+struct Reader {
+  const GgufFile& g;
+  const ModelConfig& c;
+  Int8Weights& dst;
+  FloatWeights& vectors;
+
+  void Global(const GlobalMatrix& m) {
+    const std::string name = TensorName(-1, m.name, kWeightSuffix);
+    if (m.presence == Presence::kOptional && g.FindTensor(name) == nullptr) return;  // tied output
+    dst.*m.int8 = MatrixView(g, name, Dim32(m.rows), Dim32(m.cols));
+  }
+  void Matrix(int32_t layer, const LayerMatrix& m) {
+    dst.layers[static_cast<size_t>(layer)].*m.int8 =
+        MatrixView(g, TensorName(layer, m.name, kWeightSuffix), Dim32(m.rows), Dim32(m.cols));
+  }
+  void Bias(int32_t layer, const LayerMatrix& m) {
+    vectors.layers[static_cast<size_t>(layer)].*m.bias = NormVector(g, TensorName(layer, m.name, kBiasSuffix), Dim32(m.rows));
+  }
+  void Norm(const GlobalNorm& n) { ReadNorm(-1, n, vectors); }
+  void Norm(int32_t layer, const LayerNorm& n) { ReadNorm(layer, n, vectors.layers[static_cast<size_t>(layer)]); }
+
+  template <typename Owner, typename Spec>
+  void ReadNorm(int32_t layer, const Spec& n, Owner& owner) {
+    owner.*n.weight = NormVector(g, TensorName(layer, n.name, kWeightSuffix), c.d_model);
+    if (HasNormBias(c)) owner.*n.bias = NormVector(g, TensorName(layer, n.name, kBiasSuffix), c.d_model);
+  }
+  int32_t Dim32(Dim d) const { return static_cast<int32_t>(DimSize(c, d)); }
+};
+
+}  // namespace
+
+std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& g, const ModelConfig& c, FloatWeights& vectors) {
+  auto w = std::make_unique<Int8Weights>();
+  w->layers.resize(static_cast<size_t>(c.n_layers));
+  vectors.layers.assign(static_cast<size_t>(c.n_layers), LayerWeights{});
+  VisitTensors(c, Reader{g, c, *w, vectors});
+  w->output = w->output_storage.rows() > 0 ? &w->output_storage : &w->token_embd;
+  // Converted as in-memory quantization converts them.
+  SetInt8NormsAndBiases(c, vectors, *w);
+  SetInt8Constants(c, *w);
+  FuseInt8Layers(*w);
+  return w;
+}
+
+std::unique_ptr<Tokenizer> LoadIngotTokenizer(const GgufFile& g) {
+  const std::optional<std::vector<int64_t>> model_bytes = g.GetIntArray(kIngotSpmModelKey);
+  if (!model_bytes) return Tokenizer::FromGguf(g);
+  std::string bytes(model_bytes->size(), '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((*model_bytes)[i]);
+  return Tokenizer::FromSerializedModel(bytes, g.path() + ": key '" + kIngotSpmModelKey + "'");
+}
+
+}  // namespace ingot
