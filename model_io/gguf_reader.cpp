@@ -276,21 +276,34 @@ Counts ReadCounts(Cursor& cur) {
   return counts;
 }
 
+// The name of entry i, read as `field` with the context "<entry> <i>"; messages then speak of
+// "<named> '<name>'".
+std::string ReadEntryName(Cursor& cur, const char* entry, uint64_t i, const char* field, const char* named) {
+  cur.SetContext(std::string(entry) + " " + std::to_string(i));
+  std::string name = cur.ReadString(field);
+  cur.SetContext(std::string(named) + " " + Quoted(name));
+  return name;
+}
+
+// Adds name -> position to index; a name seen before fails with "duplicate <what> <first> and
+// <position>)".
+void IndexUnique(Cursor& cur, std::map<std::string, size_t, std::less<>>& index, const std::string& name,
+                 uint64_t position, const char* what) {
+  const auto [it, inserted] = index.emplace(name, static_cast<size_t>(position));
+  if (!inserted) {
+    cur.Fail(std::string("duplicate ") + what + " " + std::to_string(it->second) + " and " + std::to_string(position) + ")");
+  }
+}
+
 void ReadMetadata(Cursor& cur, uint64_t n_kv, std::vector<GgufKeyValue>& metadata,
                   std::map<std::string, size_t, std::less<>>& index) {
   metadata.reserve(static_cast<size_t>(n_kv));
   for (uint64_t i = 0; i < n_kv; ++i) {
-    cur.SetContext("metadata key " + std::to_string(i));
     GgufKeyValue kv;
-    kv.key = cur.ReadString("key");
-    cur.SetContext("key " + Quoted(kv.key));
+    kv.key = ReadEntryName(cur, "metadata key", i, "key", "key");
     const GgufValueType type = ReadValueType(cur, "value type");
     kv.value = ReadValue(cur, type);
-    const auto [it, inserted] = index.emplace(kv.key, metadata.size());
-    if (!inserted) {
-      cur.Fail("duplicate key (metadata entries " + std::to_string(it->second) + " and " +
-               std::to_string(i) + ")");
-    }
+    IndexUnique(cur, index, kv.key, i, "key (metadata entries");
     metadata.push_back(std::move(kv));
   }
   cur.SetContext("");
@@ -362,18 +375,12 @@ void ReadTensorInfos(Cursor& cur, uint64_t n_tensors, std::vector<GgufTensorInfo
   cur.CheckCount(n_tensors, kMinTensorInfoBytes, "tensor count", 8);
   tensors.reserve(static_cast<size_t>(n_tensors));
   for (uint64_t i = 0; i < n_tensors; ++i) {
-    cur.SetContext("tensor info " + std::to_string(i));
     GgufTensorInfo info;
-    info.name = cur.ReadString("tensor name");
-    cur.SetContext("tensor " + Quoted(info.name));
+    info.name = ReadEntryName(cur, "tensor info", i, "tensor name", "tensor");
     ReadShape(cur, info);
     ReadTypeAndSize(cur, info);
     info.offset = cur.Read<uint64_t>("tensor data offset");
-    const auto [it, inserted] = index.emplace(info.name, tensors.size());
-    if (!inserted) {
-      cur.Fail("duplicate tensor name (tensor infos " + std::to_string(it->second) + " and " +
-               std::to_string(i) + ")");
-    }
+    IndexUnique(cur, index, info.name, i, "tensor name (tensor infos");
     tensors.push_back(std::move(info));
   }
   cur.SetContext("");

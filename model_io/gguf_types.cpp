@@ -299,38 +299,34 @@ std::string GgufValue::ToString(size_t max_items) const {
   return out;
 }
 
-GgufValue GgufValue::U32(uint32_t v) {
+namespace {
+
+GgufValue Integer(GgufValueType type, int64_t v) {
   GgufValue value;
-  value.type = GgufValueType::kU32;
+  value.type = type;
   value.int_value = v;
   return value;
 }
 
-GgufValue GgufValue::I32(int32_t v) {
+GgufValue ArrayOf(GgufValueType elem_type) {
   GgufValue value;
-  value.type = GgufValueType::kI32;
-  value.int_value = v;
+  value.type = GgufValueType::kArray;
+  value.elem_type = elem_type;
   return value;
 }
 
-GgufValue GgufValue::U64(uint64_t v) {
-  GgufValue value;
-  value.type = GgufValueType::kU64;
-  value.int_value = static_cast<int64_t>(v);  // keeps the bits (two's complement, C++20)
-  return value;
-}
+}  // namespace
+
+GgufValue GgufValue::U32(uint32_t v) { return Integer(GgufValueType::kU32, v); }
+GgufValue GgufValue::I32(int32_t v) { return Integer(GgufValueType::kI32, v); }
+// u64 keeps its bits in int_value (two's complement, C++20).
+GgufValue GgufValue::U64(uint64_t v) { return Integer(GgufValueType::kU64, static_cast<int64_t>(v)); }
+GgufValue GgufValue::Bool(bool v) { return Integer(GgufValueType::kBool, v ? 1 : 0); }
 
 GgufValue GgufValue::F32(float v) {
   GgufValue value;
   value.type = GgufValueType::kF32;
   value.float_value = v;
-  return value;
-}
-
-GgufValue GgufValue::Bool(bool v) {
-  GgufValue value;
-  value.type = GgufValueType::kBool;
-  value.int_value = v ? 1 : 0;
   return value;
 }
 
@@ -342,33 +338,25 @@ GgufValue GgufValue::String(std::string v) {
 }
 
 GgufValue GgufValue::StringArray(std::vector<std::string> v) {
-  GgufValue value;
-  value.type = GgufValueType::kArray;
-  value.elem_type = GgufValueType::kString;
+  GgufValue value = ArrayOf(GgufValueType::kString);
   value.strings = std::move(v);
   return value;
 }
 
 GgufValue GgufValue::F32Array(std::vector<float> v) {
-  GgufValue value;
-  value.type = GgufValueType::kArray;
-  value.elem_type = GgufValueType::kF32;
+  GgufValue value = ArrayOf(GgufValueType::kF32);
   value.floats.assign(v.begin(), v.end());
   return value;
 }
 
 GgufValue GgufValue::I32Array(std::vector<int32_t> v) {
-  GgufValue value;
-  value.type = GgufValueType::kArray;
-  value.elem_type = GgufValueType::kI32;
+  GgufValue value = ArrayOf(GgufValueType::kI32);
   value.ints.assign(v.begin(), v.end());
   return value;
 }
 
 GgufValue GgufValue::U64Array(std::vector<uint64_t> v) {
-  GgufValue value;
-  value.type = GgufValueType::kArray;
-  value.elem_type = GgufValueType::kU64;
+  GgufValue value = ArrayOf(GgufValueType::kU64);
   value.ints.reserve(v.size());
   for (const uint64_t x : v) value.ints.push_back(static_cast<int64_t>(x));  // keeps the bits
   return value;

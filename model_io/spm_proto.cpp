@@ -11,44 +11,28 @@ constexpr uint32_t kWireVarint = 0;
 constexpr uint32_t kWireLengthDelimited = 2;
 constexpr uint32_t kWireFixed32 = 5;
 
-// Field numbers of sentencepiece_model.proto.
+// Field numbers of sentencepiece_model.proto's messages.
 namespace model_proto {
-constexpr uint32_t kPieces = 1;
-constexpr uint32_t kTrainerSpec = 2;
-constexpr uint32_t kNormalizerSpec = 3;
+enum : uint32_t { kPieces = 1, kTrainerSpec = 2, kNormalizerSpec = 3 };
 }  // namespace model_proto
 
 namespace piece_proto {
-constexpr uint32_t kPiece = 1;
-constexpr uint32_t kScore = 2;
-constexpr uint32_t kType = 3;
+enum : uint32_t { kPiece = 1, kScore = 2, kType = 3 };
 }  // namespace piece_proto
 
 namespace trainer_spec {
-constexpr uint32_t kModelType = 3;
-constexpr uint32_t kVocabSize = 4;
-constexpr uint32_t kTreatWhitespaceAsSuffix = 24;
-constexpr uint32_t kSplitDigits = 25;
-constexpr uint32_t kAllowWhitespaceOnlyPieces = 26;
-constexpr uint32_t kByteFallback = 35;
-constexpr uint32_t kUnkId = 40;
-constexpr uint32_t kBosId = 41;
-constexpr uint32_t kEosId = 42;
-constexpr uint32_t kPadId = 43;
-constexpr uint32_t kUnkSurface = 44;
-constexpr uint32_t kUnkPiece = 45;
-constexpr uint32_t kBosPiece = 46;
-constexpr uint32_t kEosPiece = 47;
-constexpr uint32_t kPadPiece = 48;
-constexpr int32_t kModelTypeBpe = 2;
+enum : uint32_t {
+  kModelType = 3, kVocabSize = 4, kTreatWhitespaceAsSuffix = 24, kSplitDigits = 25, kAllowWhitespaceOnlyPieces = 26,
+  kByteFallback = 35, kUnkId = 40, kBosId = 41, kEosId = 42, kPadId = 43, kUnkSurface = 44, kUnkPiece = 45,
+  kBosPiece = 46, kEosPiece = 47, kPadPiece = 48,
+};
+constexpr int32_t kModelTypeBpe = 2;  // ModelType BPE
 }  // namespace trainer_spec
 
 namespace normalizer_spec {
-constexpr uint32_t kName = 1;
-constexpr uint32_t kPrecompiledCharsmap = 2;
-constexpr uint32_t kAddDummyPrefix = 3;
-constexpr uint32_t kRemoveExtraWhitespaces = 4;
-constexpr uint32_t kEscapeWhitespaces = 5;
+enum : uint32_t {
+  kName = 1, kPrecompiledCharsmap = 2, kAddDummyPrefix = 3, kRemoveExtraWhitespaces = 4, kEscapeWhitespaces = 5,
+};
 }  // namespace normalizer_spec
 
 // llama.cpp's token types (llama_token_type) to sentencepiece's piece types.
