@@ -15,16 +15,21 @@ constexpr int64_t kMinParallelWork = 1 << 18;
 
 }  // namespace
 
-// One compiled instance, never inlined nor specialized: the order of the omp simd reduction is
-// the compiler's choice and may differ between inlined copies (it did inside MatMul's parallel
-// loop, for a thread's first block), and every dot product of the same vectors must give the
-// same bits wherever it runs (thread counts, batched or one by one). With default visibility
-// -fPIC kept it out of line; under hidden visibility this attribute does.
+// The FP32 reference's summation order, written out: four partial sums, lane j taking elements
+// 4k + j of the whole blocks of four, the n % 4 tail added to lane 0 in order, then
+// (((0 + s0) + s1) + s2) + s3. It is the order GCC 12 chose for the `omp simd reduction` this
+// loop used to be (x86-64 baseline: one SSE2 accumulator of 4 lanes), so every non-NaN result
+// keeps its bits (only which NaN comes out may differ), and now no vectorizer decides it.
+// Out of line (noipa), so no caller gets a specialized copy: every dot product of the same
+// vectors gives the same bits wherever it runs (thread counts, batched or one by one).
 [[gnu::noipa]] float Dot(const float* a, const float* b, int64_t n) {
-  float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
-  return sum;
+  float lanes[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (int64_t j = 0; j < 4; ++j) lanes[j] += a[i + j] * b[i + j];
+  }
+  for (; i < n; ++i) lanes[0] += a[i] * b[i];
+  return 0.0f + lanes[0] + lanes[1] + lanes[2] + lanes[3];  // 0.0f +: a -0 sum comes out +0, as it did
 }
 
 void DequantizeWeightRow(const Weight& w, int64_t row, float* out) {
