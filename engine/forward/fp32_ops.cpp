@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/parallel.h"
+
 namespace ingot::fp32 {
 
 namespace {
@@ -39,16 +41,14 @@ void DequantizeWeightRow(const Weight& w, int64_t row, float* out) {
 void MatMul(const Weight& w, const float* x, int64_t n_tokens, float* y, int32_t n_threads) {
   const int64_t n_blocks = (w.rows + kRowBlock - 1) / kRowBlock;
   const bool parallel = w.rows * w.cols * n_tokens >= kMinParallelWork;
-#pragma omp parallel num_threads(n_threads) if (parallel)
-  {
+  kernels::ParallelFor(static_cast<int32_t>(n_blocks), 1, parallel ? n_threads : 1, [&](int32_t begin, int32_t end) {
     // Per-thread scratch for the dequantized rows; it only grows, so steady state allocates nothing.
     thread_local std::vector<float> rows;
     if (rows.size() < static_cast<size_t>(kRowBlock * w.cols)) rows.resize(static_cast<size_t>(kRowBlock * w.cols));
-#pragma omp for schedule(static)
-    for (int64_t block = 0; block < n_blocks; ++block) {
+    for (int64_t block = begin; block < end; ++block) {
       const int64_t r0 = block * kRowBlock;
       const int64_t nr = std::min(kRowBlock, w.rows - r0);
-      const float* wrows = rows.data();
+      const float* wrows = rows.data();  // [nr, w.cols]
       if (w.type == GgmlType::kF32) {
         wrows = reinterpret_cast<const float*>(w.Row(r0));
       } else {
@@ -60,7 +60,7 @@ void MatMul(const Weight& w, const float* x, int64_t n_tokens, float* y, int32_t
         for (int64_t i = 0; i < nr; ++i) yt[i] = Dot(wrows + i * w.cols, xt, w.cols);
       }
     }
-  }
+  });
 }
 
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
