@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/parallel.h"
+
 namespace ingot::fp32 {
 
 namespace {
@@ -15,16 +17,21 @@ constexpr int64_t kMinParallelWork = 1 << 18;
 
 }  // namespace
 
-// One compiled instance, never inlined nor specialized: the order of the omp simd reduction is
-// the compiler's choice and may differ between inlined copies (it did inside MatMul's parallel
-// loop, for a thread's first block), and every dot product of the same vectors must give the
-// same bits wherever it runs (thread counts, batched or one by one). With default visibility
-// -fPIC kept it out of line; under hidden visibility this attribute does.
+// The FP32 reference's summation order, written out: four partial sums, lane j taking elements
+// 4k + j of the whole blocks of four, the n % 4 tail added to lane 0 in order, then
+// (((0 + s0) + s1) + s2) + s3. It is the order GCC 12 chose for the `omp simd reduction` this
+// loop used to be (x86-64 baseline: one SSE2 accumulator of 4 lanes), so every non-NaN result
+// keeps its bits (only which NaN comes out may differ), and now no vectorizer decides it.
+// Out of line (noipa), so no caller gets a specialized copy: every dot product of the same
+// vectors gives the same bits wherever it runs (thread counts, batched or one by one).
 [[gnu::noipa]] float Dot(const float* a, const float* b, int64_t n) {
-  float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
-  return sum;
+  float lanes[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (int64_t j = 0; j < 4; ++j) lanes[j] += a[i + j] * b[i + j];
+  }
+  for (; i < n; ++i) lanes[0] += a[i] * b[i];
+  return 0.0f + lanes[0] + lanes[1] + lanes[2] + lanes[3];  // 0.0f +: a -0 sum comes out +0, as it did
 }
 
 void DequantizeWeightRow(const Weight& w, int64_t row, float* out) {
@@ -34,16 +41,14 @@ void DequantizeWeightRow(const Weight& w, int64_t row, float* out) {
 void MatMul(const Weight& w, const float* x, int64_t n_tokens, float* y, int32_t n_threads) {
   const int64_t n_blocks = (w.rows + kRowBlock - 1) / kRowBlock;
   const bool parallel = w.rows * w.cols * n_tokens >= kMinParallelWork;
-#pragma omp parallel num_threads(n_threads) if (parallel)
-  {
+  kernels::ParallelFor(static_cast<int32_t>(n_blocks), 1, parallel ? n_threads : 1, [&](int32_t begin, int32_t end) {
     // Per-thread scratch for the dequantized rows; it only grows, so steady state allocates nothing.
     thread_local std::vector<float> rows;
     if (rows.size() < static_cast<size_t>(kRowBlock * w.cols)) rows.resize(static_cast<size_t>(kRowBlock * w.cols));
-#pragma omp for schedule(static)
-    for (int64_t block = 0; block < n_blocks; ++block) {
+    for (int64_t block = begin; block < end; ++block) {
       const int64_t r0 = block * kRowBlock;
       const int64_t nr = std::min(kRowBlock, w.rows - r0);
-      const float* wrows = rows.data();
+      const float* wrows = rows.data();  // [nr, w.cols]
       if (w.type == GgmlType::kF32) {
         wrows = reinterpret_cast<const float*>(w.Row(r0));
       } else {
@@ -55,7 +60,7 @@ void MatMul(const Weight& w, const float* x, int64_t n_tokens, float* y, int32_t
         for (int64_t i = 0; i < nr; ++i) yt[i] = Dot(wrows + i * w.cols, xt, w.cols);
       }
     }
-  }
+  });
 }
 
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "engine/forward/forward_fp32.h"
 #include "engine/forward/fp32_ops.h"
 #include "engine/quant/int8_matrix.h"
 #include "kernels/ref/weighted_sum.h"
@@ -108,7 +109,7 @@ std::vector<std::string> FpModuleKinds(const ModelConfig& config) {
   return {"norm", "rope", "act", "softmax", "kv", "lm_head"};
 }
 
-FpModules::FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx) : model_(model), set_(set), n_ctx_(n_ctx) {
+FpModules::FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx) : model_(model), set_(set) {
   const bool float_layers = std::find(set.layers.begin(), set.layers.end(), true) != set.layers.end();
   if ((set.lm_head || float_layers) && model.output.data == nullptr) {
     throw Error(model.path() + ": --fp-modules lm_head and layer:N need the float weights, which an int8 file lacks");
@@ -116,21 +117,14 @@ FpModules::FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx) 
   if ((set.norm || set.lm_head || float_layers) && (model.layers.empty() || model.layers[0].attn_norm.empty())) {
     throw Error(model.path() + ": --fp-modules norm and layer:N need the float norm weights");
   }
-  const ModelConfig& c = model.config();
   if (set.kv || float_layers) {
-    const size_t size = static_cast<size_t>(c.n_layers) * static_cast<size_t>(n_ctx) * static_cast<size_t>(c.kv_dim());
-    key_cache_.assign(size, 0.0f);
-    value_cache_.assign(size, 0.0f);
-  }
-  const size_t half = static_cast<size_t>(c.rope_dims / 2);
-  rope_cos_.resize(static_cast<size_t>(n_ctx) * half);
-  rope_sin_.resize(rope_cos_.size());
-  for (size_t i = 0; i < half; ++i) {
-    const double freq = std::pow(static_cast<double>(c.rope_base), -2.0 * static_cast<double>(i) / c.rope_dims);
-    for (int32_t p = 0; p < n_ctx; ++p) {
-      rope_cos_[static_cast<size_t>(p) * half + i] = static_cast<float>(std::cos(p * freq));
-      rope_sin_[static_cast<size_t>(p) * half + i] = static_cast<float>(std::sin(p * freq));
-    }
+    // One token at a time (the integer path calls per token), on the calling thread.
+    fp32_ = std::make_unique<Fp32Forward>(model, n_ctx, 1, 1);
+    rope_ = &fp32_->rope();
+    kv_.resize(2 * static_cast<size_t>(model.config().kv_dim()));
+  } else if (set.rope) {
+    own_rope_ = std::make_unique<RopeTables>(model.config(), n_ctx);
+    rope_ = own_rope_.get();
   }
 }
 
@@ -147,16 +141,13 @@ void FpModules::NormQuantize(NormSite site, int32_t layer, const int32_t* x, ker
 }
 
 void FpModules::Rope(int32_t* x_q16, int32_t n_heads, int32_t pos) const {
-  const ModelConfig& c = model_.config();
-  const int32_t half = c.rope_dims / 2;
-  const float* cos = rope_cos_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half);
-  const float* sin = rope_sin_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half);
-  std::vector<float> head(static_cast<size_t>(c.head_dim));
+  const int32_t hd = model_.config().head_dim;
+  std::vector<float> head(static_cast<size_t>(hd));
   for (int32_t h = 0; h < n_heads; ++h) {
-    int32_t* x = x_q16 + static_cast<size_t>(h) * static_cast<size_t>(c.head_dim);
-    for (int32_t i = 0; i < c.head_dim; ++i) head[static_cast<size_t>(i)] = static_cast<float>(x[i] / kQ16);
-    fp32::Rope(head.data(), half, cos, sin);
-    for (int32_t i = 0; i < c.head_dim; ++i) x[i] = ToQ16(head[static_cast<size_t>(i)]);
+    int32_t* x = x_q16 + static_cast<size_t>(h) * static_cast<size_t>(hd);
+    for (int32_t i = 0; i < hd; ++i) head[static_cast<size_t>(i)] = static_cast<float>(x[i] / kQ16);
+    rope_->Rotate(head.data(), 1, pos);
+    for (int32_t i = 0; i < hd; ++i) x[i] = ToQ16(head[static_cast<size_t>(i)]);
   }
 }
 
@@ -192,29 +183,25 @@ void FpModules::AttendInt8(const int32_t* dots, kernels::Dyadic q_scale, const k
 
 void FpModules::StoreKv(int32_t layer, int32_t pos, const int32_t* k_q16, const int32_t* v_q16) {
   const size_t kv_dim = static_cast<size_t>(model_.config().kv_dim());
-  const size_t base = (static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) + static_cast<size_t>(pos)) * kv_dim;
   for (size_t i = 0; i < kv_dim; ++i) {
-    key_cache_[base + i] = static_cast<float>(k_q16[i] / kQ16);
-    value_cache_[base + i] = static_cast<float>(v_q16[i] / kQ16);
+    kv_[i] = static_cast<float>(k_q16[i] / kQ16);
+    kv_[kv_dim + i] = static_cast<float>(v_q16[i] / kQ16);
   }
+  fp32_->StoreKv(layer, pos, kv_.data(), kv_.data() + kv_dim);
 }
 
 void FpModules::AttendFloatKv(int32_t layer, int32_t head, int32_t pos, const int32_t* q_q16, int32_t* out_q16) const {
-  const ModelConfig& c = model_.config();
-  const size_t hd = static_cast<size_t>(c.head_dim);
-  const size_t kv_dim = static_cast<size_t>(c.kv_dim());
-  const size_t kv_offset = static_cast<size_t>(head / (c.n_heads / c.n_kv_heads)) * hd;
-  const float* keys = key_cache_.data() + static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) * kv_dim;
-  const float* values = value_cache_.data() + static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) * kv_dim;
-  std::vector<float> q(hd), scores(static_cast<size_t>(pos) + 1), out(hd, 0.0f);
+  const size_t hd = static_cast<size_t>(model_.config().head_dim);
+  // The integer path's attention workers call this concurrently: scratch per thread, which only
+  // grows, so steady state allocates nothing.
+  thread_local std::vector<float> scratch;
+  const size_t size = 2 * hd + static_cast<size_t>(pos) + 1;
+  if (scratch.size() < size) scratch.resize(size);
+  float* q = scratch.data();  // [head_dim]
+  float* out = q + hd;        // [head_dim]
+  float* scores = out + hd;   // [pos + 1]
   for (size_t i = 0; i < hd; ++i) q[i] = static_cast<float>(q_q16[i] / kQ16);
-  const float inv = 1.0f / std::sqrt(static_cast<float>(hd));
-  for (int32_t p = 0; p <= pos; ++p) scores[static_cast<size_t>(p)] = fp32::Dot(q.data(), keys + static_cast<size_t>(p) * kv_dim + kv_offset, c.head_dim) * inv;
-  fp32::Softmax(scores.data(), pos + 1);
-  for (int32_t p = 0; p <= pos; ++p) {
-    const float* v = values + static_cast<size_t>(p) * kv_dim + kv_offset;
-    for (size_t i = 0; i < hd; ++i) out[i] += scores[static_cast<size_t>(p)] * v[i];
-  }
+  fp32_->Attend(layer, head, pos, q, scores, out);
   for (size_t i = 0; i < hd; ++i) out_q16[i] = ToQ16(out[i]);
 }
 
@@ -229,72 +216,19 @@ void FpModules::LmHead(const int32_t* x_int, kernels::Dyadic x_scale, int32_t* l
 }
 
 void FpModules::Layer(int32_t layer, int32_t pos, int32_t* x_int, kernels::Dyadic* x_scale) {
-  const ModelConfig& c = model_.config();
-  const LayerWeights& w = model_.layers[static_cast<size_t>(layer)];
-  const int64_t d = c.d_model;
-  std::vector<float> x(static_cast<size_t>(d)), xb(static_cast<size_t>(d)), q(static_cast<size_t>(c.q_dim())),
-      k(static_cast<size_t>(c.kv_dim())), v(k.size()), att(q.size()), branch(static_cast<size_t>(d)),
-      gate(static_cast<size_t>(c.d_ffn)), up(gate.size()), scores(static_cast<size_t>(pos) + 1);
+  const int64_t d = model_.config().d_model;
+  float* x = fp32_->residual();  // [1, d_model]
   const double s = DyadicToDouble(*x_scale);
-  for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(i)] = static_cast<float>(x_int[i] * s);
-
-  fp32::Norm(c, x.data(), w.attn_norm, w.attn_norm_bias, xb.data());
-  fp32::MatMul(w.attn_q, xb.data(), 1, q.data(), 1);
-  fp32::MatMul(w.attn_k, xb.data(), 1, k.data(), 1);
-  fp32::MatMul(w.attn_v, xb.data(), 1, v.data(), 1);
-  fp32::AddBias(w.attn_q_bias, 1, q.data());
-  fp32::AddBias(w.attn_k_bias, 1, k.data());
-  fp32::AddBias(w.attn_v_bias, 1, v.data());
-  const int32_t half = c.rope_dims / 2;
-  if (half > 0) {
-    const float* cos = rope_cos_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half);
-    const float* sin = rope_sin_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half);
-    for (int32_t h = 0; h < c.n_heads; ++h) fp32::Rope(q.data() + h * c.head_dim, half, cos, sin);
-    for (int32_t h = 0; h < c.n_kv_heads; ++h) fp32::Rope(k.data() + h * c.head_dim, half, cos, sin);
-  }
-  const size_t kv_dim = static_cast<size_t>(c.kv_dim());
-  const size_t base = (static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) + static_cast<size_t>(pos)) * kv_dim;
-  std::copy(k.begin(), k.end(), key_cache_.begin() + static_cast<std::ptrdiff_t>(base));
-  std::copy(v.begin(), v.end(), value_cache_.begin() + static_cast<std::ptrdiff_t>(base));
-  const float* keys = key_cache_.data() + static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) * kv_dim;
-  const float* values = value_cache_.data() + static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) * kv_dim;
-  const float inv = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
-  std::fill(att.begin(), att.end(), 0.0f);
-  for (int32_t h = 0; h < c.n_heads; ++h) {
-    const size_t kv_offset = static_cast<size_t>(h / (c.n_heads / c.n_kv_heads) * c.head_dim);
-    const float* qh = q.data() + h * c.head_dim;
-    for (int32_t p = 0; p <= pos; ++p) {
-      scores[static_cast<size_t>(p)] = fp32::Dot(qh, keys + static_cast<size_t>(p) * kv_dim + kv_offset, c.head_dim) * inv;
-    }
-    fp32::Softmax(scores.data(), pos + 1);
-    for (int32_t p = 0; p <= pos; ++p) {
-      const float* vp = values + static_cast<size_t>(p) * kv_dim + kv_offset;
-      for (int32_t i = 0; i < c.head_dim; ++i) att[static_cast<size_t>(h * c.head_dim + i)] += scores[static_cast<size_t>(p)] * vp[i];
-    }
-  }
-  fp32::MatMul(w.attn_output, att.data(), 1, branch.data(), 1);
-  fp32::AddBias(w.attn_output_bias, 1, branch.data());
-  for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
-  fp32::Norm(c, x.data(), w.ffn_norm, w.ffn_norm_bias, xb.data());
-  fp32::MatMul(w.ffn_up, xb.data(), 1, up.data(), 1);
-  fp32::AddBias(w.ffn_up_bias, 1, up.data());
-  if (c.ffn == FfnKind::kSwiGlu) {
-    fp32::MatMul(w.ffn_gate, xb.data(), 1, gate.data(), 1);
-    for (size_t i = 0; i < gate.size(); ++i) gate[i] = fp32::Silu(gate[i]) * up[i];
-  } else {
-    for (size_t i = 0; i < gate.size(); ++i) gate[i] = fp32::Gelu(up[i]);
-  }
-  fp32::MatMul(w.ffn_down, gate.data(), 1, branch.data(), 1);
-  fp32::AddBias(w.ffn_down_bias, 1, branch.data());
-  for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
+  for (int64_t i = 0; i < d; ++i) x[i] = static_cast<float>(x_int[i] * s);
+  fp32_->Layer(layer, 1, pos);
 
   // Back into the integer residual: |x| maps to 2^29 at most, like the integer path's bound.
   float amax = 0.0f;
-  for (float value : x) amax = std::max(amax, std::fabs(value));
+  for (int64_t i = 0; i < d; ++i) amax = std::max(amax, std::fabs(x[i]));
   const double scale = amax > 0.0f ? static_cast<double>(amax) / static_cast<double>(1 << 29) : 1.0;
   const kernels::Dyadic dyadic = DyadicFromDouble(scale);
   const double exact = DyadicToDouble(dyadic);
-  for (int64_t i = 0; i < d; ++i) x_int[i] = static_cast<int32_t>(std::lround(x[static_cast<size_t>(i)] / exact));
+  for (int64_t i = 0; i < d; ++i) x_int[i] = static_cast<int32_t>(std::lround(x[i] / exact));
   *x_scale = dyadic;
 }
 

@@ -1,10 +1,12 @@
 // The FP escape hatch: float versions of the integer path's modules, switched on per module at
 // run time (--fp-modules) to trade speed for accuracy or to measure what each integer
 // approximation costs (perplexity --sensitivity). The integer forward pass calls these through
-// integer-only signatures; all float stays in fp_modules.cpp.
+// integer-only signatures; all float stays in fp_modules.cpp and the FP32 forward pass
+// (forward_fp32.h), whose layer, attention and RoPE tables `layer:N`, `kv` and `rope` run.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,9 @@ FpModuleSet ParseFpModules(const std::string& list, int32_t n_layers);
 FpModuleSet ParseFpModules(const std::string& list, const ModelConfig& config);
 // The module kinds of an architecture, in the order perplexity --sensitivity lists them.
 std::vector<std::string> FpModuleKinds(const ModelConfig& config);
+
+class Fp32Forward;
+class RopeTables;
 
 // Which norm of the model: attention (layer), FFN (layer), or the final one.
 enum class NormSite { kAttention, kFfn, kOutput };
@@ -75,9 +80,12 @@ class FpModules {
  private:
   const Model& model_;
   FpModuleSet set_;
-  int32_t n_ctx_;
-  std::vector<float> key_cache_, value_cache_;  // [n_layers, n_ctx, kv_dim], for `kv` and float layers
-  std::vector<float> rope_cos_, rope_sin_;      // [n_ctx, rope_dims / 2]
+  // `kv` and `layer:N`: the FP32 forward pass for one token, with its own float KV cache
+  // [n_layers, n_ctx, kv_dim] (a layer is either float or `kv`, never both).
+  std::unique_ptr<Fp32Forward> fp32_;
+  std::unique_ptr<RopeTables> own_rope_;  // `rope` without fp32_
+  const RopeTables* rope_ = nullptr;      // fp32_'s tables, or own_rope_
+  std::vector<float> kv_;                 // [2, kv_dim] one position's k, v for StoreKv
 };
 
 }  // namespace ingot

@@ -1,5 +1,6 @@
-// A session: one conversation over a shared, read-only Model. It owns the KV cache and every
-// buffer the forward pass needs, all sized at creation, so evaluation allocates nothing.
+// A session: one conversation over a shared, read-only Model. It owns the logits and one of the
+// two forward passes (engine/forward/: FP32 or integer), which owns its KV cache and every
+// buffer it needs, all sized at creation, so evaluation allocates nothing.
 #pragma once
 
 #include <atomic>
@@ -26,6 +27,7 @@ struct SessionOptions {
   std::string fp_modules;   // int8 mode: modules to run in float ("norm,softmax,layer:2"; see fp_modules.h)
 };
 
+class Fp32Forward;
 class Int8Forward;
 class FpModules;
 
@@ -62,7 +64,6 @@ class Session {
 
  private:
   void Forward(const int32_t* tokens, int32_t n_tokens, bool all_logits, float* logits);
-  void Attention(int32_t layer, int32_t n_tokens);
 
   const Model& model_;
   int32_t n_ctx_;
@@ -71,25 +72,12 @@ class Session {
   int32_t n_past_ = 0;
   bool logits_all_;
   Mode mode_;
-  std::unique_ptr<FpModules> fp_modules_;
+  // One of the two forward passes runs, by mode_; each owns its KV cache and scratch.
+  std::unique_ptr<Fp32Forward> fp32_;
+  std::unique_ptr<FpModules> fp_modules_;  // int8 mode: the modules switched to float, or none
   std::unique_ptr<Int8Forward> int8_;
+  std::vector<float> logits_;        // [logits_all ? n_ctx : 1, n_vocab]
   std::vector<int32_t> logits_q16_;  // int8 mode: [logits_all ? n_ctx : 1, n_vocab]
-
-  std::vector<float> rope_cos_;     // [n_ctx, rope_dims / 2]; empty without RoPE
-  std::vector<float> rope_sin_;     // [n_ctx, rope_dims / 2]
-  std::vector<float> key_cache_;    // [n_layers, n_ctx, kv_dim]
-  std::vector<float> value_cache_;  // [n_layers, n_ctx, kv_dim]
-  std::vector<float> x_;            // [n_batch, d_model] residual stream
-  std::vector<float> xb_;           // [n_batch, d_model] normed input of a sublayer
-  std::vector<float> q_;            // [n_batch, q_dim]
-  std::vector<float> k_;            // [n_batch, kv_dim]
-  std::vector<float> v_;            // [n_batch, kv_dim]
-  std::vector<float> attn_;         // [n_batch, q_dim] attention output before attn_output
-  std::vector<float> branch_;       // [n_batch, d_model] sublayer output
-  std::vector<float> gate_;         // [n_batch, d_ffn] SwiGLU only
-  std::vector<float> up_;           // [n_batch, d_ffn] up, then the activated hidden layer
-  std::vector<float> scores_;       // [n_threads, n_ctx] attention scores, one row per thread
-  std::vector<float> logits_;       // [logits_all ? n_ctx : 1, n_vocab]
 };
 
 }  // namespace ingot

@@ -15,11 +15,11 @@
 namespace ingot {
 namespace {
 
-std::vector<float> LastLogits(const Model& model, Mode mode, const std::string& fp_modules) {
+std::vector<float> LastLogits(const Model& model, Mode mode, const std::string& fp_modules, int32_t threads = 1) {
   SessionOptions options;
   options.mode = mode;
   options.fp_modules = fp_modules;
-  options.n_threads = 1;
+  options.n_threads = threads;
   Session session(model, options);
   // Long enough (about 480 positions) that RoPE's large angles matter: over a few positions the
   // Q30 integer tables and float rotations agree to the last Q16 bit.
@@ -30,6 +30,18 @@ std::vector<float> LastLogits(const Model& model, Mode mode, const std::string& 
   session.Eval(tokens.data(), static_cast<int32_t>(tokens.size()) - 1, false);
   session.Eval(&tokens.back(), 1, false);
   return std::vector<float>(session.logits(), session.logits() + model.config().n_vocab);
+}
+
+// stories260K with its int8 weights, or null (with a message) when the file is absent.
+std::unique_ptr<Model> LoadStories260K() {
+  const std::string path = test::FindAsset("models/stories260K/stories260K.bin");
+  if (path.empty()) {
+    MESSAGE("skipped: models/stories260K/stories260K.bin not found");
+    return nullptr;
+  }
+  ModelLoadOptions load;
+  load.prepare_int8 = true;
+  return Model::Load(path, load);
 }
 
 double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
@@ -52,14 +64,8 @@ TEST_CASE("module lists parse, and bad names are refused") {
 }
 
 TEST_CASE("each module in float stays close to the integer path, and all of them reach FP32") {
-  const std::string path = test::FindAsset("models/stories260K/stories260K.bin");
-  if (path.empty()) {
-    MESSAGE("skipped: models/stories260K/stories260K.bin not found");
-    return;
-  }
-  ModelLoadOptions load;
-  load.prepare_int8 = true;
-  const std::unique_ptr<Model> model = Model::Load(path, load);
+  const std::unique_ptr<Model> model = LoadStories260K();
+  if (!model) return;
   const std::vector<float> fp32 = LastLogits(*model, Mode::kFp32, "");
   const std::vector<float> int8 = LastLogits(*model, Mode::kInt8, "");
   const double int8_error = MaxAbsDiff(int8, fp32);
@@ -75,6 +81,16 @@ TEST_CASE("each module in float stays close to the integer path, and all of them
   const std::vector<float> all = LastLogits(*model, Mode::kInt8, "layer:0,layer:1,layer:2,layer:3,layer:4,lm_head");
   CHECK(MaxAbsDiff(all, fp32) < int8_error / 4);
   CHECK_THROWS_WITH_AS(LastLogits(*model, Mode::kFp32, "norm"), doctest::Contains("goes with --mode int8"), Error);
+}
+
+TEST_CASE("the float modules give the same bits on 1 and 2 threads") {
+  // `kv` attends on the integer path's workers, concurrently, through the FP32 forward pass.
+  const std::unique_ptr<Model> model = LoadStories260K();
+  if (!model) return;
+  for (const std::string modules : {"kv", "layer:1,kv,rope", "norm,act,softmax,lm_head"}) {
+    CAPTURE(modules);
+    CHECK(LastLogits(*model, Mode::kInt8, modules, 1) == LastLogits(*model, Mode::kInt8, modules, 2));
+  }
 }
 
 }  // namespace

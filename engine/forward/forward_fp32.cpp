@@ -1,0 +1,176 @@
+#include "engine/forward/forward_fp32.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/forward/fp32_ops.h"
+#include "kernels/parallel.h"
+
+namespace ingot {
+
+namespace {
+
+// Below this many score multiply-adds attention runs on the calling thread: waking a team costs more.
+constexpr int64_t kMinParallelAttention = int64_t{1} << 16;
+
+}  // namespace
+
+RopeTables::RopeTables(const ModelConfig& c, int32_t n_ctx) : n_pairs_(c.rope_dims / 2), head_dim_(c.head_dim) {
+  const size_t n_pairs = static_cast<size_t>(n_pairs_);
+  cos_.resize(static_cast<size_t>(n_ctx) * n_pairs);
+  sin_.resize(cos_.size());
+  for (size_t i = 0; i < n_pairs; ++i) {
+    const double freq = std::pow(static_cast<double>(c.rope_base), -2.0 * static_cast<double>(i) / c.rope_dims);
+    for (int32_t pos = 0; pos < n_ctx; ++pos) {
+      const double angle = pos * freq;
+      cos_[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::cos(angle));
+      sin_[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::sin(angle));
+    }
+  }
+}
+
+void RopeTables::Rotate(float* heads, int32_t n_heads, int32_t pos) const {
+  if (n_pairs_ == 0) return;
+  const float* cos = cos_.data() + static_cast<size_t>(pos) * static_cast<size_t>(n_pairs_);
+  const float* sin = sin_.data() + static_cast<size_t>(pos) * static_cast<size_t>(n_pairs_);
+  for (int32_t h = 0; h < n_heads; ++h) {
+    fp32::Rope(heads + static_cast<size_t>(h) * static_cast<size_t>(head_dim_), n_pairs_, cos, sin);
+  }
+}
+
+Fp32Forward::Fp32Forward(const Model& model, int32_t n_ctx, int32_t n_batch, int32_t n_threads)
+    : model_(model),
+      c_(model.config()),
+      n_ctx_(n_ctx),
+      n_threads_(n_threads),
+      inv_sqrt_head_dim_(1.0f / std::sqrt(static_cast<float>(c_.head_dim))),
+      rope_(c_, n_ctx) {
+  const size_t batch = static_cast<size_t>(n_batch);
+  const size_t cache = static_cast<size_t>(c_.n_layers) * static_cast<size_t>(n_ctx_) * static_cast<size_t>(c_.kv_dim());
+  key_cache_.assign(cache, 0.0f);
+  value_cache_.assign(cache, 0.0f);
+  x_.resize(batch * static_cast<size_t>(c_.d_model));
+  xb_.resize(x_.size());
+  branch_.resize(x_.size());
+  q_.resize(batch * static_cast<size_t>(c_.q_dim()));
+  attn_.resize(q_.size());
+  k_.resize(batch * static_cast<size_t>(c_.kv_dim()));
+  v_.resize(k_.size());
+  up_.resize(batch * static_cast<size_t>(c_.d_ffn));
+  if (c_.ffn == FfnKind::kSwiGlu) gate_.resize(up_.size());
+  scores_.resize(static_cast<size_t>(n_threads_) * static_cast<size_t>(n_ctx_));
+}
+
+uint64_t Fp32Forward::kv_cache_bytes() const { return (key_cache_.size() + value_cache_.size()) * sizeof(float); }
+
+// x_ rows = token embeddings (+ learned position rows).
+void Fp32Forward::Embed(const int32_t* tokens, int32_t n, int32_t n_past) {
+  const int64_t d = c_.d_model;
+  for (int32_t t = 0; t < n; ++t) fp32::DequantizeWeightRow(model_.token_embd, tokens[t], x_.data() + t * d);
+  if (!c_.learned_positions) return;
+  for (int32_t t = 0; t < n; ++t) {
+    float* position = xb_.data() + t * d;  // [d_model] scratch
+    fp32::DequantizeWeightRow(model_.position_embd, n_past + t, position);
+    for (int64_t i = 0; i < d; ++i) x_[static_cast<size_t>(t * d + i)] += position[i];
+  }
+}
+
+void Fp32Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool all_logits, float* logits) {
+  Embed(tokens, n, n_past);
+  for (int32_t l = 0; l < c_.n_layers; ++l) Layer(l, n, n_past);
+  if (logits == nullptr) return;
+
+  // Only the rows whose logits are wanted go through the final norm and the output matrix.
+  const int64_t d = c_.d_model;
+  const int32_t first = all_logits ? 0 : n - 1;
+  const int32_t rows = n - first;
+  for (int32_t t = first; t < n; ++t) {
+    fp32::Norm(c_, x_.data() + t * d, model_.output_norm, model_.output_norm_bias, xb_.data() + (t - first) * d);
+  }
+  fp32::MatMul(model_.output, xb_.data(), rows, logits, n_threads_);
+}
+
+void Fp32Forward::Layer(int32_t layer, int32_t n, int32_t n_past) {
+  const LayerWeights& w = model_.layers[static_cast<size_t>(layer)];
+  const int64_t d = c_.d_model;
+  const int64_t n_ffn = static_cast<int64_t>(n) * c_.d_ffn;
+  for (int32_t t = 0; t < n; ++t) fp32::Norm(c_, x_.data() + t * d, w.attn_norm, w.attn_norm_bias, xb_.data() + t * d);
+  fp32::MatMul(w.attn_q, xb_.data(), n, q_.data(), n_threads_);
+  fp32::MatMul(w.attn_k, xb_.data(), n, k_.data(), n_threads_);
+  fp32::MatMul(w.attn_v, xb_.data(), n, v_.data(), n_threads_);
+  fp32::AddBias(w.attn_q_bias, n, q_.data());
+  fp32::AddBias(w.attn_k_bias, n, k_.data());
+  fp32::AddBias(w.attn_v_bias, n, v_.data());
+  Attention(layer, n, n_past);
+  fp32::MatMul(w.attn_output, attn_.data(), n, branch_.data(), n_threads_);
+  fp32::AddBias(w.attn_output_bias, n, branch_.data());
+  for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += branch_[static_cast<size_t>(i)];
+
+  for (int32_t t = 0; t < n; ++t) fp32::Norm(c_, x_.data() + t * d, w.ffn_norm, w.ffn_norm_bias, xb_.data() + t * d);
+  fp32::MatMul(w.ffn_up, xb_.data(), n, up_.data(), n_threads_);
+  fp32::AddBias(w.ffn_up_bias, n, up_.data());
+  if (c_.ffn == FfnKind::kSwiGlu) {
+    fp32::MatMul(w.ffn_gate, xb_.data(), n, gate_.data(), n_threads_);
+    for (int64_t i = 0; i < n_ffn; ++i) up_[static_cast<size_t>(i)] *= fp32::Silu(gate_[static_cast<size_t>(i)]);
+  } else {
+    for (int64_t i = 0; i < n_ffn; ++i) up_[static_cast<size_t>(i)] = fp32::Gelu(up_[static_cast<size_t>(i)]);
+  }
+  fp32::MatMul(w.ffn_down, up_.data(), n, branch_.data(), n_threads_);
+  fp32::AddBias(w.ffn_down_bias, n, branch_.data());
+  for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += branch_[static_cast<size_t>(i)];
+}
+
+void Fp32Forward::StoreKv(int32_t layer, int32_t pos, const float* k, const float* v) {
+  const size_t kv_dim = static_cast<size_t>(c_.kv_dim());
+  const size_t at = (static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) + static_cast<size_t>(pos)) * kv_dim;
+  std::copy_n(k, kv_dim, key_cache_.data() + at);
+  std::copy_n(v, kv_dim, value_cache_.data() + at);
+}
+
+void Fp32Forward::Attend(int32_t layer, int32_t head, int32_t pos, const float* q, float* scores, float* out) const {
+  const int32_t hd = c_.head_dim;
+  const size_t kv_dim = static_cast<size_t>(c_.kv_dim());
+  const size_t layer_offset = static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) * kv_dim;
+  const size_t kv_offset = static_cast<size_t>(head / (c_.n_heads / c_.n_kv_heads)) * static_cast<size_t>(hd);
+  const float* keys = key_cache_.data() + layer_offset + kv_offset;      // [n_ctx] rows, kv_dim apart
+  const float* values = value_cache_.data() + layer_offset + kv_offset;  // [n_ctx] rows, kv_dim apart
+  for (int32_t p = 0; p <= pos; ++p) scores[p] = fp32::Dot(q, keys + static_cast<size_t>(p) * kv_dim, hd) * inv_sqrt_head_dim_;
+  fp32::Softmax(scores, pos + 1);
+  std::fill_n(out, hd, 0.0f);
+  for (int32_t p = 0; p <= pos; ++p) {
+    const float* v = values + static_cast<size_t>(p) * kv_dim;
+    const float a = scores[p];
+    for (int32_t i = 0; i < hd; ++i) out[i] += a * v[i];
+  }
+}
+
+// Causal grouped-query attention for the batch: q_, k_, v_ -> attn_. RoPE on q and k, then k, v
+// go into the cache at their positions first, so a token attends to itself and its past.
+void Fp32Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
+  const int32_t hd = c_.head_dim;
+  const int32_t q_dim = c_.q_dim();
+  const int32_t kv_dim = c_.kv_dim();
+  for (int32_t t = 0; t < n; ++t) {
+    rope_.Rotate(q_.data() + t * q_dim, c_.n_heads, n_past + t);
+    rope_.Rotate(k_.data() + t * kv_dim, c_.n_kv_heads, n_past + t);
+    StoreKv(layer, n_past + t, k_.data() + t * kv_dim, v_.data() + t * kv_dim);
+  }
+  // Tasks (token, head) go to the workers round-robin (later tokens attend to more positions);
+  // a worker owns one row of scores_. Every task's bits are independent of who runs it.
+  const int32_t n_tasks = n * c_.n_heads;
+  const bool parallel = static_cast<int64_t>(n_tasks) * (n_past + n) * hd >= kMinParallelAttention;
+  const int32_t workers = parallel ? std::min(n_threads_, n_tasks) : 1;
+  kernels::ParallelFor(workers, 1, workers, [&](int32_t begin, int32_t end) {
+    for (int32_t worker = begin; worker < end; ++worker) {
+      float* scores = scores_.data() + static_cast<size_t>(worker) * static_cast<size_t>(n_ctx_);  // [n_ctx]
+      for (int32_t task = worker; task < n_tasks; task += workers) {
+        const int32_t t = task / c_.n_heads;
+        const int32_t h = task % c_.n_heads;
+        const size_t at = static_cast<size_t>(t) * static_cast<size_t>(q_dim) + static_cast<size_t>(h) * static_cast<size_t>(hd);
+        Attend(layer, h, n_past + t, q_.data() + at, scores, attn_.data() + at);
+      }
+    }
+  });
+}
+
+}  // namespace ingot

@@ -1,0 +1,78 @@
+// The FP32 reference forward pass (Llama family and gpt2), the twin of Int8Forward. It is the
+// oracle every accuracy figure is measured against, so it exists once: Session runs it in fp32
+// mode, and the escape hatch's `layer:N` and `kv` (fp_modules.h) call its per-layer and
+// attention steps rather than keeping a copy. Every dot product goes through fp32::Dot, so a
+// value has the same bits whatever the batch size or thread count.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/model/model.h"
+
+namespace ingot {
+
+// RoPE's angles for positions 0 .. n_ctx - 1: frequencies and angles in double, stored as float.
+// Fp32Forward and the escape hatch's `rope` rotate with these tables.
+class RopeTables {
+ public:
+  RopeTables(const ModelConfig& c, int32_t n_ctx);
+  // Rotates n_heads head rows [n_heads, head_dim] in place by the angles of position pos.
+  // Nothing without RoPE (rope_dims 0, e.g. gpt2).
+  void Rotate(float* heads, int32_t n_heads, int32_t pos) const;
+
+ private:
+  int32_t n_pairs_, head_dim_;
+  std::vector<float> cos_, sin_;  // [n_ctx, rope_dims / 2]; empty without RoPE
+};
+
+class Fp32Forward {
+ public:
+  // Buffers for up to n_batch tokens per call and a KV cache of n_ctx positions, sized here.
+  // Needs the model's float weights only when a layer or the logits are computed.
+  Fp32Forward(const Model& model, int32_t n_ctx, int32_t n_batch, int32_t n_threads);
+
+  // Runs n tokens at positions n_past .. n_past + n - 1, appending to the KV cache. Writes
+  // logits [n, n_vocab] when all_logits, else the last token's [n_vocab]; logits may be null.
+  void Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool all_logits, float* logits);
+
+  // The steps of Forward, for the escape hatch:
+  // residual rows [n_batch, d_model], which Layer reads and updates.
+  float* residual() { return x_.data(); }
+  // Layer `layer` on residual rows 0 .. n - 1 at positions n_past .. n_past + n - 1.
+  void Layer(int32_t layer, int32_t n, int32_t n_past);
+  // Stores one position's key and value [kv_dim] (k after RoPE) in the layer's cache.
+  void StoreKv(int32_t layer, int32_t pos, const float* k, const float* v);
+  // Query head `head` q [head_dim] (after RoPE) against the layer's cached positions 0 .. pos:
+  // out [head_dim] = softmax(q.k / sqrt(head_dim)) . v. scores is the caller's scratch [pos + 1],
+  // so calls for different heads may run concurrently.
+  void Attend(int32_t layer, int32_t head, int32_t pos, const float* q, float* scores, float* out) const;
+  const RopeTables& rope() const { return rope_; }
+
+  uint64_t kv_cache_bytes() const;
+
+ private:
+  void Embed(const int32_t* tokens, int32_t n, int32_t n_past);
+  void Attention(int32_t layer, int32_t n, int32_t n_past);
+
+  const Model& model_;
+  const ModelConfig& c_;
+  int32_t n_ctx_, n_threads_;
+  float inv_sqrt_head_dim_;
+  RopeTables rope_;
+
+  std::vector<float> key_cache_;    // [n_layers, n_ctx, kv_dim]
+  std::vector<float> value_cache_;  // [n_layers, n_ctx, kv_dim]
+  std::vector<float> x_;            // [n_batch, d_model] residual stream
+  std::vector<float> xb_;           // [n_batch, d_model] normed input of a sublayer
+  std::vector<float> q_;            // [n_batch, q_dim]
+  std::vector<float> k_;            // [n_batch, kv_dim]
+  std::vector<float> v_;            // [n_batch, kv_dim]
+  std::vector<float> attn_;         // [n_batch, q_dim] attention output before attn_output
+  std::vector<float> branch_;       // [n_batch, d_model] sublayer output
+  std::vector<float> gate_;         // [n_batch, d_ffn] SwiGLU only
+  std::vector<float> up_;           // [n_batch, d_ffn] up, then the activated hidden layer
+  std::vector<float> scores_;       // [n_threads, n_ctx] attention scores, one row per worker
+};
+
+}  // namespace ingot
