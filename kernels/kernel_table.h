@@ -38,11 +38,6 @@ struct KernelTable {
   decltype(&ref::RopeS8) rope_s8;
   decltype(&ref::RopeS16) rope_s16;
   decltype(&ref::RopeS32) rope_s32;
-
-  // Probes for `bench kernels`.
-  decltype(&ref::MemoryReadProbe) memory_read_probe;
-  decltype(&ref::DotPeakProbe) dot_peak_probe;
-  int64_t dot_probe_ops_per_iteration;
 };
 
 // The table of one ISA, or nullptr when it is not built into this binary.

@@ -2,15 +2,7 @@
 // takes addresses, so no ISA-specific code runs before dispatch decides.
 #include "kernels/kernel_table.h"
 
-#if defined(INGOT_BUILD_AVX2)
-#include "kernels/x86/avx2/avx2.h"
-#endif
-#if defined(INGOT_BUILD_AVX512VNNI)
-#include "kernels/x86/avx512vnni/avx512vnni.h"
-#endif
-#if defined(INGOT_BUILD_NEON_DOT)
-#include "kernels/arm/neon_dot/neon_dot.h"
-#endif
+#include "kernels/built_isas.h"
 
 namespace ingot::kernels {
 
@@ -25,7 +17,6 @@ constexpr KernelTable kRefTable = {
     ref::RmsNormS32, ref::LayerNormS32,
     ref::SiluS32, ref::GeluS32, ref::GeluTanhS32,
     ref::RopeS8, ref::RopeS16, ref::RopeS32,
-    ref::MemoryReadProbe, ref::DotPeakProbe, 32,
 };
 
 #if defined(INGOT_BUILD_AVX2)
@@ -38,7 +29,6 @@ constexpr KernelTable kAvx2Table = {
     ref::RmsNormS32, ref::LayerNormS32,    // not vectorized
     ref::SiluS32, ref::GeluS32, ref::GeluTanhS32,  // not vectorized
     ref::RopeS8, ref::RopeS16, ref::RopeS32,  // not vectorized
-    avx2::MemoryReadProbe, avx2::DotPeakProbe, avx2::kDotProbeOpsPerIteration,
 };
 #endif
 
@@ -55,7 +45,6 @@ constexpr KernelTable kAvx512VnniTable = {
     ref::GeluS32,                          // not vectorized
     avx512vnni::GeluTanhS32,
     ref::RopeS8, ref::RopeS16, ref::RopeS32,  // not vectorized
-    avx512vnni::MemoryReadProbe, avx512vnni::DotPeakProbe, avx512vnni::kDotProbeOpsPerIteration,
 };
 #endif
 
@@ -69,7 +58,6 @@ constexpr KernelTable kNeonDotTable = {
     ref::RmsNormS32, ref::LayerNormS32,                // not vectorized
     ref::SiluS32, ref::GeluS32, ref::GeluTanhS32,      // not vectorized
     ref::RopeS8, ref::RopeS16, ref::RopeS32,           // not vectorized
-    neon_dot::MemoryReadProbe, neon_dot::DotPeakProbe, neon_dot::kDotProbeOpsPerIteration,
 };
 #endif
 
