@@ -176,22 +176,26 @@ void BenchIsa(const KernelTable& t, const ProbeTable& best, const Limits& lim, b
                 t.isa == kernels::Isa::kRef ? "  [ref: M=8]" : "  [target >= 60%]");
   }
 
-  // Requantization int32 -> int8 with per-row x per-column multipliers.
+  // Requantization int32 -> int32 with per-row x per-column multipliers: a prefill matmul's
+  // accumulators to Q16, as the engine does after every matmul.
   const int32_t rr = 512, rc = 4096;
   std::vector<int32_t> acc(static_cast<size_t>(rr) * rc);
   for (auto& v : acc) v = RandomS8() * 50000;
   std::vector<Dyadic> row_scale(rr, Dyadic{1500000000, 31}), col_scale(rc, Dyadic{1200000000, 44});
-  std::vector<int8_t> out(acc.size());
+  std::vector<int32_t> requantized(acc.size());
   for (int threads : {1, 2}) {
     const double sec = BestSeconds(min_s, [&] {
-      kernels::ThreadedRequantizeS32ToS8(t, acc.data(), rc, rr, rc, row_scale.data(), col_scale.data(), out.data(),
-                                         rc, threads);
+      kernels::ParallelFor(rr, 1, threads, [&](int32_t b, int32_t e) {
+        t.requantize_s32_to_s32(acc.data() + int64_t{b} * rc, rc, e - b, rc, row_scale.data() + b, col_scale.data(),
+                                requantized.data() + int64_t{b} * rc, rc);
+      });
     });
     std::printf("requantize %dx%d       %d thr: %8.3f ms  %7.1f M elements/s\n", rr, rc, threads, sec * 1e3,
                 rr * static_cast<double>(rc) / sec / 1e6);
   }
 
   // Per-row dynamic quantization int32 -> int8.
+  std::vector<int8_t> out(acc.size());
   std::vector<Dyadic> steps(rr);
   for (int threads : {1, 2}) {
     const double sec = BestSeconds(min_s, [&] {
