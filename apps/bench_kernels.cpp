@@ -17,6 +17,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/packed_weights.h"
 #include "kernels/parallel.h"
+#include "kernels/probe.h"
 #include "kernels/threaded_ops.h"
 
 namespace ingot {
@@ -25,6 +26,7 @@ namespace {
 
 using kernels::Dyadic;
 using kernels::KernelTable;
+using kernels::ProbeTable;
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -66,35 +68,39 @@ int8_t RandomS8() {
 
 volatile int64_t g_sink = 0;
 
+// The probes of the best ISA built and detected: the machine's limits are measured with its loads.
+const ProbeTable& BestProbes() { return *kernels::BuiltProbeTable(kernels::SelectKernels("auto").table->isa); }
+
 struct Limits {
   double read_gbs[3] = {0, 0, 0};  // index: threads (1, 2); [0] = all threads
   int all_threads = 1;
   int64_t working_set = 0;         // bytes streamed by the probe and the GEMV
 };
 
-double ReadBandwidth(const KernelTable& t, const int8_t* buf, int64_t size, int threads, double min_s) {
+double ReadBandwidth(const ProbeTable& p, const int8_t* buf, int64_t size, int threads, double min_s) {
   const double sec = BestSeconds(min_s, [&] {
     kernels::ParallelFor(static_cast<int32_t>(size / 4096), 1, threads, [&](int32_t b, int32_t e) {
-      g_sink = g_sink + t.memory_read_probe(buf + int64_t{b} * 4096, int64_t{e - b} * 4096);
+      g_sink = g_sink + p.memory_read(buf + int64_t{b} * 4096, int64_t{e - b} * 4096);
     });
   });
   return static_cast<double>(size) / sec / 1e9;
 }
 
-double PeakGops(const KernelTable& t, int threads, double min_s) {
+double PeakGops(const ProbeTable& p, int threads, double min_s) {
   const int64_t iters = 2000000;
   const double sec = BestSeconds(min_s, [&] {
     kernels::ParallelFor(threads, 1, threads, [&](int32_t b, int32_t e) {
-      for (int32_t i = b; i < e; ++i) g_sink = g_sink + t.dot_peak_probe(iters);
+      for (int32_t i = b; i < e; ++i) g_sink = g_sink + p.dot_peak(iters);
     });
   });
-  return static_cast<double>(iters) * static_cast<double>(t.dot_probe_ops_per_iteration) * threads / sec / 1e9;
+  return static_cast<double>(iters) * static_cast<double>(p.dot_ops_per_iteration) * threads / sec / 1e9;
 }
 
-void BenchIsa(const KernelTable& t, const KernelTable& best, const Limits& lim, bool quick) {
+void BenchIsa(const KernelTable& t, const ProbeTable& best, const Limits& lim, bool quick) {
   const double min_s = quick ? 0.05 : 1.0;  // best of many reps: robust to other load
   std::printf("\n== ISA %s ==\n", t.name);
-  double peak[3] = {0, PeakGops(t, 1, min_s), PeakGops(t, 2, min_s)};
+  const ProbeTable& probes = *kernels::BuiltProbeTable(t.isa);
+  double peak[3] = {0, PeakGops(probes, 1, min_s), PeakGops(probes, 2, min_s)};
   std::printf("peak int8 dot product (%s probe): 1 thread %.1f GOPS, 2 threads %.1f GOPS\n", t.name, peak[1],
               peak[2]);
 
@@ -125,17 +131,16 @@ void BenchIsa(const KernelTable& t, const KernelTable& best, const Limits& lim, 
   std::vector<int32_t> y(gn);
   const double bytes = static_cast<double>(packed_bytes);
   for (int threads : {1, 2}) {
-    // The bandwidth reference (the best table's read probe) is re-measured on
-    // the same buffer, alternating
-    // with the GEMV sweeps, so both see the same machine state (this machine
-    // may be shared); best of each over the window.
+    // The bandwidth reference (the best ISA's read probe) is re-measured on the same buffer,
+    // alternating with the GEMV sweeps, so both see the same machine state (this machine may
+    // be shared); best of each over the window.
     double best_gemv = 1e30, best_read = 1e30;
     const double start = Now();
     for (int rep = 0; rep < 3 || Now() - start < 2 * min_s; ++rep) {
       double t0 = Now();
       kernels::ParallelFor(static_cast<int32_t>(packed_bytes * copies / 4096), 1, threads, [&](int32_t b, int32_t e) {
-        g_sink = g_sink + best.memory_read_probe(reinterpret_cast<const int8_t*>(packed.data) + int64_t{b} * 4096,
-                                             int64_t{e - b} * 4096);
+        g_sink = g_sink + best.memory_read(reinterpret_cast<const int8_t*>(packed.data) + int64_t{b} * 4096,
+                                      int64_t{e - b} * 4096);
       });
       const double read = Now() - t0;
       t0 = Now();
@@ -171,22 +176,26 @@ void BenchIsa(const KernelTable& t, const KernelTable& best, const Limits& lim, 
                 t.isa == kernels::Isa::kRef ? "  [ref: M=8]" : "  [target >= 60%]");
   }
 
-  // Requantization int32 -> int8 with per-row x per-column multipliers.
+  // Requantization int32 -> int32 with per-row x per-column multipliers: a prefill matmul's
+  // accumulators to Q16, as the engine does after every matmul.
   const int32_t rr = 512, rc = 4096;
   std::vector<int32_t> acc(static_cast<size_t>(rr) * rc);
   for (auto& v : acc) v = RandomS8() * 50000;
   std::vector<Dyadic> row_scale(rr, Dyadic{1500000000, 31}), col_scale(rc, Dyadic{1200000000, 44});
-  std::vector<int8_t> out(acc.size());
+  std::vector<int32_t> requantized(acc.size());
   for (int threads : {1, 2}) {
     const double sec = BestSeconds(min_s, [&] {
-      kernels::ThreadedRequantizeS32ToS8(t, acc.data(), rc, rr, rc, row_scale.data(), col_scale.data(), out.data(),
-                                         rc, threads);
+      kernels::ParallelFor(rr, 1, threads, [&](int32_t b, int32_t e) {
+        t.requantize_s32_to_s32(acc.data() + int64_t{b} * rc, rc, e - b, rc, row_scale.data() + b, col_scale.data(),
+                                requantized.data() + int64_t{b} * rc, rc);
+      });
     });
     std::printf("requantize %dx%d       %d thr: %8.3f ms  %7.1f M elements/s\n", rr, rc, threads, sec * 1e3,
                 rr * static_cast<double>(rc) / sec / 1e6);
   }
 
   // Per-row dynamic quantization int32 -> int8.
+  std::vector<int8_t> out(acc.size());
   std::vector<Dyadic> steps(rr);
   for (int threads : {1, 2}) {
     const double sec = BestSeconds(min_s, [&] {
@@ -232,7 +241,7 @@ BandwidthProbe::BandwidthProbe(int threads, int64_t bytes)
 BandwidthProbe::~BandwidthProbe() { std::free(data_); }
 
 double BandwidthProbe::GBs(double min_seconds) const {
-  return ReadBandwidth(*kernels::SelectKernels("auto").table, reinterpret_cast<const int8_t*>(data_), bytes_, threads_,
+  return ReadBandwidth(BestProbes(), reinterpret_cast<const int8_t*>(data_), bytes_, threads_,
                        min_seconds);
 }
 
@@ -262,8 +271,8 @@ int RunKernelBench(int argc, char** argv) {
     std::printf("  %-10s built=%d detected=%d\n", s.name, s.built ? 1 : 0, s.detected ? 1 : 0);
   }
 
-  // Machine limits, measured with the best available table's vector loads.
-  const kernels::KernelSelection best = kernels::SelectKernels("auto");
+  // Machine limits, measured with the best available ISA's vector loads.
+  const ProbeTable& best = BestProbes();
   // At least 1 GiB and twice the last-level cache, so reads come from memory.
   int64_t size = quick ? (int64_t{256} << 20) : (int64_t{1} << 30);
   const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
@@ -278,9 +287,9 @@ int RunKernelBench(int argc, char** argv) {
   lim.working_set = size;
   const double min_s = quick ? 0.1 : 1.0;
   const auto* data = reinterpret_cast<const int8_t*>(buf.data);
-  lim.read_gbs[1] = ReadBandwidth(*best.table, data, size, 1, min_s);
-  lim.read_gbs[2] = ReadBandwidth(*best.table, data, size, 2, min_s);
-  lim.read_gbs[0] = ReadBandwidth(*best.table, data, size, lim.all_threads, min_s);
+  lim.read_gbs[1] = ReadBandwidth(best, data, size, 1, min_s);
+  lim.read_gbs[2] = ReadBandwidth(best, data, size, 2, min_s);
+  lim.read_gbs[0] = ReadBandwidth(best, data, size, lim.all_threads, min_s);
   std::printf("memory read bandwidth (%lld MiB buffer): 1 thread %.2f GB/s, 2 threads %.2f GB/s, all (%d) %.2f GB/s\n",
               static_cast<long long>(size >> 20), lim.read_gbs[1], lim.read_gbs[2], lim.all_threads,
               lim.read_gbs[0]);
@@ -296,7 +305,7 @@ int RunKernelBench(int argc, char** argv) {
       }
       continue;
     }
-    BenchIsa(*sel.table, *best.table, lim, quick);
+    BenchIsa(*sel.table, best, lim, quick);
   }
   return 0;
 }

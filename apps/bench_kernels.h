@@ -14,7 +14,7 @@ namespace ingot {
 int RunKernelBench(int argc, char** argv);
 
 // This machine's memory read bandwidth, read by `threads` threads (0: all cores) with the best
-// kernel table's loads from a buffer of `bytes` in huge pages, like the int8 weights. `bench
+// ISA's probe loads from a buffer of `bytes` in huge pages, like the int8 weights. `bench
 // MODEL` measures it right next to each generation run: this VM's bandwidth moves a lot over
 // seconds, so one measurement at another time would make its ratio noise.
 class BandwidthProbe {

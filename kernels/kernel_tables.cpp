@@ -2,15 +2,7 @@
 // takes addresses, so no ISA-specific code runs before dispatch decides.
 #include "kernels/kernel_table.h"
 
-#if defined(INGOT_BUILD_AVX2)
-#include "kernels/x86/avx2/avx2.h"
-#endif
-#if defined(INGOT_BUILD_AVX512VNNI)
-#include "kernels/x86/avx512vnni/avx512vnni.h"
-#endif
-#if defined(INGOT_BUILD_NEON_DOT)
-#include "kernels/arm/neon_dot/neon_dot.h"
-#endif
+#include "kernels/built_isas.h"
 
 namespace ingot::kernels {
 
@@ -19,26 +11,22 @@ namespace {
 constexpr KernelTable kRefTable = {
     Isa::kRef, "ref", WeightLayout::kBlock16x4,
     ref::GemvS8, ref::GemmS8,
-    ref::RequantizeS32ToS8, ref::RequantizeS32ToS32,
-    ref::QuantizeRowS32ToS8, ref::QuantizeRowS16ToS8,
+    ref::RequantizeS32ToS32, ref::QuantizeRowS32ToS8,
     ref::SoftmaxS32ToU8, ref::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,
-    ref::SiluS32, ref::GeluS32, ref::GeluTanhS32,
-    ref::RopeS8, ref::RopeS16, ref::RopeS32,
-    ref::MemoryReadProbe, ref::DotPeakProbe, 32,
+    ref::SiluS32, ref::GeluTanhS32,
+    ref::RopeS32,
 };
 
 #if defined(INGOT_BUILD_AVX2)
 constexpr KernelTable kAvx2Table = {
     Isa::kAvx2, "avx2", WeightLayout::kBlock16x4,
     avx2::GemvS8, avx2::GemmS8,
-    avx2::RequantizeS32ToS8, avx2::RequantizeS32ToS32,
-    avx2::QuantizeRowS32ToS8, avx2::QuantizeRowS16ToS8,
+    avx2::RequantizeS32ToS32, avx2::QuantizeRowS32ToS8,
     avx2::SoftmaxS32ToU8, avx2::WeightedSumS8,
-    ref::RmsNormS32, ref::LayerNormS32,    // not vectorized
-    ref::SiluS32, ref::GeluS32, ref::GeluTanhS32,  // not vectorized
-    ref::RopeS8, ref::RopeS16, ref::RopeS32,  // not vectorized
-    avx2::MemoryReadProbe, avx2::DotPeakProbe, avx2::kDotProbeOpsPerIteration,
+    ref::RmsNormS32, ref::LayerNormS32,  // not vectorized
+    ref::SiluS32, ref::GeluTanhS32,      // not vectorized
+    ref::RopeS32,                        // not vectorized
 };
 #endif
 
@@ -46,16 +34,12 @@ constexpr KernelTable kAvx2Table = {
 constexpr KernelTable kAvx512VnniTable = {
     Isa::kAvx512Vnni, "avx512vnni", WeightLayout::kBlock16x4,
     avx512vnni::GemvS8, avx512vnni::GemmS8,
-    avx512vnni::RequantizeS32ToS8, avx512vnni::RequantizeS32ToS32,
-    avx512vnni::QuantizeRowS32ToS8, avx512vnni::QuantizeRowS16ToS8,
+    avx512vnni::RequantizeS32ToS32, avx512vnni::QuantizeRowS32ToS8,
     avx512vnni::SoftmaxS32ToU8, avx512vnni::WeightedSumS8,
     avx512vnni::RmsNormS32,
-    ref::LayerNormS32,                     // not vectorized
-    avx512vnni::SiluS32,
-    ref::GeluS32,                          // not vectorized
-    avx512vnni::GeluTanhS32,
-    ref::RopeS8, ref::RopeS16, ref::RopeS32,  // not vectorized
-    avx512vnni::MemoryReadProbe, avx512vnni::DotPeakProbe, avx512vnni::kDotProbeOpsPerIteration,
+    ref::LayerNormS32,  // not vectorized
+    avx512vnni::SiluS32, avx512vnni::GeluTanhS32,
+    ref::RopeS32,  // not vectorized
 };
 #endif
 
@@ -63,13 +47,11 @@ constexpr KernelTable kAvx512VnniTable = {
 constexpr KernelTable kNeonDotTable = {
     Isa::kNeonDot, "neon-dot", WeightLayout::kBlock16x4,
     neon_dot::GemvS8, neon_dot::GemmS8,
-    ref::RequantizeS32ToS8, ref::RequantizeS32ToS32,  // not vectorized
-    ref::QuantizeRowS32ToS8, ref::QuantizeRowS16ToS8,  // not vectorized
+    ref::RequantizeS32ToS32, ref::QuantizeRowS32ToS8,  // not vectorized
     ref::SoftmaxS32ToU8, ref::WeightedSumS8,           // not vectorized
     ref::RmsNormS32, ref::LayerNormS32,                // not vectorized
-    ref::SiluS32, ref::GeluS32, ref::GeluTanhS32,      // not vectorized
-    ref::RopeS8, ref::RopeS16, ref::RopeS32,           // not vectorized
-    neon_dot::MemoryReadProbe, neon_dot::DotPeakProbe, neon_dot::kDotProbeOpsPerIteration,
+    ref::SiluS32, ref::GeluTanhS32,                    // not vectorized
+    ref::RopeS32,                                      // not vectorized
 };
 #endif
 

@@ -25,16 +25,6 @@ void ThreadedGemmS8(const KernelTable& t, const int8_t* a, int64_t lda, int32_t 
   }
 }
 
-void ThreadedRequantizeS32ToS8(const KernelTable& t, const int32_t* acc, int64_t ld_acc, int32_t rows,
-                               int32_t cols, const Dyadic* row_scale, const Dyadic* col_scale,
-                               int8_t* out, int64_t ld_out, int32_t num_threads) {
-  ParallelFor(rows, 1, num_threads, [&](int32_t begin, int32_t end) {
-    t.requantize_s32_to_s8(acc + begin * ld_acc, ld_acc, end - begin, cols,
-                           row_scale == nullptr ? nullptr : row_scale + begin, col_scale,
-                           out + begin * ld_out, ld_out);
-  });
-}
-
 void ThreadedQuantizeRowsS32ToS8(const KernelTable& t, const int32_t* x, int64_t ldx, int32_t rows,
                                  int32_t cols, int8_t* q, int64_t ldq, Dyadic* steps,
                                  int32_t num_threads) {

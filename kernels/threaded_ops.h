@@ -17,10 +17,7 @@ void ThreadedGemvS8(const KernelTable& t, const PackedS8Weights& w, const int8_t
 void ThreadedGemmS8(const KernelTable& t, const int8_t* a, int64_t lda, int32_t m_count,
                     const PackedS8Weights& w, int32_t* c, int64_t ldc, int32_t num_threads);
 
-// Row-split requantization / per-row quantization.
-void ThreadedRequantizeS32ToS8(const KernelTable& t, const int32_t* acc, int64_t ld_acc, int32_t rows,
-                               int32_t cols, const Dyadic* row_scale, const Dyadic* col_scale,
-                               int8_t* out, int64_t ld_out, int32_t num_threads);
+// q [rows, cols] = x [rows, cols] quantized row by row (ldx, ldq: row strides); rows split.
 void ThreadedQuantizeRowsS32ToS8(const KernelTable& t, const int32_t* x, int64_t ldx, int32_t rows,
                                  int32_t cols, int8_t* q, int64_t ldq, Dyadic* steps,  // steps [rows]
                                  int32_t num_threads);

@@ -39,57 +39,61 @@ bool DyadicLess(Dyadic a, Dyadic b) {
   return a.e != b.e ? a.e > b.e : a.m < b.m;
 }
 
+// Row r of a row-major [rows, cols] buffer. 64-bit offsets: rows * cols may pass 2^31.
+template <typename T>
+T* Row(T* buffer, int64_t r, int64_t cols) {
+  return buffer + r * cols;
+}
+template <typename T>
+T* Row(std::vector<T>& buffer, int64_t r, int64_t cols) {
+  return buffer.data() + r * cols;
+}
+
+// Elements of a [rows, cols] buffer.
+size_t Elements(int64_t rows, int64_t cols) { return static_cast<size_t>(rows * cols); }
+
 }  // namespace
 
 Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, const kernels::KernelTable& table,
                          int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all, FpModules* fp)
-    : c_(config), w_(weights), kt_(table), n_ctx_(n_ctx), n_batch_(n_batch), n_threads_(n_threads), fp_(fp) {
-  const size_t half = static_cast<size_t>(c_.rope_dims / 2);
+    : c_(config),
+      w_(weights),
+      kt_(table),
+      n_ctx_(n_ctx),
+      n_batch_(n_batch),
+      n_threads_(n_threads),
+      fp_(fp),
+      kv_(config.n_layers, config.n_kv_heads, n_ctx, config.head_dim) {
+  const int32_t half = c_.rope_dims / 2;
   if (half > 0) {  // gpt2 has no RoPE (learned positions instead)
-    rope_cos_.resize(static_cast<size_t>(n_ctx_) * half);
+    rope_cos_.resize(Elements(n_ctx_, half));
     rope_sin_.resize(rope_cos_.size());
-    kernels::ref::BuildRopeTablesQ30(w_.rope_freq_turns_q64.data(), static_cast<int32_t>(half), n_ctx_,
-                                     rope_cos_.data(), rope_sin_.data());
+    kernels::ref::BuildRopeTablesQ30(w_.rope_freq_turns_q64.data(), half, n_ctx_, rope_cos_.data(), rope_sin_.data());
   }
-  const size_t heads = static_cast<size_t>(c_.n_layers) * static_cast<size_t>(c_.n_kv_heads);
-  const size_t heads_positions = heads * static_cast<size_t>(n_ctx_);
-  k_rows_ = (n_ctx_ + kernels::kPackRows - 1) / kernels::kPackRows * kernels::kPackRows;
-  k_pad_ = (c_.head_dim + kernels::kPackK - 1) / kernels::kPackK * kernels::kPackK;
-  k_cache_.resize(heads * static_cast<size_t>(k_rows_) * static_cast<size_t>(k_pad_));
-  k_sums_.resize(heads * static_cast<size_t>(k_rows_));
-  v_rows_ = (n_ctx_ + 3) / 4 * 4;
-  v_cache_.resize(heads * static_cast<size_t>(v_rows_) * static_cast<size_t>(c_.head_dim));
-  k_scale_.resize(heads_positions);
-  v_scale_.resize(heads_positions);
-  kv8_.resize(static_cast<size_t>(c_.head_dim));
+  k8_.resize(c_.head_dim);
+  v8_.resize(c_.head_dim);
 
-  const size_t batch = static_cast<size_t>(n_batch_);
-  const size_t widest = static_cast<size_t>(std::max({c_.d_model, c_.d_ffn, c_.q_dim()}));
-  residual_.resize(batch * static_cast<size_t>(c_.d_model));
-  res_scale_.resize(batch);
-  wide_.resize(batch * widest);
-  act_.resize(batch * widest);
-  act_scale_.resize(batch);
-  if (c_.learned_positions) pos8_.resize(static_cast<size_t>(c_.d_model));
-  const size_t fused = static_cast<size_t>(std::max(c_.q_dim() + 2 * c_.kv_dim(), 2 * c_.d_ffn));  // attn_qkv, ffn_gate_up
-  acc_.resize(std::max(batch * std::max(widest, fused), (logits_all ? batch : 1) * static_cast<size_t>(c_.n_vocab)));
-  q16_.resize(batch * static_cast<size_t>(c_.q_dim()));
-  k16_.resize(batch * static_cast<size_t>(c_.kv_dim()));
+  const int32_t widest = std::max({c_.d_model, c_.d_ffn, c_.q_dim()});
+  const int32_t fused = std::max(c_.q_dim() + 2 * c_.kv_dim(), 2 * c_.d_ffn);  // attn_qkv, ffn_gate_up
+  residual_.resize(Elements(n_batch_, c_.d_model));
+  res_scale_.resize(n_batch_);
+  wide_.resize(Elements(n_batch_, widest));
+  act_.resize(wide_.size());
+  act_scale_.resize(n_batch_);
+  if (c_.learned_positions) pos8_.resize(c_.d_model);
+  acc_.resize(std::max(Elements(n_batch_, std::max(widest, fused)), Elements(logits_all ? n_batch_ : 1, c_.n_vocab)));
+  q16_.resize(Elements(n_batch_, c_.q_dim()));
+  k16_.resize(Elements(n_batch_, c_.kv_dim()));
   v16_.resize(k16_.size());
   q8_.resize(q16_.size());
-  q8_scale_.resize(batch * static_cast<size_t>(c_.n_heads));
-  gate_.resize(batch * static_cast<size_t>(c_.d_ffn));
+  q8_scale_.resize(Elements(n_batch_, c_.n_heads));
+  gate_.resize(Elements(n_batch_, c_.d_ffn));
   up_.resize(gate_.size());
-  row_mult_.resize(batch);
-  const size_t group = static_cast<size_t>(c_.n_heads / c_.n_kv_heads);
-  scores_.resize(static_cast<size_t>(n_threads_) * group * static_cast<size_t>(n_ctx_));
+  row_mult_.resize(n_batch_);
+  const int32_t group = c_.n_heads / c_.n_kv_heads;
+  scores_.resize(Elements(int64_t{n_threads_} * group, n_ctx_));
   probs_.resize(scores_.size());
-  factors_.resize(static_cast<size_t>(n_threads_) * static_cast<size_t>(n_ctx_));
-}
-
-uint64_t Int8Forward::kv_cache_bytes() const {
-  return k_cache_.size() + v_cache_.size() + k_sums_.size() * sizeof(int32_t) +
-         (k_scale_.size() + v_scale_.size()) * sizeof(Dyadic);
+  factors_.resize(Elements(n_threads_, n_ctx_));
 }
 
 // residual[t] = embedding row << 16, with scale s_e[token] * 2^-16. With learned positions
@@ -100,13 +104,13 @@ uint64_t Int8Forward::kv_cache_bytes() const {
 void Int8Forward::Embed(const int32_t* tokens, int32_t n, int32_t n_past) {
   const int32_t d = c_.d_model;
   for (int32_t t = 0; t < n; ++t) {
-    int8_t* row = act_.data() + static_cast<size_t>(t) * static_cast<size_t>(d);
+    int8_t* row = Row(act_, t, d);
     w_.token_embd.Row(tokens[t], row);
-    int32_t* x = residual_.data() + static_cast<size_t>(t) * static_cast<size_t>(d);
+    int32_t* x = Row(residual_, t, d);
     const Dyadic s_token = w_.token_embd.scale[tokens[t]];
     if (!c_.learned_positions) {
       for (int32_t i = 0; i < d; ++i) x[i] = int32_t{row[i]} * (1 << kQ16);
-      res_scale_[static_cast<size_t>(t)] = Shifted(s_token, -kQ16);
+      res_scale_[t] = Shifted(s_token, -kQ16);
       continue;
     }
     const int32_t pos = n_past + t;
@@ -120,7 +124,7 @@ void Int8Forward::Embed(const int32_t* tokens, int32_t n, int32_t n_past) {
     for (int32_t i = 0; i < d; ++i) {
       x[i] = int32_t{larger[i]} * (1 << kQ16) + static_cast<int32_t>(kernels::MultiplyByDyadic(smaller[i], mult));
     }
-    res_scale_[static_cast<size_t>(t)] = Shifted(s_max, -kQ16);
+    res_scale_[t] = Shifted(s_max, -kQ16);
   }
 }
 
@@ -130,9 +134,7 @@ int32_t Int8Forward::ThreadsFor(int64_t work) const { return work >= kMinParalle
 void Int8Forward::QuantizeRows(const int32_t* x, int32_t n, int32_t cols, Dyadic frac_scale) {
   kernels::ThreadedQuantizeRowsS32ToS8(kt_, x, cols, n, cols, act_.data(), cols, act_scale_.data(),
                                        ThreadsFor(int64_t{n} * cols * 8));
-  for (int32_t t = 0; t < n; ++t) {
-    act_scale_[static_cast<size_t>(t)] = kernels::DyadicMul(frac_scale, act_scale_[static_cast<size_t>(t)]);
-  }
+  for (int32_t t = 0; t < n; ++t) act_scale_[t] = kernels::DyadicMul(frac_scale, act_scale_[t]);
 }
 
 // RMSNorm or LayerNorm (config) of the residual rows, then per-token int8: act_ [n, d_model],
@@ -141,17 +143,15 @@ void Int8Forward::NormQuantize(const Int8Norm& norm, NormSite site, int32_t laye
   const int32_t d = c_.d_model;
   if (fp_ != nullptr && fp_->set().norm) {
     for (int32_t t = 0; t < n; ++t) {
-      fp_->NormQuantize(site, layer, residual_.data() + static_cast<size_t>(t) * static_cast<size_t>(d),
-                        res_scale_[static_cast<size_t>(t)], act_.data() + static_cast<size_t>(t) * static_cast<size_t>(d),
-                        &act_scale_[static_cast<size_t>(t)]);
+      fp_->NormQuantize(site, layer, Row(residual_, t, d), res_scale_[t], Row(act_, t, d), &act_scale_[t]);
     }
     return;
   }
   for (int32_t t = 0; t < n; ++t) {
-    const Dyadic s = res_scale_[static_cast<size_t>(t)];
+    const Dyadic s = res_scale_[t];
     const Dyadic eps_lsb = kernels::DyadicDiv(w_.norm_eps, kernels::DyadicMul(s, s));  // eps in (LSB of x)^2
-    const int32_t* x = residual_.data() + static_cast<size_t>(t) * static_cast<size_t>(d);
-    int32_t* out = wide_.data() + static_cast<size_t>(t) * static_cast<size_t>(d);
+    const int32_t* x = Row(residual_, t, d);
+    int32_t* out = Row(wide_, t, d);
     if (c_.norm == NormKind::kLayer) {
       // beta is in out_scale's units already (the normalized row's scale is independent of x's).
       kt_.layer_norm_s32(x, d, eps_lsb, norm.gamma.data(), norm.gamma_shift, norm.beta.empty() ? nullptr : norm.beta.data(),
@@ -175,7 +175,7 @@ void Int8Forward::MatMul(const Int8Matrix& w, int32_t n, int32_t* acc) {
 
 // out [n, w.rows] = real value of acc [n, ld_acc] in Q16: acc * s_x[t] * 2^16 * s_w[col], one rounding.
 void Int8Forward::ToQ16(const int32_t* acc, int64_t ld_acc, const Int8Matrix& w, int32_t n, int32_t* out) {
-  for (int32_t t = 0; t < n; ++t) row_mult_[static_cast<size_t>(t)] = Shifted(act_scale_[static_cast<size_t>(t)], kQ16);
+  for (int32_t t = 0; t < n; ++t) row_mult_[t] = Shifted(act_scale_[t], kQ16);
   kt_.requantize_s32_to_s32(acc, ld_acc, n, w.rows(), row_mult_.data(), w.scale, out, w.rows());
 }
 
@@ -200,10 +200,10 @@ void Int8Forward::MatMulQ16(const Int8Matrix& fused, std::initializer_list<std::
 // out [n, bias.size()] += bias (Q16), saturating; nothing for an empty bias.
 void Int8Forward::AddBiasQ16(const std::vector<int32_t>& bias, int32_t n, int32_t* out) {
   if (bias.empty()) return;
-  const size_t cols = bias.size();
-  for (size_t t = 0; t < static_cast<size_t>(n); ++t) {
-    int32_t* row = out + t * cols;
-    for (size_t i = 0; i < cols; ++i) row[i] = kernels::SaturateToS32(int64_t{row[i]} + bias[i]);
+  const auto cols = static_cast<int32_t>(bias.size());
+  for (int32_t t = 0; t < n; ++t) {
+    int32_t* row = Row(out, t, cols);
+    for (int32_t i = 0; i < cols; ++i) row[i] = kernels::SaturateToS32(int64_t{row[i]} + bias[i]);
   }
 }
 
@@ -213,19 +213,16 @@ void Int8Forward::AddBiasQ16(const std::vector<int32_t>& bias, int32_t n, int32_
 void Int8Forward::AddToResidual(const Int8Matrix& w, const std::vector<int32_t>& bias, int32_t n) {
   const int32_t d = c_.d_model;
   MatMul(w, n, acc_.data());
-  for (int32_t t = 0; t < n; ++t) {
-    row_mult_[static_cast<size_t>(t)] =
-        kernels::DyadicDiv(act_scale_[static_cast<size_t>(t)], res_scale_[static_cast<size_t>(t)]);
-  }
+  for (int32_t t = 0; t < n; ++t) row_mult_[t] = kernels::DyadicDiv(act_scale_[t], res_scale_[t]);
   kt_.requantize_s32_to_s32(acc_.data(), d, n, d, row_mult_.data(), w.scale, wide_.data(), d);
   for (int32_t t = 0; t < n; ++t) {
-    int32_t* x = residual_.data() + static_cast<size_t>(t) * static_cast<size_t>(d);
-    int32_t* b = wide_.data() + static_cast<size_t>(t) * static_cast<size_t>(d);
+    int32_t* x = Row(residual_, t, d);
+    int32_t* b = Row(wide_, t, d);
     if (!bias.empty()) {
-      const Dyadic bias_mult = kernels::DyadicDiv(kQ16Scale, res_scale_[static_cast<size_t>(t)]);
+      const Dyadic bias_mult = kernels::DyadicDiv(kQ16Scale, res_scale_[t]);
       for (int32_t i = 0; i < d; ++i) {
-        b[i] = kernels::SaturateToS32(int64_t{b[i]} + kernels::SaturateToS32(kernels::MultiplyByDyadic(
-                                                          bias[static_cast<size_t>(i)], bias_mult)));
+        const int32_t bias_i = kernels::SaturateToS32(kernels::MultiplyByDyadic(bias[i], bias_mult));
+        b[i] = kernels::SaturateToS32(int64_t{b[i]} + bias_i);
       }
     }
     uint32_t amax = 0;
@@ -236,7 +233,7 @@ void Int8Forward::AddToResidual(const Int8Matrix& w, const std::vector<int32_t>&
     const int32_t shift = kernels::BitLength(amax) - kResidualMaxBits;
     if (shift > 0) {
       for (int32_t i = 0; i < d; ++i) x[i] = static_cast<int32_t>(kernels::RoundingShiftRight64(x[i], shift));
-      res_scale_[static_cast<size_t>(t)] = Shifted(res_scale_[static_cast<size_t>(t)], shift);
+      res_scale_[t] = Shifted(res_scale_[t], shift);
     }
   }
 }
@@ -246,40 +243,30 @@ void Int8Forward::AddToResidual(const Int8Matrix& w, const std::vector<int32_t>&
 void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, int32_t worker, int32_t* out_q16) {
   const int32_t hd = c_.head_dim;
   const int32_t group = c_.n_heads / c_.n_kv_heads;
-  const size_t head = static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g);
-  const size_t head_base = head * static_cast<size_t>(n_ctx_);
-  const int8_t* values = v_cache_.data() + head * static_cast<size_t>(v_rows_) * static_cast<size_t>(hd);  // interleaved by 4
-  const Dyadic* k_scale = k_scale_.data() + head_base;                           // [n_ctx]
-  const Dyadic* v_scale = v_scale_.data() + head_base;                           // [n_ctx]
-  const size_t first_head = static_cast<size_t>(t) * static_cast<size_t>(c_.n_heads) + static_cast<size_t>(g * group);
+  const int32_t first_head = t * c_.n_heads + g * group;  // row of q8_ [n_batch * n_heads, head_dim]
   const int32_t n = pos + 1;
-  const size_t stride = static_cast<size_t>(n_ctx_);
-  int32_t* scores = scores_.data() + static_cast<size_t>(worker) * static_cast<size_t>(group) * stride;  // [group, n_ctx]
-  uint8_t* probs = probs_.data() + static_cast<size_t>(worker) * static_cast<size_t>(group) * stride;    // [group, n_ctx]
-  Dyadic* factors = factors_.data() + static_cast<size_t>(worker) * stride;                              // [n_ctx]
+  const int8_t* values = kv_.Values(layer, g);           // interleaved by 4
+  const Dyadic* k_scale = kv_.KeyScales(layer, g);       // [n_ctx]
+  const Dyadic* v_scale = kv_.ValueScales(layer, g);     // [n_ctx]
+  int32_t* scores = Row(scores_, worker * group, n_ctx_);  // [group, n_ctx]
+  uint8_t* probs = Row(probs_, worker * group, n_ctx_);    // [group, n_ctx]
+  Dyadic* factors = Row(factors_, worker, n_ctx_);         // [n_ctx]
 
   // Dots q.k[p] of the group's query heads with every cached key: a GEMM against the packed keys.
-  kernels::PackedS8Weights keys;
-  keys.data = k_cache_.data() + head * static_cast<size_t>(k_rows_) * static_cast<size_t>(k_pad_);
-  keys.row_sums = k_sums_.data() + head * static_cast<size_t>(k_rows_);
-  keys.n = n;
-  keys.k = hd;
-  keys.n_pad = (n + kernels::kPackRows - 1) / kernels::kPackRows * kernels::kPackRows;
-  keys.k_pad = k_pad_;
-  kt_.gemm_s8(q8_.data() + first_head * static_cast<size_t>(hd), hd, group, keys, 0, n, scores, n_ctx_);
+  kt_.gemm_s8(Row(q8_, first_head, hd), hd, group, kv_.Keys(layer, g, n), 0, n, scores, n_ctx_);
   if (fp_ != nullptr && fp_->set().softmax) {
     for (int32_t i = 0; i < group; ++i) {
-      fp_->AttendInt8(scores + static_cast<size_t>(i) * stride, q8_scale_[first_head + static_cast<size_t>(i)], k_scale,
-                      values, v_scale, n, out_q16 + i * hd);
+      fp_->AttendInt8(Row(scores, i, n_ctx_), q8_scale_[first_head + i], k_scale, values, v_scale, n,
+                      Row(out_q16, i, hd));
     }
     return;
   }
   // Scores q.k[p] * s_q * s_k[p] / sqrt(head_dim) in Q16, then u8 probabilities.
   for (int32_t i = 0; i < group; ++i) {
-    int32_t* row = scores + static_cast<size_t>(i) * stride;
-    const Dyadic q_mult = Shifted(kernels::DyadicMul(q8_scale_[first_head + static_cast<size_t>(i)], w_.inv_sqrt_head_dim), kQ16);
+    int32_t* row = Row(scores, i, n_ctx_);
+    const Dyadic q_mult = Shifted(kernels::DyadicMul(q8_scale_[first_head + i], w_.inv_sqrt_head_dim), kQ16);
     kt_.requantize_s32_to_s32(row, n, 1, n, &q_mult, k_scale, row, n);
-    kt_.softmax_s32_to_u8(row, n, kQ16Scale, probs + static_cast<size_t>(i) * stride);
+    kt_.softmax_s32_to_u8(row, n, kQ16Scale, Row(probs, i, n_ctx_));
   }
 
   // P.V with each position's value scale folded into its weight: w[p] = P[p] * s_v[p] / s_max * 2^8,
@@ -293,39 +280,17 @@ void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, 
   const Dyadic inv_max = Shifted(kernels::DyadicDiv(kernels::DyadicOne(), s_max), kValueWeightBits);
   for (int32_t p = 0; p < n; ++p) factors[p] = kernels::DyadicMul(v_scale[p], inv_max);
   for (int32_t i = 0; i < group; ++i) {
-    const uint8_t* from = probs + static_cast<size_t>(i) * stride;
-    int32_t* to = scores + static_cast<size_t>(i) * stride;
+    const uint8_t* from = Row(probs, i, n_ctx_);
+    int32_t* to = Row(scores, i, n_ctx_);
     for (int32_t p = 0; p < n; ++p) to[p] = from[p];
   }
   kt_.requantize_s32_to_s32(scores, n_ctx_, group, n, nullptr, factors, scores, n_ctx_);  // now the weights
   // Real value of the sums: acc * s_max / (255 * 2^8); to Q16.
   const Dyadic out_mult = kernels::DyadicMul(s_max, kernels::DyadicFromRatio(uint64_t{1} << kQ16, 255u << kValueWeightBits));
   for (int32_t i = 0; i < group; ++i) {
-    int32_t* out = out_q16 + i * hd;
-    kt_.weighted_sum_s8(scores + static_cast<size_t>(i) * stride, values, n, hd, out);
+    int32_t* out = Row(out_q16, i, hd);
+    kt_.weighted_sum_s8(Row(scores, i, n_ctx_), values, n, hd, out);
     for (int32_t d = 0; d < hd; ++d) out[d] = kernels::SaturateToS32(kernels::MultiplyByDyadic(out[d], out_mult));
-  }
-}
-
-// kv8_ (one KV head's int8 key) into row pos of that head's packed key cache, with its sum.
-void Int8Forward::StoreKey(int32_t layer, int32_t g, int32_t pos) {
-  const size_t head = static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g);
-  int8_t* keys = k_cache_.data() + head * static_cast<size_t>(k_rows_) * static_cast<size_t>(k_pad_);
-  int32_t sum = 0;
-  for (int32_t d = 0; d < c_.head_dim; ++d) {
-    keys[kernels::PackedS8Offset(k_pad_, pos, d)] = kv8_[static_cast<size_t>(d)];
-    sum += kv8_[static_cast<size_t>(d)];
-  }
-  k_sums_[head * static_cast<size_t>(k_rows_) + static_cast<size_t>(pos)] = sum;
-}
-
-// kv8_ (one KV head's int8 value) into row pos of that head's value cache, interleaved by 4
-// rows as the weighted_sum_s8 kernel reads it.
-void Int8Forward::StoreValue(int32_t layer, int32_t g, int32_t pos) {
-  const size_t head = static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g);
-  int8_t* values = v_cache_.data() + head * static_cast<size_t>(v_rows_) * static_cast<size_t>(c_.head_dim);
-  for (int32_t d = 0; d < c_.head_dim; ++d) {
-    values[kernels::ref::InterleavedOffset(c_.head_dim, pos, d)] = kv8_[static_cast<size_t>(d)];
   }
 }
 
@@ -335,11 +300,11 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
   const int32_t half = c_.rope_dims / 2;
   for (int32_t t = 0; t < n; ++t) {
     const int32_t pos = n_past + t;
-    const int32_t* cos = half > 0 ? rope_cos_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half) : nullptr;
-    const int32_t* sin = half > 0 ? rope_sin_.data() + static_cast<size_t>(pos) * static_cast<size_t>(half) : nullptr;
-    int32_t* q = q16_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.q_dim());
-    int32_t* k = k16_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.kv_dim());
-    const int32_t* v = v16_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.kv_dim());
+    const int32_t* cos = half > 0 ? Row(rope_cos_, pos, half) : nullptr;
+    const int32_t* sin = half > 0 ? Row(rope_sin_, pos, half) : nullptr;
+    int32_t* q = Row(q16_, t, c_.q_dim());
+    int32_t* k = Row(k16_, t, c_.kv_dim());
+    const int32_t* v = Row(v16_, t, c_.kv_dim());
     if (half == 0) {
       // no RoPE (gpt2)
     } else if (fp_ != nullptr && fp_->set().rope) {
@@ -354,16 +319,13 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
       continue;  // q, k, v stay at full precision: no int8 copies
     }
     for (int32_t h = 0; h < c_.n_heads; ++h) {
-      const size_t i = static_cast<size_t>(t) * static_cast<size_t>(c_.n_heads) + static_cast<size_t>(h);
-      q8_scale_[i] = Shifted(kt_.quantize_row_s32_to_s8(q + h * hd, hd, q8_.data() + i * static_cast<size_t>(hd)), -kQ16);
+      const int32_t head = t * c_.n_heads + h;  // row of q8_ [n_batch * n_heads, head_dim]
+      q8_scale_[head] = Shifted(kt_.quantize_row_s32_to_s8(Row(q, h, hd), hd, Row(q8_, head, hd)), -kQ16);
     }
     for (int32_t g = 0; g < c_.n_kv_heads; ++g) {
-      const size_t slot = (static_cast<size_t>(layer) * static_cast<size_t>(c_.n_kv_heads) + static_cast<size_t>(g)) *
-                              static_cast<size_t>(n_ctx_) + static_cast<size_t>(pos);
-      k_scale_[slot] = Shifted(kt_.quantize_row_s32_to_s8(k + g * hd, hd, kv8_.data()), -kQ16);
-      StoreKey(layer, g, pos);
-      v_scale_[slot] = Shifted(kt_.quantize_row_s32_to_s8(v + g * hd, hd, kv8_.data()), -kQ16);
-      StoreValue(layer, g, pos);
+      const Dyadic k_scale = Shifted(kt_.quantize_row_s32_to_s8(Row(k, g, hd), hd, k8_.data()), -kQ16);
+      const Dyadic v_scale = Shifted(kt_.quantize_row_s32_to_s8(Row(v, g, hd), hd, v8_.data()), -kQ16);
+      kv_.Store(layer, g, pos, k8_.data(), k_scale, v8_.data(), v_scale);
     }
   }
   // Tasks (t, KV head) go to n_threads workers round-robin; a worker owns one set of scratch rows.
@@ -375,15 +337,15 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
       for (int32_t task = worker; task < n_tasks; task += workers) {
         const int32_t t = task / c_.n_kv_heads;
         const int32_t g = task % c_.n_kv_heads;
-        const size_t first = static_cast<size_t>(t) * static_cast<size_t>(c_.q_dim()) +
-                             static_cast<size_t>(g * group) * static_cast<size_t>(hd);
+        // q16_ and the output (wide_) as [n, n_heads, head_dim]: this group's query heads.
+        const int32_t first_head = t * c_.n_heads + g * group;
         if (fp_ != nullptr && fp_->set().kv) {
           for (int32_t i = 0; i < group; ++i) {
-            const size_t at = first + static_cast<size_t>(i) * static_cast<size_t>(hd);
-            fp_->AttendFloatKv(layer, g * group + i, n_past + t, q16_.data() + at, wide_.data() + at);
+            fp_->AttendFloatKv(layer, g * group + i, n_past + t, Row(q16_, first_head + i, hd),
+                               Row(wide_, first_head + i, hd));
           }
         } else {
-          AttendGroup(layer, t, g, n_past + t, worker, wide_.data() + first);
+          AttendGroup(layer, t, g, n_past + t, worker, Row(wide_, first_head, hd));
         }
       }
     }
@@ -394,14 +356,11 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
 void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool all_logits, int32_t* logits) {
   Embed(tokens, n, n_past);
   for (int32_t l = 0; l < c_.n_layers; ++l) {
-    if (fp_ != nullptr && fp_->set().layers[static_cast<size_t>(l)]) {
-      for (int32_t t = 0; t < n; ++t) {
-        fp_->Layer(l, n_past + t, residual_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.d_model),
-                   &res_scale_[static_cast<size_t>(t)]);
-      }
+    if (fp_ != nullptr && fp_->set().layers[l]) {
+      for (int32_t t = 0; t < n; ++t) fp_->Layer(l, n_past + t, Row(residual_, t, c_.d_model), &res_scale_[t]);
       continue;
     }
-    const Int8Layer& layer = w_.layers[static_cast<size_t>(l)];
+    const Int8Layer& layer = w_.layers[l];
     NormQuantize(layer.attn_norm, NormSite::kAttention, l, n);
     MatMulQ16(layer.attn_qkv, {{&layer.attn_q, q16_.data()}, {&layer.attn_k, k16_.data()}, {&layer.attn_v, v16_.data()}}, n);
     AddBiasQ16(layer.attn_q_bias, n, q16_.data());
@@ -411,18 +370,18 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
     AddToResidual(layer.attn_output, layer.attn_output_bias, n);
 
     NormQuantize(layer.ffn_norm, NormSite::kFfn, l, n);
-    const size_t count = static_cast<size_t>(n) * static_cast<size_t>(c_.d_ffn);
+    const int64_t count = int64_t{n} * c_.d_ffn;  // [n, d_ffn] elements of gate_ and up_
     int32_t* hidden = gate_.data();  // what ffn_down reads: silu(gate) * up, or gelu(up) for gpt2
     if (c_.ffn == FfnKind::kGelu) {
       hidden = up_.data();
       MatMulQ16(layer.ffn_gate_up, {{&layer.ffn_up, up_.data()}}, n);  // ffn_gate_up is empty: no gate
       AddBiasQ16(layer.ffn_up_bias, n, up_.data());
       if (fp_ != nullptr && fp_->set().act) {
-        fp_->Gelu(up_.data(), static_cast<int64_t>(count));
+        fp_->Gelu(up_.data(), count);
       } else {
         // GPT-2's tanh form through the integer sigmoid, not i-erf (kernels/ref/gelu.h says why).
         // The sigmoid's exact division makes it cost like SiLU: shared by the threads.
-        const int32_t threads = ThreadsFor(static_cast<int64_t>(count) * kGeluCost);
+        const int32_t threads = ThreadsFor(count * kGeluCost);
         kernels::ParallelFor(static_cast<int32_t>(count), 64, threads, [&](int32_t begin, int32_t end) {
           kt_.gelu_tanh_s32(up_.data() + begin, end - begin, kQ16Scale, up_.data() + begin);
         });
@@ -430,16 +389,15 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
     } else {
       MatMulQ16(layer.ffn_gate_up, {{&layer.ffn_gate, gate_.data()}, {&layer.ffn_up, up_.data()}}, n);
       if (fp_ != nullptr && fp_->set().act) {
-        fp_->SwiGlu(gate_.data(), up_.data(), static_cast<int64_t>(count));
+        fp_->SwiGlu(gate_.data(), up_.data(), count);
       } else {
         // The sigmoid's exact division makes SiLU cost ~40 cycles an element: shared by the threads.
-        const int32_t threads = ThreadsFor(static_cast<int64_t>(count) * kSiluCost);
+        const int32_t threads = ThreadsFor(count * kSiluCost);
         kernels::ParallelFor(static_cast<int32_t>(count), 64, threads, [&](int32_t begin, int32_t end) {
           kt_.silu_s32(gate_.data() + begin, end - begin, kQ16Scale, gate_.data() + begin);
           for (int32_t i = begin; i < end; ++i) {
             // silu(g) * u: Q16 x Q16 -> Q16.
-            gate_[static_cast<size_t>(i)] = kernels::SaturateToS32(
-                kernels::RoundingShiftRight64(int64_t{gate_[static_cast<size_t>(i)]} * up_[static_cast<size_t>(i)], kQ16));
+            gate_[i] = kernels::SaturateToS32(kernels::RoundingShiftRight64(int64_t{gate_[i]} * up_[i], kQ16));
           }
         });
       }
@@ -452,14 +410,12 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
   const int32_t first = all_logits ? 0 : n - 1;
   const int32_t rows = n - first;
   if (first > 0) {
-    std::copy_n(residual_.data() + static_cast<size_t>(first) * static_cast<size_t>(c_.d_model),
-                static_cast<size_t>(c_.d_model), residual_.data());
-    res_scale_[0] = res_scale_[static_cast<size_t>(first)];
+    std::copy_n(Row(residual_, first, c_.d_model), c_.d_model, residual_.data());
+    res_scale_[0] = res_scale_[first];
   }
   if (fp_ != nullptr && fp_->set().lm_head) {
     for (int32_t t = 0; t < rows; ++t) {
-      fp_->LmHead(residual_.data() + static_cast<size_t>(t) * static_cast<size_t>(c_.d_model),
-                  res_scale_[static_cast<size_t>(t)], logits + static_cast<size_t>(t) * static_cast<size_t>(c_.n_vocab));
+      fp_->LmHead(Row(residual_, t, c_.d_model), res_scale_[t], Row(logits, t, c_.n_vocab));
     }
     return;
   }

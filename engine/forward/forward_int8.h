@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "engine/forward/fp_modules.h"
+#include "engine/forward/int8_kv_cache.h"
 #include "engine/quant/int8_model.h"
 #include "kernels/kernel_table.h"
 
@@ -38,7 +39,7 @@ class Int8Forward {
   // logits [n, n_vocab] when all_logits, else the last token's [n_vocab]; logits may be null.
   void Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool all_logits, int32_t* logits);
 
-  uint64_t kv_cache_bytes() const;
+  uint64_t kv_cache_bytes() const { return kv_.bytes(); }
 
  private:
   void Embed(const int32_t* tokens, int32_t n, int32_t n_past);
@@ -49,8 +50,6 @@ class Int8Forward {
   void AddBiasQ16(const std::vector<int32_t>& bias, int32_t n, int32_t* out);
   void AddToResidual(const Int8Matrix& w, const std::vector<int32_t>& bias, int32_t n);
   void Attention(int32_t layer, int32_t n, int32_t n_past);
-  void StoreKey(int32_t layer, int32_t g, int32_t pos);
-  void StoreValue(int32_t layer, int32_t g, int32_t pos);
   void AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, int32_t worker, int32_t* out_q16);
   int32_t ThreadsFor(int64_t work) const;  // n_threads_, or 1 when the work is too small to share
   void QuantizeRows(const int32_t* x, int32_t n, int32_t cols, kernels::Dyadic frac_scale);
@@ -62,16 +61,8 @@ class Int8Forward {
   FpModules* fp_;  // the modules switched to float, or nullptr (all integer)
 
   std::vector<int32_t> rope_cos_, rope_sin_;  // [n_ctx, rope_dims / 2] Q30
-  // KV cache, head-major so one head's positions are contiguous. Keys in the kernels' packed
-  // layout (positions as rows, so q.k is a GEMM): [n_layers, n_kv_heads] x packed [k_rows_, k_pad_]
-  // with the sum of each key in k_sums_ [n_layers, n_kv_heads, k_rows_]; values interleaved by
-  // 4 rows (kernels/ref/weighted_sum.h) [n_layers, n_kv_heads] x [v_rows_ / 4, head_dim, 4].
-  int32_t k_rows_ = 0, k_pad_ = 0;  // n_ctx rounded up to kPackRows, head_dim to kPackK
-  int32_t v_rows_ = 0;              // n_ctx rounded up to 4
-  std::vector<int8_t> k_cache_, v_cache_;
-  std::vector<int32_t> k_sums_;
-  std::vector<int8_t> kv8_;  // [head_dim] one key or value before it is stored
-  std::vector<kernels::Dyadic> k_scale_, v_scale_;  // [n_layers, n_kv_heads, n_ctx]
+  Int8KvCache kv_;                 // [n_layers, n_kv_heads] heads of n_ctx positions
+  std::vector<int8_t> k8_, v8_;    // [head_dim] one KV head's key and value before they are stored
 
   std::vector<int32_t> residual_;           // [n_batch, d_model]
   std::vector<kernels::Dyadic> res_scale_;  // [n_batch]

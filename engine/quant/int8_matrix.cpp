@@ -6,8 +6,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <new>
+#include <vector>
 
 #include "engine/forward/fp32_ops.h"
+#include "kernels/parallel.h"
 #include "model_io/error.h"
 
 namespace ingot {
@@ -59,11 +61,10 @@ Int8Matrix QuantizeWeight(const Weight& w, int32_t n_threads) {
   std::vector<int8_t> q(static_cast<size_t>(n) * static_cast<size_t>(k));  // [n, k] row-major
   Int8Matrix m;
   m.scale_storage.resize(static_cast<size_t>(n));
-#pragma omp parallel num_threads(n_threads)
-  {
-    std::vector<float> row(static_cast<size_t>(k));
-#pragma omp for schedule(static)
-    for (int32_t r = 0; r < n; ++r) {
+  // Each row is quantized on its own, so the split over threads cannot change a bit.
+  kernels::ParallelFor(n, 1, n_threads, [&](int32_t begin, int32_t end) {
+    std::vector<float> row(static_cast<size_t>(k));  // [k] this range's scratch
+    for (int32_t r = begin; r < end; ++r) {
       fp32::DequantizeWeightRow(w, r, row.data());
       float amax = 0.0f;
       for (float v : row) amax = std::max(amax, std::fabs(v));
@@ -80,7 +81,7 @@ Int8Matrix QuantizeWeight(const Weight& w, int32_t n_threads) {
       }
       m.scale_storage[static_cast<size_t>(r)] = DyadicFromDouble(scale);
     }
-  }
+  });
   m.packed_storage = WeightBuffer(static_cast<size_t>(kernels::PackedS8DataBytes(n, k)));
   m.row_sums_storage.resize(static_cast<size_t>(kernels::PackedS8RowSumCount(n)));
   m.packed = kernels::PackS8Weights(q.data(), n, k, k, m.packed_storage.data(), m.row_sums_storage.data());

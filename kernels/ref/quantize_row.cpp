@@ -2,8 +2,7 @@
 
 namespace ingot::kernels::ref {
 
-template <typename T>
-static Dyadic QuantizeRow(const T* x, int32_t n, int8_t* q) {
+Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q) {
   uint32_t a = 0;  // max |x|; up to 2^31 for int32 input
   for (int32_t i = 0; i < n; ++i) {
     const int64_t v = x[i];
@@ -18,8 +17,5 @@ static Dyadic QuantizeRow(const T* x, int32_t n, int8_t* q) {
   for (int32_t i = 0; i < n; ++i) q[i] = SaturateToS8(MultiplyByDyadic(x[i], inv));
   return QuantizeStep(a);
 }
-
-Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q) { return QuantizeRow(x, n, q); }
-Dyadic QuantizeRowS16ToS8(const int16_t* x, int32_t n, int8_t* q) { return QuantizeRow(x, n, q); }
 
 }  // namespace ingot::kernels::ref

@@ -16,7 +16,6 @@ namespace ingot::kernels::ref {
 // DyadicMul(x_scale, step). |q[i] - x[i] * 127 / a| <= 1/2 + 2^-22, and the
 // element(s) with |x| = a map to +-127 exactly.
 Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q);  // x [n], q [n]
-Dyadic QuantizeRowS16ToS8(const int16_t* x, int32_t n, int8_t* q);  // x [n], q [n]
 
 // The two dyadics of a row whose max magnitude is a (a >= 1).
 static constexpr Dyadic QuantizeInverseStep(uint32_t a) { return DyadicFromRatio(127, a); }

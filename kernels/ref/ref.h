@@ -7,7 +7,6 @@
 #include "kernels/ref/iexp.h"
 #include "kernels/ref/isqrt.h"
 #include "kernels/ref/norm.h"
-#include "kernels/ref/probe.h"
 #include "kernels/ref/quantize_row.h"
 #include "kernels/ref/requantize.h"
 #include "kernels/ref/rope.h"

@@ -15,13 +15,8 @@ enum class RopeLayout : int32_t {
 //   a' = Sat(round((a c - b s) / 2^30)),  b' = Sat(round((a s + b c) / 2^30))
 // (ties toward +inf). In place; elements from rot_dim on are untouched.
 // The rotation keeps the norm, so the output scale is the input scale; a
-// single component can grow by up to sqrt 2, so int8 output saturates to
-// [-127, 127] (keep |x| <= 89 or use the int16/int32 forms to avoid it).
-// Products: |a c - b s| < 2^62 in int64.
-void RopeS8(int8_t* x, int32_t n_heads, int64_t head_stride, int32_t rot_dim,
-            const int32_t* cos_q30, const int32_t* sin_q30, RopeLayout layout);
-void RopeS16(int16_t* x, int32_t n_heads, int64_t head_stride, int32_t rot_dim,
-             const int32_t* cos_q30, const int32_t* sin_q30, RopeLayout layout);
+// single component can grow by up to sqrt 2, so inputs beyond 2^31 / sqrt 2
+// can saturate. Products: |a c - b s| < 2^62 in int64.
 void RopeS32(int32_t* x, int32_t n_heads, int64_t head_stride, int32_t rot_dim,
              const int32_t* cos_q30, const int32_t* sin_q30, RopeLayout layout);
 

@@ -211,10 +211,10 @@ TEST_CASE("QuantizeRow: q = round(127 x / max|x|) up to ties, step = max/127") {
   test::Rng rng(test::BaseSeed() ^ 13);
   INFO("seed=" << (test::BaseSeed() ^ 13));
   // Every int16 value in one row.
-  std::vector<int16_t> all(65536);
-  for (int32_t i = 0; i < 65536; ++i) all[static_cast<size_t>(i)] = static_cast<int16_t>(i - 32768);
+  std::vector<int32_t> all(65536);
+  for (int32_t i = 0; i < 65536; ++i) all[static_cast<size_t>(i)] = i - 32768;
   std::vector<int8_t> q(65536);
-  const Dyadic step16 = QuantizeRowS16ToS8(all.data(), 65536, q.data());
+  const Dyadic step16 = QuantizeRowS32ToS8(all.data(), 65536, q.data());
   CHECK(std::fabs(Real(step16) - 32768.0 / 127) <= 32768.0 / 127 * 1e-9);
   for (size_t i = 0; i < all.size(); ++i) {
     const double exact = all[i] * 127.0 / 32768;
@@ -260,9 +260,7 @@ TEST_CASE("Requantize: one rounding of acc * multiplier, saturated") {
     std::vector<Dyadic> rs(static_cast<size_t>(rows)), cs(static_cast<size_t>(cols));
     for (auto& d : rs) d = ToDyadic(std::ldexp(1.0 + rng.Uniform(0, 999) / 1000.0, static_cast<int>(rng.Uniform(-12, 2))));
     for (auto& d : cs) d = ToDyadic(std::ldexp(1.0 + rng.Uniform(0, 999) / 1000.0, static_cast<int>(rng.Uniform(-16, 0))));
-    std::vector<int8_t> out8(acc.size());
     std::vector<int32_t> out32(acc.size());
-    RequantizeS32ToS8(acc.data(), cols, rows, cols, rs.data(), cs.data(), out8.data(), cols);
     RequantizeS32ToS32(acc.data(), cols, rows, cols, rs.data(), cs.data(), out32.data(), cols);
     for (int32_t r = 0; r < rows; ++r) {
       for (int32_t c = 0; c < cols; ++c) {
@@ -271,7 +269,6 @@ TEST_CASE("Requantize: one rounding of acc * multiplier, saturated") {
         // Error: 1/2 from rounding plus 2^-29 relative from the combined multiplier.
         const double tol = 0.5 + std::fabs(exact) * std::ldexp(1.0, -28);
         CHECK(std::fabs(out32[i] - std::fmax(std::fmin(exact, 2147483647.0), -2147483648.0)) <= tol);
-        CHECK(out8[i] == SaturateToS8(out32[i]));
       }
     }
   }
@@ -368,25 +365,23 @@ TEST_CASE("SinCosTurns within 3 * 2^-30; RoPE tables and rotation") {
     }
   }
 
-  // int8 rotation over every (a, b) pair at a few angles: within one LSB of
-  // the real rotation (before saturation), both layouts agree.
+  // Rotation of every int8-sized (a, b) pair at a few angles: within half an
+  // LSB of the real rotation, in both layouts.
   for (uint32_t turns : {0u, 0x12345678u, 0x40000000u, 0x9ABCDEF0u, 0xE0000001u}) {
     const SinCosQ30 sc = SinCosTurns(turns);
     const long double ang = 2.0L * 3.14159265358979323846264338327950288L * turns / 4294967296.0L;
     for (int32_t a = -127; a <= 127; ++a) {
       for (int32_t b = -127; b <= 127; ++b) {
-        int8_t v[2] = {static_cast<int8_t>(a), static_cast<int8_t>(b)};
-        RopeS8(v, 1, 2, 2, &sc.cos, &sc.sin, RopeLayout::kInterleaved);
+        int32_t v[2] = {a, b};
+        RopeS32(v, 1, 2, 2, &sc.cos, &sc.sin, RopeLayout::kInterleaved);
         const long double ra = a * std::cos(ang) - b * std::sin(ang);
         const long double rb = a * std::sin(ang) + b * std::cos(ang);
-        const long double ca = std::fmax(std::fmin(ra, 127.0L), -127.0L);
-        const long double cb = std::fmax(std::fmin(rb, 127.0L), -127.0L);
-        if (std::fabs(v[0] - ca) > 0.5L + 1e-6L || std::fabs(v[1] - cb) > 0.5L + 1e-6L) {
-          FAIL("RoPE s8 (" << a << "," << b << ") -> (" << int{v[0]} << "," << int{v[1]} << ")");
+        if (std::fabs(v[0] - ra) > 0.5L + 1e-6L || std::fabs(v[1] - rb) > 0.5L + 1e-6L) {
+          FAIL("RoPE (" << a << "," << b << ") -> (" << v[0] << "," << v[1] << ")");
         }
-        int16_t w[2] = {static_cast<int16_t>(a * 256), static_cast<int16_t>(b * 256)};
-        RopeS16(w, 1, 2, 2, &sc.cos, &sc.sin, RopeLayout::kHalves);
-        CHECK(std::fabs(w[0] - std::fmax(std::fmin(ra * 256, 32767.0L), -32768.0L)) <= 0.5L + 1e-4L);
+        int32_t w[2] = {a * 256, b * 256};
+        RopeS32(w, 1, 2, 2, &sc.cos, &sc.sin, RopeLayout::kHalves);
+        CHECK(std::fabs(w[0] - ra * 256) <= 0.5L + 1e-4L);
       }
     }
   }

@@ -1,5 +1,5 @@
 // Per-row dynamic quantization, 8 lanes per step; bit-identical to
-// ref::QuantizeRow* (max |x| as unsigned, scalar dyadics, vector multiply).
+// ref::QuantizeRowS32ToS8 (max |x| as unsigned, scalar dyadics, vector multiply).
 #include <immintrin.h>
 
 #include "kernels/ref/quantize_row.h"
@@ -11,19 +11,16 @@ namespace ingot::kernels::avx2 {
 namespace {
 
 inline __m256i Load8(const int32_t* x) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)); }
-inline __m256i Load8(const int16_t* x) {
-  return _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
-}
 
-template <typename T>
-__m256i LoadTail(const T* x, int32_t count) {
-  T tmp[8] = {};
+inline __m256i LoadTail(const int32_t* x, int32_t count) {
+  int32_t tmp[8] = {};
   for (int32_t i = 0; i < count; ++i) tmp[i] = x[i];
   return Load8(tmp);
 }
 
-template <typename T>
-Dyadic QuantizeRow(const T* x, int32_t n, int8_t* q) {
+}  // namespace
+
+Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q) {
   __m256i max_abs = _mm256_setzero_si256();
   int32_t i = 0;
   for (; i + 8 <= n; i += 8) max_abs = _mm256_max_epu32(max_abs, _mm256_abs_epi32(Load8(x + i)));
@@ -47,10 +44,5 @@ Dyadic QuantizeRow(const T* x, int32_t n, int8_t* q) {
   }
   return ref::QuantizeStep(a);
 }
-
-}  // namespace
-
-Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q) { return QuantizeRow(x, n, q); }
-Dyadic QuantizeRowS16ToS8(const int16_t* x, int32_t n, int8_t* q) { return QuantizeRow(x, n, q); }
 
 }  // namespace ingot::kernels::avx2

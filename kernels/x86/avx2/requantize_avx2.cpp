@@ -1,4 +1,4 @@
-// Requantization, 8 outputs per step; bit-identical to ref::Requantize*.
+// Requantization, 8 outputs per step; bit-identical to ref::RequantizeS32ToS32.
 // Per lane: multiplier as in ref::RequantMultiplier (the combined mantissa is
 // (m_r * m_c + 2^30) >> 31), exponent clamped to [0, 63], one rounding shift
 // of the 64-bit product |acc * m| < 2^62, clamp. Tails go through the same
@@ -23,7 +23,7 @@ inline void LoadDyadics(const Dyadic* d, __m256i* m, __m256i* e) {
 }
 
 // The 8 results of acc[0..8) for columns whose multipliers start at col.
-inline __m256i Requant8(const int32_t* acc, const Dyadic* row, const Dyadic* col, int64_t lo, int64_t hi) {
+inline __m256i Requant8(const int32_t* acc, const Dyadic* row, const Dyadic* col) {
   __m256i m, e;
   if (col != nullptr) {
     LoadDyadics(col, &m, &e);
@@ -45,18 +45,21 @@ inline __m256i Requant8(const int32_t* acc, const Dyadic* row, const Dyadic* col
   }
   e = _mm256_min_epi32(_mm256_max_epi32(e, _mm256_setzero_si256()), _mm256_set1_epi32(63));
   const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc));
-  return Narrow(Clamp(RoundShift(MulWide(x, m), WidenCounts(e)), lo, hi));
+  return Narrow(Clamp(RoundShift(MulWide(x, m), WidenCounts(e)), INT32_MIN, INT32_MAX));
 }
 
-template <typename Store>
-void Requantize(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols, const Dyadic* row_scale,
-                const Dyadic* col_scale, int64_t lo, int64_t hi, Store store) {
+}  // namespace
+
+void RequantizeS32ToS32(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols,
+                        const Dyadic* row_scale, const Dyadic* col_scale, int32_t* out, int64_t ld_out) {
   for (int32_t r = 0; r < rows; ++r) {
     const int32_t* a = acc + r * ld_acc;
+    int32_t* o = out + r * ld_out;
     const Dyadic* row = row_scale == nullptr ? nullptr : row_scale + r;
     int32_t c = 0;
     for (; c + 8 <= cols; c += 8) {
-      store(r, c, 8, Requant8(a + c, row, col_scale == nullptr ? nullptr : col_scale + c, lo, hi));
+      const __m256i v = Requant8(a + c, row, col_scale == nullptr ? nullptr : col_scale + c);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + c), v);
     }
     if (c < cols) {
       alignas(32) int32_t acc_tail[8] = {0};
@@ -65,34 +68,12 @@ void Requantize(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols, 
         acc_tail[i] = a[c + i];
         if (col_scale != nullptr) col_tail[i] = col_scale[c + i];
       }
-      store(r, c, cols - c, Requant8(acc_tail, row, col_scale == nullptr ? nullptr : col_tail, lo, hi));
+      alignas(32) int32_t lanes[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes),
+                         Requant8(acc_tail, row, col_scale == nullptr ? nullptr : col_tail));
+      __builtin_memcpy(o + c, lanes, static_cast<size_t>(cols - c) * 4);
     }
   }
-}
-
-}  // namespace
-
-void RequantizeS32ToS8(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols,
-                       const Dyadic* row_scale, const Dyadic* col_scale, int8_t* out, int64_t ld_out) {
-  Requantize(acc, ld_acc, rows, cols, row_scale, col_scale, -kS8Max, kS8Max,
-             [&](int32_t r, int32_t c, int32_t count, __m256i v) {
-               const uint64_t bytes = PackBytes(v, false);
-               __builtin_memcpy(out + r * ld_out + c, &bytes, static_cast<size_t>(count));
-             });
-}
-
-void RequantizeS32ToS32(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols,
-                        const Dyadic* row_scale, const Dyadic* col_scale, int32_t* out, int64_t ld_out) {
-  Requantize(acc, ld_acc, rows, cols, row_scale, col_scale, INT32_MIN, INT32_MAX,
-             [&](int32_t r, int32_t c, int32_t count, __m256i v) {
-               if (count == 8) {
-                 _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * ld_out + c), v);
-               } else {
-                 alignas(32) int32_t lanes[8];
-                 _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), v);
-                 __builtin_memcpy(out + r * ld_out + c, lanes, static_cast<size_t>(count) * 4);
-               }
-             });
 }
 
 }  // namespace ingot::kernels::avx2

@@ -13,12 +13,9 @@ namespace ingot::kernels::avx512vnni {
 void GemvS8(const PackedS8Weights& w, const int8_t* x, int32_t n_begin, int32_t n_end, int32_t* y);
 void GemmS8(const int8_t* a, int64_t lda, int32_t m_count, const PackedS8Weights& w, int32_t n_begin,
             int32_t n_end, int32_t* c, int64_t ldc);
-void RequantizeS32ToS8(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols,
-                       const Dyadic* row_scale, const Dyadic* col_scale, int8_t* out, int64_t ld_out);
 void RequantizeS32ToS32(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols,
                         const Dyadic* row_scale, const Dyadic* col_scale, int32_t* out, int64_t ld_out);
 Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q);
-Dyadic QuantizeRowS16ToS8(const int16_t* x, int32_t n, int8_t* q);
 void SoftmaxS32ToU8(const int32_t* x, int32_t n, Dyadic x_scale, uint8_t* p);
 void RmsNormS32(const int32_t* x, int32_t n, Dyadic eps, const int32_t* gamma, int32_t gamma_shift, int32_t* out);
 void SiluS32(const int32_t* x, int32_t n, Dyadic x_scale, int32_t* y);

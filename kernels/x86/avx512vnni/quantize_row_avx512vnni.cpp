@@ -1,5 +1,5 @@
 // Per-row dynamic quantization, 16 lanes per step; bit-identical to
-// ref::QuantizeRow*: max |x| (as unsigned, so |INT32_MIN| = 2^31), the two
+// ref::QuantizeRowS32ToS8: max |x| (as unsigned, so |INT32_MIN| = 2^31), the two
 // dyadics computed once per row (scalar), then q = clamp(round(x * inv)).
 #include <immintrin.h>
 
@@ -9,18 +9,10 @@
 
 namespace ingot::kernels::avx512vnni {
 
-namespace {
-
-inline __m512i Load32(const int32_t* x, __mmask16 mask) { return _mm512_maskz_loadu_epi32(mask, x); }
-inline __m512i Load32(const int16_t* x, __mmask16 mask) {
-  return _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(mask, x));
-}
-
-template <typename T>
-Dyadic QuantizeRow(const T* x, int32_t n, int8_t* q) {
+Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q) {
   __m512i max_abs = _mm512_setzero_si512();
   for (int32_t i = 0; i < n; i += 16) {
-    const __m512i v = Load32(x + i, FirstLanes(n - i));
+    const __m512i v = _mm512_maskz_loadu_epi32(FirstLanes(n - i), x + i);
     max_abs = _mm512_max_epu32(max_abs, _mm512_abs_epi32(v));  // abs(INT32_MIN) = 2^31 unsigned
   }
   const auto a = static_cast<uint32_t>(_mm512_reduce_max_epu32(max_abs));
@@ -33,15 +25,10 @@ Dyadic QuantizeRow(const T* x, int32_t n, int8_t* q) {
   const Wide shift = WidenCounts(_mm512_set1_epi32(inv.e < 0 ? 0 : (inv.e > 63 ? 63 : inv.e)));
   for (int32_t i = 0; i < n; i += 16) {
     const __mmask16 mask = FirstLanes(n - i);
-    const Wide v = Clamp(RoundShift(MulWide(Load32(x + i, mask), m), shift), -kS8Max, kS8Max);
+    const Wide v = Clamp(RoundShift(MulWide(_mm512_maskz_loadu_epi32(mask, x + i), m), shift), -kS8Max, kS8Max);
     _mm_mask_storeu_epi8(q + i, mask, _mm512_cvtepi32_epi8(Narrow(v)));
   }
   return ref::QuantizeStep(a);
 }
-
-}  // namespace
-
-Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q) { return QuantizeRow(x, n, q); }
-Dyadic QuantizeRowS16ToS8(const int16_t* x, int32_t n, int8_t* q) { return QuantizeRow(x, n, q); }
 
 }  // namespace ingot::kernels::avx512vnni

@@ -1,4 +1,4 @@
-// Requantization, 16 outputs per step; bit-identical to ref::Requantize*.
+// Requantization, 16 outputs per step; bit-identical to ref::RequantizeS32ToS32.
 // Per lane: multiplier as in ref::RequantMultiplier (the combined mantissa is
 // (m_r * m_c + 2^30) >> 31), exponent clamped to [0, 63], then one rounding
 // shift of the 64-bit product |acc * m| < 2^62 and a clamp.
@@ -36,9 +36,10 @@ inline void LaneMultipliers(const Dyadic* row_scale, const Dyadic* col_scale, in
   *e = _mm512_min_epi32(_mm512_max_epi32(*e, _mm512_setzero_si512()), _mm512_set1_epi32(63));
 }
 
-template <typename Store>
-void Requantize(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols, const Dyadic* row_scale,
-                const Dyadic* col_scale, int64_t lo, int64_t hi, Store store) {
+}  // namespace
+
+void RequantizeS32ToS32(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols,
+                        const Dyadic* row_scale, const Dyadic* col_scale, int32_t* out, int64_t ld_out) {
   for (int32_t r = 0; r < rows; ++r) {
     const int32_t* a = acc + r * ld_acc;
     for (int32_t c = 0; c < cols; c += 16) {
@@ -46,28 +47,10 @@ void Requantize(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols, 
       __m512i m, e;
       LaneMultipliers(row_scale, col_scale, r, c, mask, &m, &e);
       const __m512i x = _mm512_maskz_loadu_epi32(mask, a + c);
-      const Wide v = Clamp(RoundShift(MulWide(x, m), WidenCounts(e)), lo, hi);
-      store(r, c, mask, Narrow(v));
+      const Wide v = Clamp(RoundShift(MulWide(x, m), WidenCounts(e)), INT32_MIN, INT32_MAX);
+      _mm512_mask_storeu_epi32(out + r * ld_out + c, mask, Narrow(v));
     }
   }
-}
-
-}  // namespace
-
-void RequantizeS32ToS8(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols,
-                       const Dyadic* row_scale, const Dyadic* col_scale, int8_t* out, int64_t ld_out) {
-  Requantize(acc, ld_acc, rows, cols, row_scale, col_scale, -kS8Max, kS8Max,
-             [&](int32_t r, int32_t c, __mmask16 mask, __m512i v) {
-               _mm_mask_storeu_epi8(out + r * ld_out + c, mask, _mm512_cvtepi32_epi8(v));
-             });
-}
-
-void RequantizeS32ToS32(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols,
-                        const Dyadic* row_scale, const Dyadic* col_scale, int32_t* out, int64_t ld_out) {
-  Requantize(acc, ld_acc, rows, cols, row_scale, col_scale, INT32_MIN, INT32_MAX,
-             [&](int32_t r, int32_t c, __mmask16 mask, __m512i v) {
-               _mm512_mask_storeu_epi32(out + r * ld_out + c, mask, v);
-             });
 }
 
 }  // namespace ingot::kernels::avx512vnni

@@ -1,0 +1,50 @@
+// Integer-only, like forward_int8.cpp: a test disassembles this object too.
+#include "engine/forward/int8_kv_cache.h"
+
+#include "kernels/ref/weighted_sum.h"
+
+namespace ingot {
+
+namespace {
+
+int32_t RoundUp(int32_t x, int32_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+
+}  // namespace
+
+Int8KvCache::Int8KvCache(int32_t n_layers, int32_t n_kv_heads, int32_t n_ctx, int32_t head_dim)
+    : n_kv_heads_(n_kv_heads),
+      n_ctx_(n_ctx),
+      head_dim_(head_dim),
+      key_rows_(static_cast<int32_t>(kernels::PackedS8RowSumCount(n_ctx))),
+      key_cols_(RoundUp(head_dim, kernels::kPackK)),
+      value_rows_(RoundUp(n_ctx, 4)) {
+  const int64_t heads = int64_t{n_layers} * n_kv_heads;
+  keys_.resize(static_cast<size_t>(heads * key_rows_ * key_cols_));
+  key_sums_.resize(static_cast<size_t>(heads * key_rows_));
+  values_.resize(static_cast<size_t>(heads * value_rows_ * head_dim));
+  key_scales_.resize(static_cast<size_t>(heads * n_ctx));
+  value_scales_.resize(key_scales_.size());
+}
+
+void Int8KvCache::Store(int32_t layer, int32_t g, int32_t pos, const int8_t* key_s8, kernels::Dyadic key_scale,
+                        const int8_t* value_s8, kernels::Dyadic value_scale) {
+  const int64_t head = Head(layer, g);
+  int8_t* keys = keys_.data() + head * key_rows_ * key_cols_;
+  int32_t sum = 0;  // |sum| <= 127 * head_dim
+  for (int32_t d = 0; d < head_dim_; ++d) {
+    keys[kernels::PackedS8Offset(key_cols_, pos, d)] = key_s8[d];
+    sum += key_s8[d];
+  }
+  key_sums_[head * key_rows_ + pos] = sum;
+  int8_t* values = values_.data() + head * value_rows_ * head_dim_;
+  for (int32_t d = 0; d < head_dim_; ++d) values[kernels::ref::InterleavedOffset(head_dim_, pos, d)] = value_s8[d];
+  key_scales_[head * n_ctx_ + pos] = key_scale;
+  value_scales_[head * n_ctx_ + pos] = value_scale;
+}
+
+uint64_t Int8KvCache::bytes() const {
+  return keys_.size() + values_.size() + key_sums_.size() * sizeof(int32_t) +
+         (key_scales_.size() + value_scales_.size()) * sizeof(kernels::Dyadic);
+}
+
+}  // namespace ingot
