@@ -21,8 +21,6 @@ struct ingot_session {
 namespace ingot::api {
 namespace {
 
-static_assert(INGOT_N_CTX_MODEL < 0, "INGOT_N_CTX_MODEL is no context size");
-
 // The C parameters as the engine's, which checks the values it knows the limits of (n_ctx
 // against the model, the mode against its weights, the sampling parameters).
 SessionOptions ToSessionOptions(const ingot_session_params& p, int32_t n_ctx_train) {
