@@ -32,9 +32,9 @@ void Generator::Eval(const int32_t* tokens, int32_t n_tokens) {
 }
 
 void Generator::EvalPrompt(std::string_view text) {
-  if (text.empty()) throw Error("the prompt is empty", ErrorKind::kInvalidArgument);
   const Tokenizer& tokenizer = model().tokenizer();
-  const std::vector<int32_t> ids = tokenizer.Encode(text, session_.n_past() == 0 && tokenizer.add_bos());
+  const std::vector<int32_t> ids =
+      text.empty() ? std::vector<int32_t>{} : tokenizer.Encode(text, session_.n_past() == 0 && tokenizer.add_bos());
   if (ids.empty()) throw Error("the prompt is empty", ErrorKind::kInvalidArgument);
   StopIfCancelled();
   Run(ids.data(), static_cast<int32_t>(ids.size()), false);
@@ -43,22 +43,23 @@ void Generator::EvalPrompt(std::string_view text) {
 // A cancel that arrives meanwhile stops Session::Eval between two batches.
 void Generator::Run(const int32_t* tokens, int32_t n_tokens, bool all_logits) {
   const int32_t start = session_.n_past();
+  auto forget = [&] {  // the tokens of this call, and the logits they may have half overwritten
+    session_.Rewind(start);
+    logit_rows_ = 0;
+  };
   bool finished = false;
   try {
     finished = session_.Eval(tokens, n_tokens, all_logits, &cancel_);
   } catch (const Error& e) {
     // Session::Eval refuses what does not fit or is out of range before it computes anything.
-    if (e.kind() == ErrorKind::kInvalidArgument || e.kind() == ErrorKind::kContextFull) throw;
-    session_.Rewind(start);
-    logit_rows_ = 0;
+    if (e.kind() != ErrorKind::kInvalidArgument && e.kind() != ErrorKind::kContextFull) forget();
     throw;
   } catch (...) {
-    session_.Rewind(start);
-    logit_rows_ = 0;
+    forget();
     throw;
   }
-  if (!finished) {  // Session::Eval has rewound the context
-    logit_rows_ = 0;
+  if (!finished) {
+    forget();
     throw Cancelled();
   }
   history_.insert(history_.end(), tokens, tokens + n_tokens);
