@@ -84,14 +84,16 @@ void PrintSummary(const ingot_model_info& m) {
               static_cast<double>(m.n_params) / 1e6, static_cast<double>(m.weight_bytes) / (1024.0 * 1024.0));
   std::printf("tokenizer: %s, %d tokens, BOS %d, EOS %d, add BOS %s\n", m.tokenizer, m.n_vocab, m.bos_id, m.eos_id,
               m.add_bos ? "yes" : "no");
+  std::printf("kernels: %s\n", m.isa);  // the table chosen at load (INGOT_ISA forces one)
 }
 
 int Run(int argc, char** argv) {
   std::string path, tokenizer_path;
   bool no_metadata = false, verify = false;
   ArgParser parser("inspect", "[options] MODEL",
-                   "Prints a model file's metadata, tensor table (name, type, shape, offset, bytes) and\n"
-                   "architecture, then a verdict: whether ingot can load and run it (exit status 0) or not (1).");
+                   "Prints a model file's metadata, tensor table (name, type, shape, offset, bytes),\n"
+                   "architecture and the kernel table it would run with, then a verdict: whether ingot can load\n"
+                   "and run it (exit status 0) or not (1).");
   parser.AddPositional("MODEL", &path, "a GGUF file or a llama2.c checkpoint", true);
   parser.AddString("--tokenizer", &tokenizer_path, "sentencepiece tokenizer.model (llama2.c checkpoints)");
   parser.AddFlag("--no-metadata", &no_metadata, "skip the metadata listing");

@@ -19,10 +19,12 @@ Sampler::Sampler(const SamplerParams& params, int32_t n_vocab)
     : params_(params), rng_state_(params.seed), candidates_(static_cast<size_t>(n_vocab)),
       penalized_(static_cast<size_t>(n_vocab)), seen_(static_cast<size_t>(n_vocab), 0),
       probabilities_(static_cast<size_t>(n_vocab)) {
-  if (!(params.repeat_penalty > 0.0f)) throw Error("the repeat penalty must be positive (1 turns it off)");
-  if (!(params.top_p > 0.0f)) throw Error("top-p must be positive (1 turns it off)");
-  if (params.top_k < 0) throw Error("top-k must be 0 (off) or positive");
-  if (params.repeat_last_n < 0) throw Error("the repeat window must not be negative");
+  if (!(params.repeat_penalty > 0.0f)) {
+    throw Error("the repeat penalty must be positive (1 turns it off)", ErrorKind::kInvalidArgument);
+  }
+  if (!(params.top_p > 0.0f)) throw Error("top-p must be positive (1 turns it off)", ErrorKind::kInvalidArgument);
+  if (params.top_k < 0) throw Error("top-k must be 0 (off) or positive", ErrorKind::kInvalidArgument);
+  if (params.repeat_last_n < 0) throw Error("the repeat window must not be negative", ErrorKind::kInvalidArgument);
 }
 
 double Sampler::NextUniform() {

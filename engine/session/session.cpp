@@ -11,10 +11,12 @@ namespace ingot {
 
 Session::Session(const Model& model, const SessionOptions& options) : model_(model) {
   const ModelConfig& c = model.config();
-  if (options.n_ctx < 0) throw Error("n_ctx must be positive, got " + std::to_string(options.n_ctx));
+  if (options.n_ctx < 0) {
+    throw Error("n_ctx must be positive, got " + std::to_string(options.n_ctx), ErrorKind::kInvalidArgument);
+  }
   if (options.n_ctx > c.n_ctx_train) {
-    throw Error("n_ctx " + std::to_string(options.n_ctx) + " is larger than the model allows (" +
-                std::to_string(c.n_ctx_train) + " tokens, " + model.path() + ")");
+    throw Error(model.path() + ": n_ctx " + std::to_string(options.n_ctx) + " is larger than the model allows (" +
+                std::to_string(c.n_ctx_train) + " tokens)", ErrorKind::kInvalidArgument);
   }
   n_ctx_ = options.n_ctx > 0 ? options.n_ctx : std::min(c.n_ctx_train, kDefaultMaxContext);
   n_threads_ = options.n_threads > 0 ? options.n_threads : kernels::DefaultThreadCount();
@@ -25,10 +27,13 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
   const size_t logit_rows = static_cast<size_t>(logits_all_ ? n_ctx_ : 1);
   logits_.resize(logit_rows * static_cast<size_t>(c.n_vocab));
   if (mode_ == Mode::kFp32 && !options.fp_modules.empty()) {
-    throw Error("--fp-modules goes with --mode int8 (in fp32 mode every module is already float)");
+    throw Error("--fp-modules goes with --mode int8 (in fp32 mode every module is already float)",
+                ErrorKind::kInvalidArgument);
   }
   if (mode_ == Mode::kInt8) {
-    if (model.int8() == nullptr) throw Error("an int8 session needs a model loaded with int8 weights");
+    if (model.int8() == nullptr) {
+      throw Error("int8 mode needs the model loaded with prepare_int8 (the C API's default)", ErrorKind::kUnsupported);
+    }
     const FpModuleSet set = ParseFpModules(options.fp_modules, c);
     if (set.any()) fp_modules_ = std::make_unique<FpModules>(model, set, n_ctx_);
     int8_ = std::make_unique<Int8Forward>(c, *model.int8(), model.kernel_table(), n_ctx_, n_batch_, n_threads_,
@@ -37,7 +42,8 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
     return;
   }
   if (!model.has_float_weights()) {
-    throw Error(model.path() + " is an int8 model written by quantize; fp32 mode needs the float model");
+    throw Error(model.path() + " is an int8 model written by quantize; fp32 mode needs the float model",
+                ErrorKind::kUnsupported);
   }
   fp32_ = std::make_unique<Fp32Forward>(model, n_ctx_, n_batch_, n_threads_);
 }
@@ -50,15 +56,18 @@ uint64_t Session::kv_cache_bytes() const {
 
 bool Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std::atomic<bool>* cancel) {
   if (n_tokens <= 0) return true;
-  if (all_logits && !logits_all_) throw Error("Eval with all_logits needs a session created with logits_all");
+  if (all_logits && !logits_all_) {
+    throw Error("Eval with all_logits needs a session created with logits_all", ErrorKind::kInvalidArgument);
+  }
   if (n_tokens > n_ctx_ - n_past_) {
-    throw Error("context is full: " + std::to_string(n_past_) + " + " + std::to_string(n_tokens) +
-                " tokens exceed n_ctx " + std::to_string(n_ctx_));
+    throw Error(std::to_string(n_tokens) + " tokens do not fit (context is full: " + std::to_string(n_past_) + " + " +
+                std::to_string(n_tokens) + " tokens exceed n_ctx " + std::to_string(n_ctx_) + ")", ErrorKind::kContextFull);
   }
   const int32_t n_vocab = model_.config().n_vocab;
   for (int32_t i = 0; i < n_tokens; ++i) {
     if (tokens[i] < 0 || tokens[i] >= n_vocab) {
-      throw Error("token id " + std::to_string(tokens[i]) + " is out of range [0, " + std::to_string(n_vocab) + ")");
+      throw Error("token id " + std::to_string(tokens[i]) + (n_tokens > 1 ? " (at " + std::to_string(i) + ")" : "") +
+                  " is out of range [0, " + std::to_string(n_vocab) + ")", ErrorKind::kInvalidArgument);
     }
   }
   const int32_t start = n_past_;

@@ -280,6 +280,17 @@ TEST_CASE("model info: the architecture in detail; session info: the weight byte
   }
   const ingot_session_info int8 = m.SessionInfo(INGOT_MODE_INT8);
   CHECK(int8.weight_bytes_per_token == int8.weight_bytes - embd_int8_bytes);
+  // The int8 file has no float weights: the engine refuses an fp32 session, and its error's
+  // kind is the status.
+  const Loaded int8_file(quantized);
+  CHECK(int8_file.Info().has_fp32 == 0);
+  ingot_session_params sp;
+  ingot_session_params_init(&sp);
+  sp.mode = INGOT_MODE_FP32;
+  ingot_session* session = nullptr;
+  CHECK_FAILS(ingot_session_create(int8_file.model, &sp, &session), INGOT_ERROR_UNSUPPORTED,
+              "is an int8 model written by quantize; fp32 mode needs the float model");
+  CHECK(session == nullptr);
 
   const Loaded gpt2(TinyModel("tiny-gpt2"));
   const ingot_model_info g = gpt2.Info();

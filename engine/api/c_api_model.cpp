@@ -1,0 +1,143 @@
+// The C API's models (ingot_model_*): load, describe, free.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "engine/api/guard.h"
+#include "engine/api/handles.h"
+#include "engine/forward/fp_modules.h"
+#include "engine/quant/int8_model.h"
+#include "ingot/ingot.h"
+#include "model_io/gguf.h"
+
+namespace ingot::api {
+namespace {
+
+ModelLoadOptions LoadOptions(const ingot_model_params* params) {
+  const ingot_model_params p = ParamsOrDefaults(params, ingot_model_params_init);
+  RequireThreads(p.n_threads);
+  ModelLoadOptions options;
+  options.tokenizer_path = p.tokenizer_path != nullptr ? p.tokenizer_path : "";
+  options.isa = p.isa != nullptr ? p.isa : "";
+  options.prepare_int8 = p.prepare_int8 != 0;
+  options.n_threads = p.n_threads;
+  return options;
+}
+
+double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+// Loads with load(), logs what was loaded and how long it took, and gives the handle.
+template <typename F>
+ingot_model* NewModel(F&& load) {
+  const double start = Now();
+  auto handle = std::make_unique<ingot_model>();
+  handle->model = load();
+  const Model& m = *handle->model;
+  for (const std::string& kind : FpModuleKinds(m.config())) {
+    handle->fp_modules += (handle->fp_modules.empty() ? "" : ",") + kind;
+  }
+  const ModelConfig& c = m.config();
+  Emit(INGOT_LOG_INFO, "loaded " + m.path() + " (" + m.format() + ", " + c.arch + ", " + std::to_string(c.n_layers) +
+                           " layers, vocab " + std::to_string(c.n_vocab) + ") in " + std::to_string(Now() - start) +
+                           " s; kernels " + m.isa_name() + (m.int8() != nullptr ? ", int8 weights ready" : ""));
+  return handle.release();
+}
+
+}  // namespace
+
+bool TiedOutput(const Model& m) {
+  if (!m.has_float_weights()) return m.int8()->output == &m.int8()->token_embd;
+  return m.output.data == m.token_embd.data;
+}
+
+void WeightBytes(const Model& m, Mode mode, uint64_t* total, uint64_t* per_token) {
+  const bool int8 = mode == Mode::kInt8;
+  const uint64_t embd = int8 ? m.int8()->token_embd.bytes() : (m.token_embd.info != nullptr ? m.token_embd.info->n_bytes : 0);
+  *total = int8 ? m.int8()->weight_bytes() : m.weight_bytes();
+  *per_token = *total - (TiedOutput(m) ? 0 : embd);
+}
+
+}  // namespace ingot::api
+
+
+extern "C" {
+
+int32_t ingot_model_params_init(ingot_model_params* params) {
+  return Guard("ingot_model_params_init", INGOT_ERROR_INTERNAL, [&] {
+    Require(params, "params");
+    *params = ingot_model_params{};
+    params->struct_size = sizeof(ingot_model_params);
+    params->prepare_int8 = 1;
+  });
+}
+
+int32_t ingot_model_load(const char* path, const ingot_model_params* params, ingot_model** model) {
+  return Guard("ingot_model_load", INGOT_ERROR_MODEL_FORMAT, [&] {
+    Require(path, "path");
+    Require(model, "model");
+    const ingot::ModelLoadOptions options = ingot::api::LoadOptions(params);
+    CheckReadableFile(path);
+    if (!options.tokenizer_path.empty()) CheckReadableFile(options.tokenizer_path);
+    *model = ingot::api::NewModel([&] { return ingot::Model::Load(path, options); });
+  });
+}
+
+int32_t ingot_model_load_from_memory(const void* data, size_t size, const char* name, const ingot_model_params* params,
+                                     ingot_model** model) {
+  return Guard("ingot_model_load_from_memory", INGOT_ERROR_MODEL_FORMAT, [&] {
+    Require(data, "data");
+    Require(model, "model");
+    const ingot::ModelLoadOptions options = ingot::api::LoadOptions(params);
+    *model = ingot::api::NewModel(
+        [&] { return ingot::Model::LoadFromMemory(data, size, name != nullptr ? name : "memory", options); });
+  });
+}
+
+int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* info) {
+  return Guard("ingot_model_get_info", INGOT_ERROR_INTERNAL, [&] {
+    Require(model, "model");
+    RequireSize(info, "info");
+    const ingot::Model& m = *model->model;
+    const ingot::ModelConfig& c = m.config();
+    info->architecture = c.arch.c_str();
+    info->format = m.format().c_str();
+    info->isa = m.isa_name();
+    info->n_vocab = c.n_vocab;
+    info->n_layers = c.n_layers;
+    info->d_model = c.d_model;
+    info->n_heads = c.n_heads;
+    info->n_kv_heads = c.n_kv_heads;
+    info->d_ffn = c.d_ffn;
+    info->n_ctx_train = c.n_ctx_train;
+    info->bos_id = m.tokenizer().bos_id();
+    info->eos_id = m.tokenizer().eos_id();
+    info->add_bos = m.tokenizer().add_bos() ? 1 : 0;
+    info->has_int8 = m.int8() != nullptr ? 1 : 0;
+    info->has_fp32 = m.has_float_weights() ? 1 : 0;
+    info->weight_bytes = m.weight_bytes();
+    info->head_dim = c.head_dim;
+    info->rope_dims = c.rope_dims;
+    info->rope_base = c.rope_base;
+    info->norm_eps = c.norm_eps;
+    info->norm = c.norm == ingot::NormKind::kLayer ? "LayerNorm" : "RMSNorm";
+    info->ffn = c.ffn == ingot::FfnKind::kGelu ? "GELU" : "SwiGLU";
+    info->tied_output = ingot::api::TiedOutput(m) ? 1 : 0;
+    info->n_params = 0;
+    for (const ingot::GgufTensorInfo& t : m.tensors()) info->n_params += t.n_elements;
+    info->tokenizer = m.tokenizer_source().c_str();
+    info->fp_modules = model->fp_modules.c_str();
+  });
+}
+
+int32_t ingot_model_free(ingot_model* model) {
+  return Guard("ingot_model_free", INGOT_ERROR_INTERNAL, [&] {
+    if (model == nullptr) return;
+    const int32_t sessions = model->sessions.load();
+    if (sessions > 0) {
+      Fail(INGOT_ERROR_BUSY, "the model still has " + std::to_string(sessions) + " session(s): free them first");
+    }
+    delete model;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,121 @@
+#include "engine/api/guard.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <new>
+
+#include "model_io/error.h"
+
+namespace ingot::api {
+namespace {
+
+constexpr int32_t kMaxThreads = 256;
+
+thread_local std::string t_last_error;
+
+struct LogSink {
+  std::mutex mutex;
+  ingot_log_callback callback = nullptr;
+  void* user_data = nullptr;
+};
+LogSink& Log() {
+  static LogSink sink;
+  return sink;
+}
+
+int32_t StatusOf(ErrorKind kind, int32_t fallback) {
+  switch (kind) {
+    case ErrorKind::kUnspecified: return fallback;
+    case ErrorKind::kInvalidArgument: return INGOT_ERROR_INVALID_ARGUMENT;
+    case ErrorKind::kIo: return INGOT_ERROR_IO;
+    case ErrorKind::kModelFormat: return INGOT_ERROR_MODEL_FORMAT;
+    case ErrorKind::kUnsupported: return INGOT_ERROR_UNSUPPORTED;
+    case ErrorKind::kContextFull: return INGOT_ERROR_CONTEXT_FULL;
+    case ErrorKind::kCancelled: return INGOT_ERROR_CANCELLED;
+    case ErrorKind::kInvalidState: return INGOT_ERROR_INVALID_STATE;
+  }
+  return INGOT_ERROR_INTERNAL;
+}
+
+}  // namespace
+
+[[noreturn]] void Fail(int32_t status, const std::string& message) { throw Failure{status, message}; }
+
+int32_t Caught(const char* function, int32_t fallback) noexcept {
+  int32_t status = INGOT_ERROR_INTERNAL;
+  try {
+    std::string message;
+    try {
+      throw;
+    } catch (const Failure& f) {
+      status = f.status;
+      message = f.message;
+    } catch (const Error& e) {
+      status = StatusOf(e.kind(), fallback);
+      message = e.what();
+    } catch (const std::bad_alloc&) {
+      status = INGOT_ERROR_OUT_OF_MEMORY;
+      message = "out of memory";
+    } catch (const std::exception& e) {
+      message = std::string("internal error: ") + e.what();
+    } catch (...) {
+      message = "internal error: unknown exception";
+    }
+    t_last_error = std::string(function) + ": " + message;
+    Emit(INGOT_LOG_ERROR, t_last_error);
+  } catch (...) {  // no memory even for the message: the status still says what happened
+  }
+  return status;
+}
+
+void Emit(int32_t level, const std::string& message) {
+  ingot_log_callback callback;
+  void* user_data;
+  {
+    std::lock_guard<std::mutex> lock(Log().mutex);
+    callback = Log().callback;
+    user_data = Log().user_data;
+  }
+  if (callback != nullptr) callback(level, message.c_str(), user_data);
+}
+
+void RequireThreads(int32_t n_threads) {
+  if (n_threads < 0 || n_threads > kMaxThreads) {
+    Fail(INGOT_ERROR_INVALID_ARGUMENT, "n_threads must be 0 (all cores) to " + std::to_string(kMaxThreads) + ", got " +
+                                           std::to_string(n_threads));
+  }
+}
+
+void CheckReadableFile(const std::string& path) {
+  struct stat st {};
+  if (path.empty()) Fail(INGOT_ERROR_INVALID_ARGUMENT, "path is empty");
+  if (stat(path.c_str(), &st) != 0) Fail(INGOT_ERROR_IO, path + ": cannot open: " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) Fail(INGOT_ERROR_IO, path + ": is a directory, not a file");
+  if (!S_ISREG(st.st_mode)) Fail(INGOT_ERROR_IO, path + ": not a regular file");
+  if (access(path.c_str(), R_OK) != 0) Fail(INGOT_ERROR_IO, path + ": cannot open: " + std::strerror(errno));
+}
+
+}  // namespace ingot::api
+
+extern "C" {
+
+int32_t ingot_last_error(const char** message) {
+  if (message == nullptr) return INGOT_ERROR_INVALID_ARGUMENT;
+  *message = ingot::api::t_last_error.c_str();
+  return INGOT_OK;
+}
+
+int32_t ingot_set_log_callback(ingot_log_callback callback, void* user_data) {
+  using ingot::api::Log;
+  return Guard("ingot_set_log_callback", INGOT_ERROR_INTERNAL, [&] {
+    std::lock_guard<std::mutex> lock(Log().mutex);
+    Log().callback = callback;
+    Log().user_data = user_data;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,130 @@
+#include "engine/session/generator.h"
+
+#include <optional>
+
+#include "model_io/error.h"
+#include "model_io/unicode.h"
+
+namespace ingot {
+namespace {
+
+Error Cancelled() { return Error("cancelled", ErrorKind::kCancelled); }
+
+}  // namespace
+
+Generator::Generator(const Model& model, const SessionOptions& session, const SamplerParams& sampling)
+    : session_(model, session), sampler_(sampling, model.config().n_vocab) {}
+
+void Generator::StopIfCancelled() {
+  if (cancel_.exchange(false)) throw Cancelled();
+}
+
+void Generator::RequireLogits() const {
+  if (logit_rows_ == 0) throw Error("nothing evaluated yet: evaluate a prompt first", ErrorKind::kInvalidState);
+}
+
+void Generator::Eval(const int32_t* tokens, int32_t n_tokens) {
+  if (n_tokens < 1) {
+    throw Error("n_tokens must be at least 1, got " + std::to_string(n_tokens), ErrorKind::kInvalidArgument);
+  }
+  StopIfCancelled();
+  Run(tokens, n_tokens, session_.logits_all());
+}
+
+void Generator::EvalPrompt(std::string_view text) {
+  const Tokenizer& tokenizer = model().tokenizer();
+  const std::vector<int32_t> ids =
+      text.empty() ? std::vector<int32_t>{} : tokenizer.Encode(text, session_.n_past() == 0 && tokenizer.add_bos());
+  if (ids.empty()) throw Error("the prompt is empty", ErrorKind::kInvalidArgument);
+  StopIfCancelled();
+  Run(ids.data(), static_cast<int32_t>(ids.size()), false);
+}
+
+// A cancel that arrives meanwhile stops Session::Eval between two batches.
+void Generator::Run(const int32_t* tokens, int32_t n_tokens, bool all_logits) {
+  const int32_t start = session_.n_past();
+  auto forget = [&] {  // the tokens of this call, and the logits they may have half overwritten
+    session_.Rewind(start);
+    logit_rows_ = 0;
+  };
+  bool finished = false;
+  try {
+    finished = session_.Eval(tokens, n_tokens, all_logits, &cancel_);
+  } catch (const Error& e) {
+    // Session::Eval refuses what does not fit or is out of range before it computes anything.
+    if (e.kind() != ErrorKind::kInvalidArgument && e.kind() != ErrorKind::kContextFull) forget();
+    throw;
+  } catch (...) {
+    forget();
+    throw;
+  }
+  if (!finished) {
+    forget();
+    throw Cancelled();
+  }
+  history_.insert(history_.end(), tokens, tokens + n_tokens);
+  logit_rows_ = all_logits ? n_tokens : 1;
+}
+
+const float* Generator::LastLogits() const {
+  const size_t n_vocab = static_cast<size_t>(model().config().n_vocab);
+  return session_.logits() + static_cast<size_t>(logit_rows_ - 1) * n_vocab;
+}
+
+int32_t Generator::Sample() {
+  RequireLogits();
+  return sampler_.Sample(LastLogits(), history_);
+}
+
+void Generator::Generate(int32_t max_tokens, const OnPiece& on_piece, int32_t* n_generated) {
+  *n_generated = 0;
+  if (max_tokens < 0) throw Error("max_tokens is negative", ErrorKind::kInvalidArgument);
+  RequireLogits();
+  const Tokenizer& tokenizer = model().tokenizer();
+  Utf8Stream stream;
+  int32_t last = -1;  // the last token streamed
+  std::optional<Error> stop;  // why the loop ended early, thrown after the flush
+  while (*n_generated < max_tokens) {
+    if (cancel_.exchange(false)) {
+      stop = Cancelled();
+      break;
+    }
+    if (session_.n_past() >= session_.n_ctx()) {
+      stop.emplace("the context is full (n_ctx " + std::to_string(session_.n_ctx()) + ")", ErrorKind::kContextFull);
+      break;
+    }
+    const int32_t token = sampler_.Sample(LastLogits(), history_);
+    if (token == tokenizer.eos_id()) break;
+    Run(&token, 1, false);
+    ++*n_generated;
+    last = token;
+    const std::string piece = stream.Push(tokenizer.TokenToPiece(token));
+    if (on_piece && !on_piece(piece, token)) return;  // a caller that asked to stop gets nothing more
+  }
+  // What the tokens so far leave of an unfinished character (U+FFFD), on every other way out.
+  const std::string rest = stream.Flush();
+  if (!rest.empty() && on_piece) on_piece(rest, last);
+  if (stop) throw *stop;
+}
+
+void Generator::Reset() {
+  session_.Reset();
+  history_.clear();
+  logit_rows_ = 0;
+  cancel_.store(false);
+}
+
+const float* Generator::Logits() const {
+  RequireLogits();
+  return session_.logits();
+}
+
+const int32_t* Generator::LogitsQ16() const {
+  if (session_.mode() != Mode::kInt8) {
+    throw Error("integer logits exist in int8 mode only (this session is fp32)", ErrorKind::kUnsupported);
+  }
+  RequireLogits();
+  return session_.logits_q16();
+}
+
+}  // namespace ingot
