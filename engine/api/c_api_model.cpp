@@ -45,18 +45,6 @@ ingot_model* NewModel(F&& load) {
 
 }  // namespace
 
-bool TiedOutput(const Model& m) {
-  if (!m.has_float_weights()) return m.int8()->output == &m.int8()->token_embd;
-  return m.output.data == m.token_embd.data;
-}
-
-void WeightBytes(const Model& m, Mode mode, uint64_t* total, uint64_t* per_token) {
-  const bool int8 = mode == Mode::kInt8;
-  const uint64_t embd = int8 ? m.int8()->token_embd.bytes() : (m.token_embd.info != nullptr ? m.token_embd.info->n_bytes : 0);
-  *total = int8 ? m.int8()->weight_bytes() : m.weight_bytes();
-  *per_token = *total - (TiedOutput(m) ? 0 : embd);
-}
-
 }  // namespace ingot::api
 
 
@@ -64,9 +52,7 @@ extern "C" {
 
 int32_t ingot_model_params_init(ingot_model_params* params) {
   return Guard("ingot_model_params_init", INGOT_ERROR_INTERNAL, [&] {
-    Require(params, "params");
-    *params = ingot_model_params{};
-    params->struct_size = sizeof(ingot_model_params);
+    ResetParams(params);
     params->prepare_int8 = 1;
   });
 }
@@ -121,9 +107,8 @@ int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* info) {
     info->norm_eps = c.norm_eps;
     info->norm = c.norm == ingot::NormKind::kLayer ? "LayerNorm" : "RMSNorm";
     info->ffn = c.ffn == ingot::FfnKind::kGelu ? "GELU" : "SwiGLU";
-    info->tied_output = ingot::api::TiedOutput(m) ? 1 : 0;
-    info->n_params = 0;
-    for (const ingot::GgufTensorInfo& t : m.tensors()) info->n_params += t.n_elements;
+    info->tied_output = m.tied_output() ? 1 : 0;
+    info->n_params = m.n_params();
     info->tokenizer = m.tokenizer_source().c_str();
     info->fp_modules = model->fp_modules.c_str();
   });

@@ -43,15 +43,27 @@ SessionOptions ToSessionOptions(const ingot_session_params& p, int32_t n_ctx_tra
   return options;
 }
 
+// The sampling fields of the C parameters and of the engine's, paired once for both directions.
+template <typename F>
+void ForEachSamplingField(F&& field) {
+  field(&ingot_session_params::temperature, &SamplerParams::temperature);
+  field(&ingot_session_params::top_k, &SamplerParams::top_k);
+  field(&ingot_session_params::top_p, &SamplerParams::top_p);
+  field(&ingot_session_params::repeat_penalty, &SamplerParams::repeat_penalty);
+  field(&ingot_session_params::repeat_last_n, &SamplerParams::repeat_last_n);
+  field(&ingot_session_params::seed, &SamplerParams::seed);
+}
+
 SamplerParams ToSamplerParams(const ingot_session_params& p) {
   SamplerParams sampling;
-  sampling.temperature = p.temperature;
-  sampling.top_k = p.top_k;
-  sampling.top_p = p.top_p;
-  sampling.repeat_penalty = p.repeat_penalty;
-  sampling.repeat_last_n = p.repeat_last_n;
-  sampling.seed = p.seed;
+  ForEachSamplingField([&](auto c, auto engine) { sampling.*engine = p.*c; });
   return sampling;
+}
+
+// The engine's defaults into the C parameters.
+void SetSamplingDefaults(ingot_session_params& p) {
+  const SamplerParams defaults;
+  ForEachSamplingField([&](auto c, auto engine) { p.*c = defaults.*engine; });
 }
 
 }  // namespace
@@ -62,18 +74,10 @@ extern "C" {
 
 int32_t ingot_session_params_init(ingot_session_params* params) {
   return Guard("ingot_session_params_init", INGOT_ERROR_INTERNAL, [&] {
-    Require(params, "params");
-    const ingot::SamplerParams sampling;
-    *params = ingot_session_params{};
-    params->struct_size = sizeof(ingot_session_params);
+    ResetParams(params);
     params->n_ctx = INGOT_N_CTX_MODEL;
     params->mode = INGOT_MODE_INT8;
-    params->temperature = sampling.temperature;
-    params->top_k = sampling.top_k;
-    params->top_p = sampling.top_p;
-    params->repeat_penalty = sampling.repeat_penalty;
-    params->repeat_last_n = sampling.repeat_last_n;
-    params->seed = sampling.seed;
+    ingot::api::SetSamplingDefaults(*params);
   });
 }
 
@@ -202,7 +206,8 @@ int32_t ingot_session_get_info(const ingot_session* session, ingot_session_info*
     info->n_threads = s.n_threads();
     info->mode = s.mode() == ingot::Mode::kInt8 ? INGOT_MODE_INT8 : INGOT_MODE_FP32;
     info->kv_cache_bytes = s.kv_cache_bytes();
-    ingot::api::WeightBytes(s.model(), s.mode(), &info->weight_bytes, &info->weight_bytes_per_token);
+    info->weight_bytes = s.model().WeightBytes(s.mode());
+    info->weight_bytes_per_token = s.model().WeightBytesPerToken(s.mode());
   });
 }
 

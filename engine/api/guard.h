@@ -54,6 +54,14 @@ void RequireSize(const T* params, const char* name) {
   }
 }
 
+// A struct to fill with defaults: not NULL; zeroed, with its struct_size set.
+template <typename T>
+void ResetParams(T* params) {
+  Require(params, "params");
+  *params = T{};
+  params->struct_size = sizeof(T);
+}
+
 // A parameter struct, or the defaults its *_params_init fills when it is NULL.
 template <typename T>
 T ParamsOrDefaults(const T* params, int32_t (*init)(T*)) {
@@ -80,6 +88,7 @@ using ingot::api::CheckReadableFile;
 using ingot::api::Fail;
 using ingot::api::Guard;
 using ingot::api::ParamsOrDefaults;
+using ingot::api::ResetParams;
 using ingot::api::Require;
 using ingot::api::RequireSize;
 using ingot::api::RequireThreads;

@@ -1,5 +1,5 @@
 // The model handle, which both engine/api/c_api_model.cpp and c_api_session.cpp read (the
-// session and file handles live in their own files), and the model facts both report.
+// session and file handles live in their own files).
 #pragma once
 
 #include <atomic>
@@ -16,13 +16,3 @@ struct ingot_model {
   std::atomic<int32_t> sessions{0};
 };
 
-namespace ingot::api {
-
-// Whether the output matrix is the token embedding table.
-bool TiedOutput(const Model& m);
-
-// The weights a mode computes with, and what one decode step reads of them: every matrix but
-// the embedding table, of which it reads one row (unless the table is also the output).
-void WeightBytes(const Model& m, Mode mode, uint64_t* total, uint64_t* per_token);
-
-}  // namespace ingot::api

@@ -24,4 +24,20 @@ bool Model::tied_output() const {
   return FloatWeights::tied_output();
 }
 
+uint64_t Model::WeightBytes(Mode mode) const {
+  return mode == Mode::kInt8 ? int8_->weight_bytes() : weight_bytes_;
+}
+
+uint64_t Model::WeightBytesPerToken(Mode mode) const {
+  if (tied_output()) return WeightBytes(mode);
+  const uint64_t embd = mode == Mode::kInt8 ? int8_->token_embd.bytes() : (token_embd.info ? token_embd.info->n_bytes : 0);
+  return WeightBytes(mode) - embd;
+}
+
+uint64_t Model::n_params() const {
+  uint64_t n = 0;
+  for (const GgufTensorInfo& t : tensors()) n += t.n_elements;
+  return n;
+}
+
 }  // namespace ingot

@@ -47,6 +47,13 @@ class Model : public FloatWeights {
   const std::string& format() const { return format_; }  // "GGUF v3", "llama2.c"
   const std::string& tokenizer_source() const { return tokenizer_source_; }
   uint64_t weight_bytes() const { return weight_bytes_; }
+  // The bytes of the weights a mode computes with, and what one decode step reads of them:
+  // every matrix but the embedding table, of which it reads one row (unless it is also the
+  // output matrix).
+  uint64_t WeightBytes(Mode mode) const;
+  uint64_t WeightBytesPerToken(Mode mode) const;
+  // Parameters: the elements of every tensor of the file.
+  uint64_t n_params() const;
   // Every tensor of the file, for inspect.
   const std::vector<GgufTensorInfo>& tensors() const { return file_.tensors(); }
   const GgufFile* gguf() const { return file_.gguf.get(); }
