@@ -19,7 +19,7 @@ namespace {
 const uint8_t kEmptyByte = 0;
 
 [[noreturn]] void FailWithErrno(const std::string& path, const char* what, int err) {
-  throw Error(path + ": " + what + ": " + std::generic_category().message(err));
+  throw Error(path + ": " + what + ": " + std::generic_category().message(err), ErrorKind::kIo);
 }
 
 // Closes the descriptor on every path out of Open, including exceptions.
@@ -40,14 +40,14 @@ class FdGuard {
 }  // namespace
 
 std::unique_ptr<MappedFile> MappedFile::Open(const std::string& path) {
-  if (path.empty()) throw Error("(empty path): cannot open: no file name given");
+  if (path.empty()) throw Error("(empty path): cannot open: no file name given", ErrorKind::kInvalidArgument);
   FdGuard fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) FailWithErrno(path, "cannot open", errno);
 
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) FailWithErrno(path, "cannot stat", errno);
-  if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, not a file");
-  if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file (cannot be memory-mapped)");
+  if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, not a file", ErrorKind::kIo);
+  if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file (cannot be memory-mapped)", ErrorKind::kIo);
   if (st.st_size < 0 ||
       static_cast<uint64_t>(st.st_size) > std::numeric_limits<size_t>::max()) {
     throw Error(path + ": file size " + std::to_string(st.st_size) +

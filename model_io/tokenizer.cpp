@@ -37,21 +37,22 @@ std::string ReadModelFile(const std::string& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status)) {
-    throw Error(path + ": cannot open tokenizer model: " + (ec ? ec.message() : std::strerror(ENOENT)));
+    throw Error(path + ": cannot open tokenizer model: " + (ec ? ec.message() : std::strerror(ENOENT)), ErrorKind::kIo);
   }
-  if (std::filesystem::is_directory(status))
-    throw Error(path + ": cannot open tokenizer model: is a directory");
+  if (std::filesystem::is_directory(status)) {
+    throw Error(path + ": cannot open tokenizer model: is a directory", ErrorKind::kIo);
+  }
   const uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec) throw Error(path + ": cannot open tokenizer model: " + ec.message());
+  if (ec) throw Error(path + ": cannot open tokenizer model: " + ec.message(), ErrorKind::kIo);
   if (size == 0) throw Error(path + ": not a sentencepiece model: empty file");
   if (size > kMaxModelFileBytes) {
     throw Error(path + ": not a sentencepiece model: " + std::to_string(size) + " bytes is far too large");
   }
   std::ifstream file(path, std::ios::binary);
-  if (!file) throw Error(path + ": cannot open tokenizer model: " + std::strerror(errno));
+  if (!file) throw Error(path + ": cannot open tokenizer model: " + std::strerror(errno), ErrorKind::kIo);
   std::string bytes(static_cast<size_t>(size), '\0');
   if (!file.read(bytes.data(), static_cast<std::streamsize>(size))) {
-    throw Error(path + ": cannot read tokenizer model: " + std::strerror(errno));
+    throw Error(path + ": cannot read tokenizer model: " + std::strerror(errno), ErrorKind::kIo);
   }
   return bytes;
 }

@@ -61,7 +61,6 @@ int32_t ingot_file_open(const char* path, ingot_file** file) {
   return Guard("ingot_file_open", INGOT_ERROR_MODEL_FORMAT, [&] {
     Require(path, "path");
     Require(file, "file");
-    CheckReadableFile(path);
     auto f = std::make_unique<ingot_file>();
     f->file = ingot::OpenModelFile(path);
     f->metadata = MetadataEntries(f->file);

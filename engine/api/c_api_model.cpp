@@ -62,8 +62,6 @@ int32_t ingot_model_load(const char* path, const ingot_model_params* params, ing
     Require(path, "path");
     Require(model, "model");
     const ingot::ModelLoadOptions options = ingot::api::LoadOptions(params);
-    CheckReadableFile(path);
-    if (!options.tokenizer_path.empty()) CheckReadableFile(options.tokenizer_path);
     *model = ingot::api::NewModel([&] { return ingot::Model::Load(path, options); });
   });
 }

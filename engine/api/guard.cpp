@@ -1,10 +1,6 @@
 #include "engine/api/guard.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <mutex>
 #include <new>
 
@@ -88,15 +84,6 @@ void RequireThreads(int32_t n_threads) {
     Fail(INGOT_ERROR_INVALID_ARGUMENT, "n_threads must be 0 (all cores) to " + std::to_string(kMaxThreads) + ", got " +
                                            std::to_string(n_threads));
   }
-}
-
-void CheckReadableFile(const std::string& path) {
-  struct stat st {};
-  if (path.empty()) Fail(INGOT_ERROR_INVALID_ARGUMENT, "path is empty");
-  if (stat(path.c_str(), &st) != 0) Fail(INGOT_ERROR_IO, path + ": cannot open: " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) Fail(INGOT_ERROR_IO, path + ": is a directory, not a file");
-  if (!S_ISREG(st.st_mode)) Fail(INGOT_ERROR_IO, path + ": not a regular file");
-  if (access(path.c_str(), R_OK) != 0) Fail(INGOT_ERROR_IO, path + ": cannot open: " + std::strerror(errno));
 }
 
 }  // namespace ingot::api

@@ -77,14 +77,11 @@ T ParamsOrDefaults(const T* params, int32_t (*init)(T*)) {
 // 0 (all cores) to 256.
 void RequireThreads(int32_t n_threads);
 
-// Problems with the file itself (rather than its contents) are INGOT_ERROR_IO.
-void CheckReadableFile(const std::string& path);
 
 }  // namespace ingot::api
 
 // Only the C API's own files (engine/api/*.cpp) include this header; their extern "C" bodies
 // name the guard unqualified.
-using ingot::api::CheckReadableFile;
 using ingot::api::Fail;
 using ingot::api::Guard;
 using ingot::api::ParamsOrDefaults;
