@@ -12,8 +12,6 @@
 namespace ingot::apps {
 namespace {
 
-constexpr int32_t kMaxThreads = 256;
-
 struct Options {
   std::string model_path;
   std::string tokenizer_path;
@@ -115,9 +113,6 @@ int Run(int argc, char** argv) {
   int32_t mode = INGOT_MODE_INT8;
   if (!ParseMode(o.mode, &mode)) throw Error("--mode must be fp32 or int8, not '" + o.mode + "'");
   if (o.n_ctx < 0) throw Error("-c must be positive, got " + std::to_string(o.n_ctx));
-  if (o.n_threads < 0 || o.n_threads > kMaxThreads) {
-    throw Error("-t must be between 1 and " + std::to_string(kMaxThreads) + " (0: all cores), got " + std::to_string(o.n_threads));
-  }
   if (o.n_predict < -1) throw Error("-n must be -1 (until EOS or the context is full) or more, got " + std::to_string(o.n_predict));
 
   const std::string prompt = ReadTextFile(o.prompt_path, "prompt file");

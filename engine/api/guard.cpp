@@ -1,6 +1,5 @@
 #include "engine/api/guard.h"
 
-
 #include <mutex>
 #include <new>
 
