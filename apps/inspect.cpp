@@ -87,6 +87,31 @@ void PrintSummary(const ingot_model_info& m) {
   std::printf("kernels: %s\n", m.isa);  // the table chosen at load (INGOT_ISA forces one)
 }
 
+// Which of the file's tensors the architecture's tensor table reads; ingot ignores the others.
+void PrintTensorUse(ingot_file* file, ingot_model* model, const ingot_model_info& m) {
+  ingot_file_info info{};
+  info.struct_size = sizeof info;
+  Check(ingot_file_get_info(file, &info));
+  std::string unused;
+  int64_t n_unused = 0;
+  for (int64_t i = 0; i < info.n_tensors; ++i) {
+    int32_t used = 0;
+    Check(ingot_model_tensor_used(model, i, &used));
+    if (used) continue;
+    ingot_tensor_info t{};
+    t.struct_size = sizeof t;
+    Check(ingot_file_get_tensor(file, i, &t));
+    if (++n_unused <= 8) unused += std::string(unused.empty() ? "" : ", ") + t.name;
+  }
+  const long long n = static_cast<long long>(info.n_tensors);
+  if (n_unused == 0) {
+    std::printf("tensors: all %lld read by the %s architecture\n", n, m.architecture);
+  } else {
+    std::printf("tensors: %lld of %lld read by the %s architecture; not used: %s%s\n", n - n_unused, n, m.architecture,
+                unused.c_str(), n_unused > 8 ? ", ..." : "");
+  }
+}
+
 int Run(int argc, char** argv) {
   std::string path, tokenizer_path;
   bool no_metadata = false, verify = false;
@@ -113,7 +138,9 @@ int Run(int argc, char** argv) {
     params.tokenizer_path = tokenizer_path.empty() ? nullptr : tokenizer_path.c_str();
     params.prepare_int8 = 0;  // the file as it is
     const ModelHandle model = LoadModel(path, params);
-    PrintSummary(ModelInfo(model.get()));
+    const ingot_model_info info = ModelInfo(model.get());
+    PrintSummary(info);
+    PrintTensorUse(file.get(), model.get(), info);
     if (verify_failed) {
       std::printf("\nverdict: INVALID: hash verification failed\n");
       return 1;

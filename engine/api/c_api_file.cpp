@@ -24,11 +24,7 @@ namespace {
 
 template <typename T>
 const T& At(const std::vector<T>& items, int64_t index) {
-  if (index < 0 || index >= static_cast<int64_t>(items.size())) {
-    Fail(INGOT_ERROR_INVALID_ARGUMENT, "index " + std::to_string(index) + " is out of range [0, " +
-                                                       std::to_string(items.size()) + ")");
-  }
-  return items[static_cast<size_t>(index)];
+  return items[RequireIndex(index, items.size())];
 }
 
 // What ingot_file_get_metadata lists: a GGUF file's key/values, or a llama2.c header's fields.

@@ -112,6 +112,14 @@ int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* info) {
   });
 }
 
+int32_t ingot_model_tensor_used(const ingot_model* model, int64_t index, int32_t* used) {
+  return Guard("ingot_model_tensor_used", INGOT_ERROR_INTERNAL, [&] {
+    Require(model, "model");
+    Require(used, "used");
+    *used = model->model->tensor_used(RequireIndex(index, model->model->tensors().size())) ? 1 : 0;
+  });
+}
+
 int32_t ingot_model_free(ingot_model* model) {
   return Guard("ingot_model_free", INGOT_ERROR_INTERNAL, [&] {
     if (model == nullptr) return;

@@ -85,6 +85,13 @@ void RequireThreads(int32_t n_threads) {
   }
 }
 
+size_t RequireIndex(int64_t index, size_t size) {
+  if (index < 0 || static_cast<uint64_t>(index) >= size) {
+    Fail(INGOT_ERROR_INVALID_ARGUMENT, "index " + std::to_string(index) + " is out of range [0, " + std::to_string(size) + ")");
+  }
+  return static_cast<size_t>(index);
+}
+
 }  // namespace ingot::api
 
 extern "C" {

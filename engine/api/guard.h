@@ -77,6 +77,9 @@ T ParamsOrDefaults(const T* params, int32_t (*init)(T*)) {
 // 0 (all cores) to 256.
 void RequireThreads(int32_t n_threads);
 
+// index as a position in a list of `size` items: INGOT_ERROR_INVALID_ARGUMENT unless in range.
+size_t RequireIndex(int64_t index, size_t size);
+
 
 }  // namespace ingot::api
 
@@ -86,6 +89,7 @@ using ingot::api::Fail;
 using ingot::api::Guard;
 using ingot::api::ParamsOrDefaults;
 using ingot::api::ResetParams;
+using ingot::api::RequireIndex;
 using ingot::api::Require;
 using ingot::api::RequireSize;
 using ingot::api::RequireThreads;

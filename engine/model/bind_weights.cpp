@@ -15,7 +15,8 @@ std::string ShapeString(const std::vector<uint64_t>& dims) {
 
 class Binder {
  public:
-  Binder(const ModelConfig& c, const ModelFile& file, FloatWeights& w) : c_(c), file_(file), w_(w) {}
+  Binder(const ModelConfig& c, const ModelFile& file, FloatWeights& w, std::vector<bool>& used)
+      : c_(c), file_(file), w_(w), used_(used) {}
   uint64_t bytes() const { return bytes_; }
 
   void Global(const GlobalMatrix& m) {
@@ -86,6 +87,7 @@ class Binder {
   Weight Matrix(const std::string& name, int64_t rows, int64_t cols) {
     const GgufTensorInfo* info = Find(name);
     if (info == nullptr) throw Error(file_.path() + ": missing tensor '" + name + "'");
+    used_[static_cast<size_t>(info - file_.tensors().data())] = true;
     const bool is_vector = rows == 1;
     const std::vector<uint64_t> expected = is_vector ? std::vector<uint64_t>{static_cast<uint64_t>(cols)}
                                                      : std::vector<uint64_t>{static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)};
@@ -118,6 +120,7 @@ class Binder {
   const ModelConfig& c_;
   const ModelFile& file_;
   FloatWeights& w_;
+  std::vector<bool>& used_;  // [file tensors]
   uint64_t bytes_ = 0;
   int32_t fused_layer_ = -1;
   Weight fused_;                   // the current layer's fused matrix, if the file has one
@@ -126,9 +129,10 @@ class Binder {
 
 }  // namespace
 
-uint64_t BindFloatWeights(const ModelConfig& config, const ModelFile& file, FloatWeights& weights) {
+uint64_t BindFloatWeights(const ModelConfig& config, const ModelFile& file, FloatWeights& weights,
+                          std::vector<bool>& used) {
   weights.layers.assign(static_cast<size_t>(config.n_layers), LayerWeights{});
-  Binder binder(config, file, weights);
+  Binder binder(config, file, weights, used);
   VisitTensors(config, binder);
   return binder.bytes();
 }

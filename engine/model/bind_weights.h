@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "engine/model/model_types.h"
 #include "model_io/model_file.h"
@@ -11,9 +12,10 @@
 namespace ingot {
 
 // Binds every tensor config's architecture has into weights; returns the bytes of the tensors
-// bound. A float file may hold attn_q, attn_k and attn_v as one attn_qkv (rows q, k, v), bound
+// bound, and marks each in used [file.tensors().size()]. A float file may hold attn_q, attn_k and attn_v as one attn_qkv (rows q, k, v), bound
 // as three row ranges. Error naming the file and tensor for a missing tensor, a wrong shape or
 // an unsupported type.
-uint64_t BindFloatWeights(const ModelConfig& config, const ModelFile& file, FloatWeights& weights);
+uint64_t BindFloatWeights(const ModelConfig& config, const ModelFile& file, FloatWeights& weights,
+                          std::vector<bool>& used);
 
 }  // namespace ingot

@@ -24,6 +24,7 @@ std::unique_ptr<Model> Model::Load(const std::string& path, const ModelLoadOptio
   std::unique_ptr<Model> model(new Model());
   model->path_ = path;
   model->file_ = OpenModelFile(path);
+  model->tensor_used_.assign(model->file_.tensors().size(), false);
   if (model->file_.gguf) {
     model->LoadGguf(options);
   } else {
@@ -38,6 +39,7 @@ std::unique_ptr<Model> Model::LoadFromMemory(const void* data, size_t size, cons
   std::unique_ptr<Model> model(new Model());
   model->path_ = name;
   model->file_.gguf = GgufFile::FromMemory(data, size, name);
+  model->tensor_used_.assign(model->file_.tensors().size(), false);
   model->LoadGguf(options);
   model->Finish(options);
   return model;
@@ -72,7 +74,7 @@ void Model::LoadGguf(const ModelLoadOptions& options) {
   if (embd.dims.size() != 2) throw Error(path_ + ": tensor '" + embd_name + "' is not a matrix");
   config_.n_vocab = CheckedDim(path_, embd_name + " rows", static_cast<int64_t>(embd.dims[1]));
   ValidateConfig(path_, config_);
-  weight_bytes_ = BindFloatWeights(config_, file_, *this);
+  weight_bytes_ = BindFloatWeights(config_, file_, *this, tensor_used_);
   tokenizer_ = Tokenizer::FromGguf(g);
   tokenizer_source_ = "GGUF metadata";
 }
@@ -84,7 +86,7 @@ void Model::LoadIngotGguf(const ModelLoadOptions&) {
   const std::string vocab_key = VocabSizeKey(config_);
   config_.n_vocab = CheckedDim(path_, vocab_key, g.RequireInt(vocab_key));
   ValidateConfig(path_, config_);
-  int8_ = LoadIngotWeights(g, config_, *this);
+  int8_ = LoadIngotWeights(g, config_, *this, tensor_used_);
   for (const GgufTensorInfo& t : g.tensors()) weight_bytes_ += t.n_bytes;
   tokenizer_ = LoadIngotTokenizer(g);
   tokenizer_source_ = g.Find(kIngotSpmModelKey) ? "GGUF metadata (sentencepiece model)" : "GGUF metadata";
@@ -94,7 +96,7 @@ void Model::LoadLlama2c(const ModelLoadOptions& options) {
   format_ = "llama2.c";
   config_ = Llama2cModelConfig(file_.llama2c->config());
   ValidateConfig(path_, config_);
-  weight_bytes_ = BindFloatWeights(config_, file_, *this);
+  weight_bytes_ = BindFloatWeights(config_, file_, *this, tensor_used_);
 
   std::string tokenizer_path = options.tokenizer_path;
   if (tokenizer_path.empty()) tokenizer_path = FindTokenizerNextTo(path_, config_.n_vocab);

@@ -54,8 +54,10 @@ class Model : public FloatWeights {
   uint64_t WeightBytesPerToken(Mode mode) const;
   // Parameters: the elements of every tensor of the file.
   uint64_t n_params() const;
-  // Every tensor of the file, for inspect.
+  // Every tensor of the file, for inspect, and whether the architecture's tensor table read it
+  // (a tensor ingot does not use is ignored).
   const std::vector<GgufTensorInfo>& tensors() const { return file_.tensors(); }
+  bool tensor_used(size_t index) const { return tensor_used_[index]; }
   const GgufFile* gguf() const { return file_.gguf.get(); }
   // The int8 weights (nullptr unless prepared at load) and the kernel table chosen at load
   // (built, detected and allowed by INGOT_ISA).
@@ -82,6 +84,7 @@ class Model : public FloatWeights {
   ModelConfig config_;
   uint64_t weight_bytes_ = 0;
   ModelFile file_;
+  std::vector<bool> tensor_used_;  // [file tensors]
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<Int8Weights> int8_;
   const kernels::KernelTable* kernel_table_ = nullptr;

@@ -83,8 +83,10 @@ void VerifyIngotGguf(const GgufFile& gguf, int32_t n_threads);
 // and scales read in place, norms from the F32 norm weights, constants from config. The file
 // must have passed VerifyIngotGguf. Errors name the tensor for a missing tensor, a wrong type or
 // shape, or a scale that is not normalized. The float norm weights and biases also go to
-// float_vectors (its matrices stay empty), for the FP escape hatch (--fp-modules norm).
-std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& gguf, const ModelConfig& config, FloatWeights& float_vectors);
+// float_vectors (its matrices stay empty), for the FP escape hatch (--fp-modules norm). Every
+// tensor read is marked in used [gguf.tensors().size()].
+std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& gguf, const ModelConfig& config, FloatWeights& float_vectors,
+                                              std::vector<bool>& used);
 
 // The file's tokenizer: the sentencepiece model bytes when present (exact for any
 // sentencepiece normalizer), else the tokenizer.ggml.* keys.

@@ -15,9 +15,11 @@ static_assert(sizeof(kernels::Dyadic) == 2 * sizeof(int32_t) && std::is_standard
 
 namespace {
 
+// Tensor `name`, checked for type, shape and alignment, and marked in used.
 const GgufTensorInfo& RequireShaped(const GgufFile& g, const std::string& name, GgmlType type,
-                                    const std::vector<uint64_t>& dims) {
+                                    const std::vector<uint64_t>& dims, std::vector<bool>& used) {
   const GgufTensorInfo& t = g.RequireTensor(name);
+  used[static_cast<size_t>(&t - g.tensors().data())] = true;
   if (t.type != type || t.dims != dims) {
     auto shape = [](const std::vector<uint64_t>& d) {
       std::string s = "[";
@@ -37,7 +39,7 @@ const GgufTensorInfo& RequireShaped(const GgufFile& g, const std::string& name, 
 
 // Matrix `name` [n, k]: the packed data copied into a huge-page WeightBuffer (the mapping's
 // pages are released as it goes), row sums and scales read in place.
-Int8Matrix MatrixView(const GgufFile& g, const std::string& name, int32_t n, int32_t k) {
+Int8Matrix MatrixView(const GgufFile& g, const std::string& name, int32_t n, int32_t k, std::vector<bool>& used) {
   if (k > kernels::kMaxK) {
     throw Error(g.path() + ": tensor '" + name + "' has " + std::to_string(k) +
                 " columns, more than the int8 kernels take (" + std::to_string(kernels::kMaxK) + ")");
@@ -45,9 +47,9 @@ Int8Matrix MatrixView(const GgufFile& g, const std::string& name, int32_t n, int
   const int64_t n_pad = kernels::PackedS8RowSumCount(n);
   const int64_t k_pad = kernels::PackedS8DataBytes(n, k) / n_pad;
   const auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
-  const GgufTensorInfo& data = RequireShaped(g, name, GgmlType::kI8, {u(k_pad), u(n_pad)});
-  const GgufTensorInfo& sums = RequireShaped(g, name + kRowSumsSuffix, GgmlType::kI32, {u(n_pad)});
-  const GgufTensorInfo& scale = RequireShaped(g, name + kScaleSuffix, GgmlType::kI32, {2, u(n)});
+  const GgufTensorInfo& data = RequireShaped(g, name, GgmlType::kI8, {u(k_pad), u(n_pad)}, used);
+  const GgufTensorInfo& sums = RequireShaped(g, name + kRowSumsSuffix, GgmlType::kI32, {u(n_pad)}, used);
+  const GgufTensorInfo& scale = RequireShaped(g, name + kScaleSuffix, GgmlType::kI32, {2, u(n)}, used);
   Int8Matrix m;
   m.packed_storage = WeightBuffer(data.n_bytes);
   std::memcpy(m.packed_storage.data(), g.TensorData(data), data.n_bytes);
@@ -71,8 +73,8 @@ Int8Matrix MatrixView(const GgufFile& g, const std::string& name, int32_t n, int
   return m;
 }
 
-std::vector<float> NormVector(const GgufFile& g, const std::string& name, int32_t n) {
-  const GgufTensorInfo& t = RequireShaped(g, name, GgmlType::kF32, {static_cast<uint64_t>(n)});
+std::vector<float> NormVector(const GgufFile& g, const std::string& name, int32_t n, std::vector<bool>& used) {
+  const GgufTensorInfo& t = RequireShaped(g, name, GgmlType::kF32, {static_cast<uint64_t>(n)}, used);
   std::vector<float> values(static_cast<size_t>(n));
   DequantizeRow(GgmlType::kF32, g.TensorData(t), values.data(), n);
   return values;
@@ -85,37 +87,39 @@ struct Reader {
   const ModelConfig& c;
   Int8Weights& dst;
   FloatWeights& vectors;
+  std::vector<bool>& used;
 
   void Global(const GlobalMatrix& m) {
     const std::string name = TensorName(-1, m.name, kWeightSuffix);
     if (m.presence == Presence::kOptional && g.FindTensor(name) == nullptr) return;  // tied output
-    dst.*m.int8 = MatrixView(g, name, Dim32(m.rows), Dim32(m.cols));
+    dst.*m.int8 = MatrixView(g, name, Dim32(m.rows), Dim32(m.cols), used);
   }
   void Matrix(int32_t layer, const LayerMatrix& m) {
     dst.layers[static_cast<size_t>(layer)].*m.int8 =
-        MatrixView(g, TensorName(layer, m.name, kWeightSuffix), Dim32(m.rows), Dim32(m.cols));
+        MatrixView(g, TensorName(layer, m.name, kWeightSuffix), Dim32(m.rows), Dim32(m.cols), used);
   }
   void Bias(int32_t layer, const LayerMatrix& m) {
-    vectors.layers[static_cast<size_t>(layer)].*m.bias = NormVector(g, TensorName(layer, m.name, kBiasSuffix), Dim32(m.rows));
+    vectors.layers[static_cast<size_t>(layer)].*m.bias = NormVector(g, TensorName(layer, m.name, kBiasSuffix), Dim32(m.rows), used);
   }
   void Norm(const GlobalNorm& n) { ReadNorm(-1, n, vectors); }
   void Norm(int32_t layer, const LayerNorm& n) { ReadNorm(layer, n, vectors.layers[static_cast<size_t>(layer)]); }
 
   template <typename Owner, typename Spec>
   void ReadNorm(int32_t layer, const Spec& n, Owner& owner) {
-    owner.*n.weight = NormVector(g, TensorName(layer, n.name, kWeightSuffix), c.d_model);
-    if (HasNormBias(c)) owner.*n.bias = NormVector(g, TensorName(layer, n.name, kBiasSuffix), c.d_model);
+    owner.*n.weight = NormVector(g, TensorName(layer, n.name, kWeightSuffix), c.d_model, used);
+    if (HasNormBias(c)) owner.*n.bias = NormVector(g, TensorName(layer, n.name, kBiasSuffix), c.d_model, used);
   }
   int32_t Dim32(Dim d) const { return static_cast<int32_t>(DimSize(c, d)); }
 };
 
 }  // namespace
 
-std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& g, const ModelConfig& c, FloatWeights& vectors) {
+std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& g, const ModelConfig& c, FloatWeights& vectors,
+                                              std::vector<bool>& used) {
   auto w = std::make_unique<Int8Weights>();
   w->layers.resize(static_cast<size_t>(c.n_layers));
   vectors.layers.assign(static_cast<size_t>(c.n_layers), LayerWeights{});
-  VisitTensors(c, Reader{g, c, *w, vectors});
+  VisitTensors(c, Reader{g, c, *w, vectors, used});
   w->output = w->output_storage.rows() > 0 ? &w->output_storage : &w->token_embd;
   // Converted as in-memory quantization converts them.
   SetInt8NormsAndBiases(c, vectors, *w);

@@ -302,6 +302,51 @@ TEST_CASE("model info: the architecture in detail; session info: the weight byte
   CHECK(std::string(g.fp_modules) == "layernorm,gelu,softmax,kv,lm_head");
 }
 
+// The tensors a model of this file reads, by the file's index.
+std::vector<int32_t> TensorUse(const Loaded& m, int64_t n_tensors) {
+  std::vector<int32_t> used(static_cast<size_t>(n_tensors), -1);
+  for (int64_t i = 0; i < n_tensors; ++i) {
+    REQUIRE_MESSAGE(ingot_model_tensor_used(m.model, i, &used[static_cast<size_t>(i)]) == INGOT_OK, LastError());
+  }
+  return used;
+}
+
+TEST_CASE("tensor use: the architecture's table reads every tensor of a model file, and ignores any other") {
+  // A float llama and its ingot GGUF: every tensor is read.
+  const std::string tiny = TinyModel("tiny");
+  const std::string quantized = ingot::test::ScratchDir() + "/c_api_files_use.ingot.gguf";
+  ingot::WriteIngotGguf(*ingot::Model::Load(tiny), quantized, 1, [](const ingot::QuantizeProgress&) {});
+  for (const std::string& path : {tiny, quantized}) {
+    CAPTURE(path);
+    const Loaded m(path);
+    const int64_t n = File(path).Info().n_tensors;
+    CHECK(TensorUse(m, n) == std::vector<int32_t>(static_cast<size_t>(n), 1));
+    int32_t used = 0;
+    CHECK_FAILS(ingot_model_tensor_used(m.model, n, &used), INGOT_ERROR_INVALID_ARGUMENT, "out of range");
+    CHECK_FAILS(ingot_model_tensor_used(m.model, -1, &used), INGOT_ERROR_INVALID_ARGUMENT, "out of range");
+    CHECK_FAILS(ingot_model_tensor_used(m.model, 0, nullptr), INGOT_ERROR_INVALID_ARGUMENT, "used is NULL");
+  }
+
+  // The same file with two tensors no architecture has (Llama 3 files carry rope_freqs): the
+  // model loads, and only those two are unused.
+  const auto source = ingot::GgufFile::Open(tiny);
+  ingot::GgufWriter writer;
+  for (const ingot::GgufKeyValue& kv : source->metadata()) writer.Set(kv.key, kv.value);
+  const std::vector<float> extra(8, 1.0f);
+  writer.AddTensor("rope_freqs.weight", ingot::GgmlType::kF32, {8}, extra.data());
+  for (const ingot::GgufTensorInfo& t : source->tensors()) writer.AddTensor(t.name, t.type, t.dims, source->TensorData(t));
+  writer.AddTensor("blk.0.attn_q_norm.weight", ingot::GgmlType::kF32, {8}, extra.data());
+  const std::string with_extra = ingot::test::ScratchDir() + "/c_api_files_extra_tensors.gguf";
+  writer.Write(with_extra);
+  const Loaded m(with_extra);
+  const int64_t n = File(with_extra).Info().n_tensors;
+  REQUIRE(n == static_cast<int64_t>(source->tensors().size()) + 2);
+  std::vector<int32_t> expected(static_cast<size_t>(n), 1);
+  expected.front() = 0;
+  expected.back() = 0;
+  CHECK(TensorUse(m, n) == expected);
+}
+
 TEST_CASE("ingot_utf8_check: the offset of the first invalid sequence, or -1") {
   auto offset = [](const std::string& text) {
     int64_t at = -2;

@@ -159,6 +159,11 @@ typedef struct ingot_model_info {
 
 INGOT_API int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* info);
 
+/* Whether the model's architecture read tensor `index` of its file (the file's order, as
+ * ingot_file_get_tensor lists it): *used is 1, or 0 for a tensor ingot ignores. An index out
+ * of range is INGOT_ERROR_INVALID_ARGUMENT. */
+INGOT_API int32_t ingot_model_tensor_used(const ingot_model* model, int64_t index, int32_t* used);
+
 /* Frees the model. Refused with INGOT_ERROR_BUSY while sessions of it exist. NULL: INGOT_OK. */
 INGOT_API int32_t ingot_model_free(ingot_model* model);
 
