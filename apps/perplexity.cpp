@@ -332,7 +332,6 @@ int Run(int argc, char** argv) {
   int32_t run_mode = INGOT_MODE_FP32;
   if (!ParseMode(mode, &run_mode)) throw Error("--mode must be fp32 or int8, not '" + mode + "'");
   if (n_ctx < 8) throw Error("-c must be at least 8, got " + std::to_string(n_ctx));
-  if (n_threads < 0) throw Error("-t must be positive (0: all cores), got " + std::to_string(n_threads));
   if (!save_path.empty() && !kld_path.empty()) throw Error("--save-logits and --kl-divergence go in separate runs");
   if (sensitivity && (!save_path.empty() || !kld_path.empty())) throw Error("--sensitivity makes its own reference; drop --save-logits / --kl-divergence");
 

@@ -119,6 +119,9 @@ struct GgufKeyValue {
   GgufValue value;
 };
 
+// A tensor's dims for messages: "[4096, 32000]" (dims[0] first).
+std::string ShapeText(const std::vector<uint64_t>& dims);
+
 struct GgufTensorInfo {
   std::string name;
   GgmlType type = GgmlType::kF32;

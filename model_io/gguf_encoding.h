@@ -1,6 +1,6 @@
 // GGUF's byte encoding of strings, scalars and key/values (little-endian, as in memory), written
 // once for every sink that needs it: the writer's file (gguf_writer.cpp) and the ingot GGUF's
-// metadata hash (engine/quant/ingot_gguf_hash.cpp). A Sink has `void Bytes(const void*, uint64_t)`.
+// metadata hash (engine/quant/ingot_gguf_verify.cpp). A Sink has `void Bytes(const void*, uint64_t)`.
 #pragma once
 
 #include <cstdint>

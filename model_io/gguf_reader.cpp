@@ -236,12 +236,6 @@ bool MultiplyChecked(uint64_t a, uint64_t b, uint64_t* out) {
   return !__builtin_mul_overflow(a, b, out);
 }
 
-std::string DimsText(const std::vector<uint64_t>& dims) {
-  std::string out = "{";
-  for (size_t i = 0; i < dims.size(); ++i) out += (i > 0 ? ", " : "") + std::to_string(dims[i]);
-  return out + "}";
-}
-
 struct Counts {
   uint64_t n_tensors = 0;
   uint64_t n_kv = 0;
@@ -340,12 +334,12 @@ void ReadShape(Cursor& cur, GgufTensorInfo& info) {
   uint64_t n_elements = 1;
   for (uint32_t d = 0; d < n_dims; ++d) {
     if (info.dims[d] == 0) {
-      cur.Fail("dimension " + std::to_string(d) + " is 0 (dims " + DimsText(info.dims) + ")");
+      cur.Fail("dimension " + std::to_string(d) + " is 0 (dims " + ShapeText(info.dims) + ")");
     }
     // int64 bound: element counts are passed around as int64_t (ggml uses int64 too).
     if (!MultiplyChecked(n_elements, info.dims[d], &n_elements) ||
         n_elements > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      cur.Fail("element count of dims " + DimsText(info.dims) + " overflows int64");
+      cur.Fail("element count of dims " + ShapeText(info.dims) + " overflows int64");
     }
   }
   info.n_elements = n_elements;
@@ -366,7 +360,7 @@ void ReadTypeAndSize(Cursor& cur, GgufTensorInfo& info) {
   }
   // n_elements < 2^63 and type_size / block_size <= 8, but check rather than argue.
   if (!MultiplyChecked(info.n_elements / traits->block_size, traits->type_size, &info.n_bytes)) {
-    cur.Fail("byte size of dims " + DimsText(info.dims) + " overflows uint64");
+    cur.Fail("byte size of dims " + ShapeText(info.dims) + " overflows uint64");
   }
 }
 

@@ -251,6 +251,12 @@ uint16_t FloatToHalf(float f) {
 
 float Bf16ToFloat(uint16_t h) { return std::bit_cast<float>(static_cast<uint32_t>(h) << 16); }
 
+std::string ShapeText(const std::vector<uint64_t>& dims) {
+  std::string text = "[";
+  for (size_t i = 0; i < dims.size(); ++i) text += (i > 0 ? ", " : "") + std::to_string(dims[i]);
+  return text + "]";
+}
+
 bool IsFloatValueType(GgufValueType type) { return type == GgufValueType::kF32 || type == GgufValueType::kF64; }
 
 const char* GgufValueTypeName(GgufValueType type) {

@@ -1,4 +1,5 @@
-// The architectures and their tensors: the one place where tensor names are written.
+// The architectures and their tensors: the one place in the engine where tensor names are
+// written (model_io/llama2c.cpp maps the llama2.c layout onto the same GGUF names).
 #include "engine/arch/architecture.h"
 
 #include "engine/quant/int8_model.h"
@@ -50,7 +51,7 @@ constexpr TensorTable kTable = {
     kInputs,
     kSublayers,
     {"output_norm", &FloatWeights::output_norm, &FloatWeights::output_norm_bias, &Int8Weights::output_norm},
-    {"output", Dim::kNVocab, Dim::kDModel, Presence::kOptional, &FloatWeights::output, &Int8Weights::output_storage},
+    {"output", Dim::kNVocab, Dim::kDModel, Presence::kTiedWhenAbsent, &FloatWeights::output, &Int8Weights::output_storage},
     {"attn_qkv", kQkvParts},
 };
 
@@ -84,7 +85,7 @@ int64_t DimSize(const ModelConfig& c, Dim dim) {
 
 bool IsPresent(Presence presence, const ModelConfig& c) {
   switch (presence) {
-    case Presence::kAlways: case Presence::kOptional: return true;
+    case Presence::kAlways: case Presence::kTiedWhenAbsent: return true;
     case Presence::kGatedFfn: return c.ffn == FfnKind::kSwiGlu;
     case Presence::kLearnedPositions: return c.learned_positions;
   }

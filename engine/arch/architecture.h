@@ -1,7 +1,8 @@
 // Each architecture, described once, as data: its kinds (norm, feed-forward, positions, biases)
 // and its tensors (name, shape from the config, matrix or vector, when present). Binding float
-// weights, quantizing, reading and writing the ingot GGUF and sizing the int8 weights all walk
-// these tables (VisitTensors); the configuration's metadata keys are in arch/config.h. Adding an
+// weights, quantizing, reading and writing the ingot GGUF (VisitTensors), sizing the int8
+// weights and inspect's tensor use all walk these tables; the configuration's metadata keys are
+// in arch/config.h. Adding an
 // architecture means an entry here plus forward code only where its math really differs.
 //
 // A tensor's file name is "<name>.weight" or "<name>.bias", with "blk.<layer>." in front for a
@@ -44,7 +45,7 @@ enum class Presence : uint8_t {
   kAlways,
   kGatedFfn,          // SwiGLU only
   kLearnedPositions,  // learned absolute positions only
-  kOptional,          // may be absent from a file: output (then tied to token_embd)
+  kTiedWhenAbsent,    // may be absent from a file, and then the token embedding serves (output)
 };
 
 // A matrix: its float view and its int8 twin, and, for a layer matrix of an architecture with
@@ -113,7 +114,7 @@ bool HasBias(const M& m, const ModelConfig& c) {
 //   v.Matrix(layer, const LayerMatrix&)       each present matrix of the sublayer
 //   v.Bias(layer, const LayerMatrix&)         then each of their biases (linear biases only)
 //   v.Norm(const GlobalNorm&)                 output_norm
-//   v.Global(const GlobalMatrix&)             output (optional: the visitor decides)
+//   v.Global(const GlobalMatrix&)             output (kTiedWhenAbsent: the visitor decides)
 template <typename Visitor>
 void VisitTensors(const ModelConfig& c, Visitor&& v) {
   const TensorTable& t = Tensors();

@@ -81,13 +81,16 @@ void Fp32Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
   if (logits == nullptr) return;
 
   // Only the rows whose logits are wanted go through the final norm and the output matrix.
-  const int64_t d = c_.d_model;
   const int32_t first = all_logits ? 0 : n - 1;
-  const int32_t rows = n - first;
-  for (int32_t t = first; t < n; ++t) {
-    fp32::Norm(c_, x_.data() + t * d, model_.output_norm, model_.output_norm_bias, xb_.data() + (t - first) * d);
+  OutputLogits(model_, x_.data() + int64_t{first} * c_.d_model, n - first, xb_.data(), logits, n_threads_);
+}
+
+void OutputLogits(const Model& model, const float* x, int32_t rows, float* normed, float* logits, int32_t n_threads) {
+  const ModelConfig& c = model.config();
+  for (int32_t t = 0; t < rows; ++t) {
+    fp32::Norm(c, x + int64_t{t} * c.d_model, model.output_norm, model.output_norm_bias, normed + int64_t{t} * c.d_model);
   }
-  fp32::MatMul(model_.output, xb_.data(), rows, logits, n_threads_);
+  fp32::MatMul(model.output, normed, rows, logits, n_threads);
 }
 
 void Fp32Forward::Layer(int32_t layer, int32_t n, int32_t n_past) {

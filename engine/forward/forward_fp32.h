@@ -26,6 +26,10 @@ class RopeTables {
   std::vector<float> cos_, sin_;  // [n_ctx, rope_dims / 2]; empty without RoPE
 };
 
+// The head of the FP32 pass: the final norm of residual rows x [rows, d_model] into normed
+// [rows, d_model], then the output matmul to logits [rows, n_vocab].
+void OutputLogits(const Model& model, const float* x, int32_t rows, float* normed, float* logits, int32_t n_threads);
+
 class Fp32Forward {
  public:
   // Buffers for up to n_batch tokens per call and a KV cache of n_ctx positions, sized here.

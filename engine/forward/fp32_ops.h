@@ -1,5 +1,5 @@
-// The FP32 reference path's operations. Float lives here and in evaluation tools only;
-// the integer path never includes this file.
+// The FP32 reference path's operations (Fp32Forward, the FP escape hatch and the quantizers
+// use them). The integer forward pass never includes this file.
 #pragma once
 
 #include <cmath>

@@ -112,10 +112,11 @@ std::vector<std::string> FpModuleKinds(const ModelConfig& config) {
 FpModules::FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx) : model_(model), set_(set) {
   const bool float_layers = std::find(set.layers.begin(), set.layers.end(), true) != set.layers.end();
   if ((set.lm_head || float_layers) && model.output.data == nullptr) {
-    throw Error(model.path() + ": --fp-modules lm_head and layer:N need the float weights, which an int8 file lacks");
+    throw Error(model.path() + ": --fp-modules lm_head and layer:N need the float weights, which an int8 file lacks",
+                ErrorKind::kUnsupported);
   }
   if ((set.norm || set.lm_head || float_layers) && (model.layers.empty() || model.layers[0].attn_norm.empty())) {
-    throw Error(model.path() + ": --fp-modules norm and layer:N need the float norm weights");
+    throw Error(model.path() + ": --fp-modules norm and layer:N need the float norm weights", ErrorKind::kUnsupported);
   }
   if (set.kv || float_layers) {
     // One token at a time (the integer path calls per token), on the calling thread.
@@ -210,8 +211,7 @@ void FpModules::LmHead(const int32_t* x_int, kernels::Dyadic x_scale, int32_t* l
   const double s = DyadicToDouble(x_scale);
   std::vector<float> x(static_cast<size_t>(c.d_model)), logits(static_cast<size_t>(c.n_vocab));
   for (int32_t i = 0; i < c.d_model; ++i) x[static_cast<size_t>(i)] = static_cast<float>(x_int[i] * s);
-  fp32::Norm(c, x.data(), model_.output_norm, model_.output_norm_bias, x.data());
-  fp32::MatMul(model_.output, x.data(), 1, logits.data(), 1);
+  OutputLogits(model_, x.data(), 1, x.data(), logits.data(), 1);
   for (int32_t v = 0; v < c.n_vocab; ++v) logits_q16[v] = ToQ16(logits[static_cast<size_t>(v)]);
 }
 

@@ -7,12 +7,6 @@ namespace ingot {
 
 namespace {
 
-std::string ShapeString(const std::vector<uint64_t>& dims) {
-  std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + "]";
-}
-
 class Binder {
  public:
   Binder(const ModelConfig& c, const ModelFile& file, FloatWeights& w, std::vector<bool>& used)
@@ -21,7 +15,7 @@ class Binder {
 
   void Global(const GlobalMatrix& m) {
     const std::string name = TensorName(-1, m.name, kWeightSuffix);
-    if (m.presence == Presence::kOptional && Find(name) == nullptr) {
+    if (m.presence == Presence::kTiedWhenAbsent && Find(name) == nullptr) {
       w_.*m.weight = w_.token_embd;  // the output matrix is tied to the embedding
       return;
     }
@@ -71,7 +65,7 @@ class Binder {
       fused_layer_ = layer;
       fused_bias_.clear();
       const std::string name = TensorName(layer, fused.name, kWeightSuffix);
-      fused_ = Find(name) != nullptr ? Matrix(name, rows, c_.d_model) : Weight{};
+      fused_ = Find(name) != nullptr ? Matrix(name, rows, DimSize(c_, m.cols)) : Weight{};  // the parts share cols
     }
     return fused_.data != nullptr ? first : -1;
   }
@@ -92,8 +86,8 @@ class Binder {
     const std::vector<uint64_t> expected = is_vector ? std::vector<uint64_t>{static_cast<uint64_t>(cols)}
                                                      : std::vector<uint64_t>{static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)};
     if (info->dims != expected) {
-      throw Error(file_.path() + ": tensor '" + name + "' has shape " + ShapeString(info->dims) + ", expected " +
-                  ShapeString(expected));
+      throw Error(file_.path() + ": tensor '" + name + "' has shape " + ShapeText(info->dims) + ", expected " +
+                  ShapeText(expected));
     }
     if (!IsFloatDequantizable(info->type)) {
       throw Error(file_.path() + ": tensor '" + name + "' has type " + GgmlTypeName(info->type) +

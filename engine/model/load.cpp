@@ -26,6 +26,8 @@ std::unique_ptr<Model> Model::Load(const std::string& path, const ModelLoadOptio
   model->file_ = OpenModelFile(path);
   model->tensor_used_.assign(model->file_.tensors().size(), false);
   if (model->file_.gguf) {
+    // A GGUF file has its vocabulary; a tokenizer given anyway must at least exist.
+    if (!options.tokenizer_path.empty()) ReadFileMagic(options.tokenizer_path);
     model->LoadGguf(options);
   } else {
     model->LoadLlama2c(options);
@@ -53,7 +55,9 @@ void Model::Finish(const ModelLoadOptions& options) {
                 " tokens but the model has " + std::to_string(config_.n_vocab));
   }
   const kernels::KernelSelection selection = kernels::SelectKernels(options.isa.empty() ? nullptr : options.isa.c_str());
-  if (selection.table == nullptr) throw Error(std::string("kernel selection: ") + selection.error);
+  if (selection.table == nullptr) {
+    throw Error(std::string("kernel selection: ") + selection.error, ErrorKind::kInvalidArgument);
+  }
   kernel_table_ = selection.table;
   if (options.prepare_int8 && int8_ == nullptr) int8_ = QuantizeModel(config_, *this, ThreadsOrAll(options.n_threads));
 }

@@ -21,13 +21,8 @@ const GgufTensorInfo& RequireShaped(const GgufFile& g, const std::string& name, 
   const GgufTensorInfo& t = g.RequireTensor(name);
   used[static_cast<size_t>(&t - g.tensors().data())] = true;
   if (t.type != type || t.dims != dims) {
-    auto shape = [](const std::vector<uint64_t>& d) {
-      std::string s = "[";
-      for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
-      return s + "]";
-    };
-    throw Error(g.path() + ": tensor '" + name + "' is " + GgmlTypeName(t.type) + " " + shape(t.dims) + ", expected " +
-                GgmlTypeName(type) + " " + shape(dims));
+    throw Error(g.path() + ": tensor '" + name + "' is " + GgmlTypeName(t.type) + " " + ShapeText(t.dims) + ", expected " +
+                GgmlTypeName(type) + " " + ShapeText(dims));
   }
   const uint8_t* data = g.TensorData(t);
   if (reinterpret_cast<uintptr_t>(data) % kernels::kPackAlignment != 0) {
@@ -91,7 +86,7 @@ struct Reader {
 
   void Global(const GlobalMatrix& m) {
     const std::string name = TensorName(-1, m.name, kWeightSuffix);
-    if (m.presence == Presence::kOptional && g.FindTensor(name) == nullptr) return;  // tied output
+    if (m.presence == Presence::kTiedWhenAbsent && g.FindTensor(name) == nullptr) return;  // tied output
     dst.*m.int8 = MatrixView(g, name, Dim32(m.rows), Dim32(m.cols), used);
   }
   void Matrix(int32_t layer, const LayerMatrix& m) {
@@ -120,7 +115,7 @@ std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& g, const ModelConf
   w->layers.resize(static_cast<size_t>(c.n_layers));
   vectors.layers.assign(static_cast<size_t>(c.n_layers), LayerWeights{});
   VisitTensors(c, Reader{g, c, *w, vectors, used});
-  w->output = w->output_storage.rows() > 0 ? &w->output_storage : &w->token_embd;
+  w->SetOutput();
   // Converted as in-memory quantization converts them.
   SetInt8NormsAndBiases(c, vectors, *w);
   SetInt8Constants(c, *w);

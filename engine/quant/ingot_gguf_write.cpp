@@ -74,7 +74,7 @@ struct Lister {
   std::vector<Entry>& entries;
 
   void Global(const GlobalMatrix& m) {
-    if (m.presence == Presence::kOptional && model.tied_output()) return;  // the output matrix
+    if (m.presence == Presence::kTiedWhenAbsent && model.tied_output()) return;  // the output matrix
     entries.push_back({TensorName(-1, m.name, kWeightSuffix), &(model.*m.weight)});
   }
   void Matrix(int32_t layer, const LayerMatrix& m) {

@@ -36,8 +36,9 @@ class WeightBuffer {
   size_t size_ = 0;
 };
 
-// W[n][k] ~= q[n][k] * scale[n]. Views (packed, scale) point into owned storage when the matrix
-// was quantized in memory, or into a mapped ingot GGUF file.
+// W[n][k] ~= q[n][k] * scale[n]. The packed data is always owned (huge-page memory); the row
+// sums and scales point into owned storage when the matrix was quantized in memory, or into
+// the mapped ingot GGUF file it was read from.
 struct Int8Matrix {
   kernels::PackedS8Weights packed;         // [n, k] in the kernels' packed layout
   const kernels::Dyadic* scale = nullptr;  // [n]

@@ -147,7 +147,7 @@ struct Quantizer {
   int32_t n_threads;
 
   void Global(const GlobalMatrix& m) {
-    const bool tied = m.presence == Presence::kOptional && src.tied_output();  // the output matrix
+    const bool tied = m.presence == Presence::kTiedWhenAbsent && src.tied_output();  // the output matrix
     if (!tied) dst.*m.int8 = QuantizeWeight(src.*m.weight, n_threads);
   }
   void Matrix(int32_t layer, const LayerMatrix& m) {
@@ -169,7 +169,7 @@ std::unique_ptr<Int8Weights> QuantizeModel(const ModelConfig& config, const Floa
   auto w = std::make_unique<Int8Weights>();
   w->layers.resize(weights.layers.size());
   VisitTensors(config, Quantizer{weights, *w, n_threads});
-  w->output = weights.tied_output() ? &w->token_embd : &w->output_storage;
+  w->SetOutput();
   SetInt8NormsAndBiases(config, weights, *w);
   SetInt8Constants(config, *w);
   FuseInt8Layers(*w);

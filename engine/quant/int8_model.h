@@ -51,6 +51,9 @@ struct Int8Weights {
   std::vector<uint64_t> rope_freq_turns_q64;  // [rope_dims / 2]: 2^64 * theta_i / (2 pi)
 
   uint64_t weight_bytes() const;  // packed int8 data + scales + row sums
+  // Points output at output_storage, or at token_embd when the model has no output matrix of
+  // its own (tied: the table's kTiedWhenAbsent).
+  void SetOutput() { output = output_storage.rows() > 0 ? &output_storage : &token_embd; }
 };
 
 // Builds every layer's attn_qkv and ffn_gate_up (the parts' storage moves into them).

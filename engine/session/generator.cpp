@@ -13,7 +13,7 @@ Error Cancelled() { return Error("cancelled", ErrorKind::kCancelled); }
 }  // namespace
 
 Generator::Generator(const Model& model, const SessionOptions& session, const SamplerParams& sampling)
-    : session_(model, session), sampler_(sampling, model.config().n_vocab) {}
+    : sampler_(sampling, model.config().n_vocab), session_(model, session) {}
 
 void Generator::StopIfCancelled() {
   if (cancel_.exchange(false)) throw Cancelled();
@@ -27,6 +27,7 @@ void Generator::Eval(const int32_t* tokens, int32_t n_tokens) {
   if (n_tokens < 1) {
     throw Error("n_tokens must be at least 1, got " + std::to_string(n_tokens), ErrorKind::kInvalidArgument);
   }
+  session_.CheckTokens(tokens, n_tokens);  // bad input is refused before a pending cancel is taken
   StopIfCancelled();
   Run(tokens, n_tokens, session_.logits_all());
 }

@@ -28,7 +28,7 @@ class Generator {
   // Appends tokens to the context and runs them; the logits of the last one (of every one,
   // with SessionOptions::logits_all) are then available. Errors (ingot::Error's kind):
   // kInvalidArgument (no tokens, an id out of range) and kContextFull (they do not fit)
-  // change nothing; kCancelled when a cancel was pending or arrived between two batches, and
+  // change nothing, a pending cancel included; kCancelled when a cancel was pending or arrived between two batches, and
   // any other error, leave the context as before the call and no logits.
   void Eval(const int32_t* tokens, int32_t n_tokens);
 
@@ -71,8 +71,8 @@ class Generator {
   void Run(const int32_t* tokens, int32_t n_tokens, bool all_logits);
   const float* LastLogits() const;
 
+  Sampler sampler_;  // first: bad sampling parameters are refused before the KV cache is allocated
   Session session_;
-  Sampler sampler_;
   std::vector<int32_t> history_;  // the tokens in the context, for the repetition penalty
   int32_t logit_rows_ = 0;        // rows of logits the last evaluation left (0: none)
   std::atomic<bool> cancel_{false};

@@ -54,15 +54,7 @@ uint64_t Session::kv_cache_bytes() const {
   return int8_ ? int8_->kv_cache_bytes() : fp32_->kv_cache_bytes();
 }
 
-bool Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std::atomic<bool>* cancel) {
-  if (n_tokens <= 0) return true;
-  if (all_logits && !logits_all_) {
-    throw Error("Eval with all_logits needs a session created with logits_all", ErrorKind::kInvalidArgument);
-  }
-  if (n_tokens > n_ctx_ - n_past_) {
-    throw Error(std::to_string(n_tokens) + " tokens do not fit (context is full: " + std::to_string(n_past_) + " + " +
-                std::to_string(n_tokens) + " tokens exceed n_ctx " + std::to_string(n_ctx_) + ")", ErrorKind::kContextFull);
-  }
+void Session::CheckTokens(const int32_t* tokens, int32_t n_tokens) const {
   const int32_t n_vocab = model_.config().n_vocab;
   for (int32_t i = 0; i < n_tokens; ++i) {
     if (tokens[i] < 0 || tokens[i] >= n_vocab) {
@@ -70,6 +62,18 @@ bool Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std
                   " is out of range [0, " + std::to_string(n_vocab) + ")", ErrorKind::kInvalidArgument);
     }
   }
+  if (n_tokens > n_ctx_ - n_past_) {
+    throw Error(std::to_string(n_tokens) + " tokens do not fit (context is full: " + std::to_string(n_past_) + " + " +
+                std::to_string(n_tokens) + " tokens exceed n_ctx " + std::to_string(n_ctx_) + ")", ErrorKind::kContextFull);
+  }
+}
+
+bool Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std::atomic<bool>* cancel) {
+  if (n_tokens <= 0) return true;
+  if (all_logits && !logits_all_) {
+    throw Error("Eval with all_logits needs a session created with logits_all", ErrorKind::kInvalidArgument);
+  }
+  CheckTokens(tokens, n_tokens);
   const int32_t start = n_past_;
   for (int32_t done = 0; done < n_tokens; done += n_batch_) {
     if (done > 0 && cancel != nullptr && cancel->exchange(false)) {
@@ -82,7 +86,7 @@ bool Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std
       Forward(tokens + done, n, false, nullptr);
     } else {
       const size_t row = all_logits ? static_cast<size_t>(done) : 0;
-      Forward(tokens + done, n, all_logits, logits_.data() + row * static_cast<size_t>(n_vocab));
+      Forward(tokens + done, n, all_logits, logits_.data() + row * static_cast<size_t>(model_.config().n_vocab));
     }
   }
   return true;

@@ -44,6 +44,9 @@ class Session {
   // batches (and cleared) stops the call: it returns false with the context as before it
   // (the logits of a logits_all session are then partly overwritten).
   bool Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std::atomic<bool>* cancel = nullptr);
+  // What Eval refuses before it computes anything: an id out of range (kInvalidArgument), then
+  // tokens that do not fit in the context (kContextFull).
+  void CheckTokens(const int32_t* tokens, int32_t n_tokens) const;
 
   // [n_rows, n_vocab] as float (in int8 mode, the Q16 integer logits / 2^16).
   const float* logits() const { return logits_.data(); }

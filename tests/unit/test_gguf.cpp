@@ -932,9 +932,9 @@ TEST_CASE("tensor info errors") {
   CheckParseError(one_tensor({4}, 4, 0, 64), "unknown ggml tensor type id 4");
   CheckParseError(one_tensor({}, kF32, 0, 64), "mem.gguf: tensor 'w': n_dims 0 at offset 33 is out of range 1..4");
   CheckParseError(one_tensor({1, 1, 1, 1, 1}, kF32, 0, 64), "mem.gguf: tensor 'w': n_dims 5 at offset 33 is out of range 1..4");
-  CheckParseError(one_tensor({4, 0}, kF32, 0, 64), "mem.gguf: tensor 'w': dimension 1 is 0 (dims {4, 0})");
+  CheckParseError(one_tensor({4, 0}, kF32, 0, 64), "mem.gguf: tensor 'w': dimension 1 is 0 (dims [4, 0])");
   CheckParseError(one_tensor({1ull << 32, 1ull << 32}, kF32, 0, 64),
-                  "mem.gguf: tensor 'w': element count of dims {4294967296, 4294967296} overflows int64");
+                  "mem.gguf: tensor 'w': element count of dims [4294967296, 4294967296] overflows int64");
   CheckParseError(one_tensor({1ull << 62, 2}, kF32, 0, 64), "overflows int64");
   CheckParseError(one_tensor({~0ull, ~0ull, ~0ull, ~0ull}, kF32, 0, 64), "overflows int64");
   CheckParseError(one_tensor({33}, 8, 0, 64),
