@@ -72,6 +72,10 @@ uint64_t RowBytes(GgmlType type, uint64_t n);
 
 // Converts n elements (a multiple of the block size) of a supported type to float.
 void DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n);
+// n values of the named tensor (a norm weight or a bias) as float, refused when any is NaN or
+// infinite: Error "<path>: tensor '<name>' holds a non-finite value (nan at element 3)".
+std::vector<float> DequantizeFiniteVector(const std::string& path, const std::string& name, GgmlType type,
+                                          const void* data, int64_t n);
 float HalfToFloat(uint16_t h);
 uint16_t FloatToHalf(float f);  // round to nearest even
 float Bf16ToFloat(uint16_t h);

@@ -1,6 +1,7 @@
 // ggml type traits, float conversions, row dequantization and GgufValue helpers.
 #include <bit>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -195,6 +196,20 @@ void DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n) {
     default:
       break;  // unreachable: IsFloatDequantizable checked above
   }
+}
+
+std::vector<float> DequantizeFiniteVector(const std::string& path, const std::string& name, GgmlType type,
+                                          const void* data, int64_t n) {
+  std::vector<float> values(static_cast<size_t>(n));
+  DequantizeRow(type, data, values.data(), n);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      throw Error(path + ": tensor '" + name + "' holds a non-finite value (" + std::to_string(values[i]) + " at element " +
+                      std::to_string(i) + ")",
+                  ErrorKind::kModelFormat);
+    }
+  }
+  return values;
 }
 
 float HalfToFloat(uint16_t h) {

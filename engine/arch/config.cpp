@@ -1,5 +1,7 @@
 #include "engine/arch/config.h"
 
+#include <cmath>
+
 #include "model_io/error.h"
 
 namespace ingot {
@@ -98,7 +100,9 @@ void ValidateConfig(const std::string& path, const ModelConfig& c) {
   if (c.rope_dims > 0 && c.head_dim % 2 != 0) fail("head dimension " + std::to_string(c.head_dim) + " is odd");
   if (c.rope_dims % 2 != 0 || c.rope_dims > c.head_dim) fail("rope.dimension_count " + std::to_string(c.rope_dims) + " does not fit head dimension " + std::to_string(c.head_dim));
   if (!(c.norm_eps > 0.0f) || !(c.norm_eps < 1.0f)) fail("norm epsilon " + std::to_string(c.norm_eps) + " is out of range");
-  if (!(c.rope_base > 1.0f)) fail("rope.freq_base " + std::to_string(c.rope_base) + " is out of range");
+  if (!(c.rope_base > 1.0f) || !std::isfinite(c.rope_base)) {
+    fail("rope.freq_base " + std::to_string(c.rope_base) + " is out of range");
+  }
 }
 
 std::string VocabSizeKey(const ModelConfig& c) { return KeyOf(c, kVocabSize); }

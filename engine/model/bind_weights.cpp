@@ -106,9 +106,7 @@ class Binder {
 
   std::vector<float> Vector(const std::string& name, int64_t n) {
     const Weight w = Matrix(name, 1, n);
-    std::vector<float> values(static_cast<size_t>(n));
-    DequantizeRow(w.type, w.data, values.data(), n);
-    return values;
+    return DequantizeFiniteVector(file_.path(), name, w.type, w.data, n);
   }
 
   const ModelConfig& c_;

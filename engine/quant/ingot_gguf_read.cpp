@@ -70,9 +70,7 @@ Int8Matrix MatrixView(const GgufFile& g, const std::string& name, int32_t n, int
 
 std::vector<float> NormVector(const GgufFile& g, const std::string& name, int32_t n, std::vector<bool>& used) {
   const GgufTensorInfo& t = RequireShaped(g, name, GgmlType::kF32, {static_cast<uint64_t>(n)}, used);
-  std::vector<float> values(static_cast<size_t>(n));
-  DequantizeRow(GgmlType::kF32, g.TensorData(t), values.data(), n);
-  return values;
+  return DequantizeFiniteVector(g.path(), name, GgmlType::kF32, g.TensorData(t), n);
 }
 
 // Walks the architecture's tensors (VisitTensors): matrices from the file into dst, norm

@@ -20,9 +20,9 @@ std::vector<int32_t> GreedyFp32(const Model& model, const std::vector<int32_t>& 
   return out;
 }
 
-std::string LoadError(const std::string& path) {
+std::string LoadError(const std::string& path, const ModelLoadOptions& options) {
   try {
-    Model::Load(path);
+    Model::Load(path, options);
   } catch (const Error& e) {
     return e.what();
   }

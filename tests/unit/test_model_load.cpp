@@ -152,6 +152,65 @@ TEST_CASE("valid GGUF files that are not runnable models are refused by name") {
   if (!vocab_only.empty()) CHECK(LoadError(vocab_only).find("missing tensor 'token_embd.weight'") != std::string::npos);
 }
 
+// A copy of a GGUF file with float element `index` of tensor `tensor` set to value.
+std::string WithValue(const std::string& from, const std::string& tensor, size_t index, float value) {
+  const std::unique_ptr<GgufFile> src = GgufFile::Open(from);
+  GgufWriter w;
+  for (const GgufKeyValue& kv : src->metadata()) w.Set(kv.key, kv.value);
+  std::vector<float> patched;  // outlives Write
+  for (const GgufTensorInfo& t : src->tensors()) {
+    const uint8_t* data = src->TensorData(t);
+    if (t.name == tensor) {
+      REQUIRE(t.type == GgmlType::kF32);
+      patched.assign(reinterpret_cast<const float*>(data), reinterpret_cast<const float*>(data) + t.n_elements);
+      patched.at(index) = value;
+      data = reinterpret_cast<const uint8_t*>(patched.data());
+    }
+    w.AddTensor(t.name, t.type, t.dims, data);
+  }
+  REQUIRE_MESSAGE(!patched.empty(), "no tensor " << tensor);
+  const std::string path = test::ScratchDir() + "/nonfinite.gguf";
+  w.Write(path);
+  return path;
+}
+
+TEST_CASE("non-finite norm weights, biases and metadata floats are refused with the tensor or key named") {
+  const float nan = std::nanf("");
+  const float inf = INFINITY;
+  const std::string gpt2 = test::ScratchDir() + "/nonfinite_gpt2.gguf";
+  test::WriteRandomModel(gpt2, test::ShapeByName("tiny-gpt2"), GgmlType::kF32, 11, "");
+  // Both in memory (prepare_int8, where a NaN once became an int32 by an undefined cast) and
+  // for the FP32 path.
+  for (const bool int8 : {false, true}) {
+    CAPTURE(int8);
+    ModelLoadOptions options;
+    options.prepare_int8 = int8;
+    auto error = [&](const std::string& path) { return LoadError(path, options); };
+    CHECK(error(WithValue(gpt2, "blk.0.attn_norm.bias", 3, nan))
+              .find("tensor 'blk.0.attn_norm.bias' holds a non-finite value (nan at element 3)") != std::string::npos);
+    CHECK(error(WithValue(gpt2, "blk.1.ffn_up.bias", 0, nan))
+              .find("tensor 'blk.1.ffn_up.bias' holds a non-finite value (nan at element 0)") != std::string::npos);
+    CHECK(error(WithValue(gpt2, "blk.0.attn_qkv.bias", 5, -inf))
+              .find("tensor 'blk.0.attn_qkv.bias' holds a non-finite value (-inf at element 5)") != std::string::npos);
+    CHECK(error(WithValue(TinyModel(GgmlType::kF32), "blk.1.ffn_norm.weight", 7, inf))
+              .find("tensor 'blk.1.ffn_norm.weight' holds a non-finite value (inf at element 7)") != std::string::npos);
+  }
+  const std::string base = TinyModel(GgmlType::kF32);
+  for (const float bad : {nan, inf}) {
+    for (const std::string key : {"llama.rope.freq_base", "llama.attention.layer_norm_rms_epsilon"}) {
+      CAPTURE(key);
+      Edit e;
+      e.key = [&](GgufKeyValue& kv) {
+        if (kv.key == key) kv.value = GgufValue::F32(bad);
+        return true;
+      };
+      const std::string message = LoadError(Rewrite(base, "nonfinite_key.gguf", e));
+      const std::string named = key == "llama.rope.freq_base" ? "rope.freq_base" : "norm epsilon";
+      CHECK_MESSAGE(message.find(named + " " + std::to_string(bad) + " is out of range") != std::string::npos, message);
+    }
+  }
+}
+
 TEST_CASE("an int8 session with a context shorter than head_dim (16) runs") {
   ModelLoadOptions load;
   load.prepare_int8 = true;
