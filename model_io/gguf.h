@@ -72,6 +72,10 @@ uint64_t RowBytes(GgmlType type, uint64_t n);
 
 // Converts n elements (a multiple of the block size) of a supported type to float.
 void DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n);
+// The first of n elements (a multiple of the block size) of a supported type that is NaN or
+// infinite, or -1; for Q8_0, the first element of a block whose scale is. Bit tests only, no
+// conversion: cheap enough to run over every weight at load.
+int64_t FindNonFinite(GgmlType type, const void* data, int64_t n);
 // n values of the named tensor (a norm weight or a bias) as float, refused when any is NaN or
 // infinite: Error "<path>: tensor '<name>' holds a non-finite value (nan at element 3)".
 std::vector<float> DequantizeFiniteVector(const std::string& path, const std::string& name, GgmlType type,

@@ -198,6 +198,34 @@ void DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n) {
   }
 }
 
+int64_t FindNonFinite(GgmlType type, const void* data, int64_t n) {
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  // A value is NaN or infinite exactly when its exponent bits are all ones.
+  auto find16 = [&](uint16_t exponent, int64_t count, int64_t stride) -> int64_t {
+    for (int64_t i = 0; i < count; ++i) {
+      if ((LoadU16(bytes + i * stride) & exponent) == exponent) return i;
+    }
+    return -1;
+  };
+  switch (type) {
+    case GgmlType::kF32:
+      for (int64_t i = 0; i < n; ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, bytes + 4 * i, sizeof(bits));
+        if ((bits & 0x7f800000u) == 0x7f800000u) return i;
+      }
+      return -1;
+    case GgmlType::kF16: return find16(0x7c00, n, 2);
+    case GgmlType::kBF16: return find16(0x7f80, n, 2);
+    case GgmlType::kQ8_0: {  // blocks of 32: an f16 scale, then 32 int8 (always finite)
+      const int64_t block = find16(0x7c00, n / 32, 34);
+      return block < 0 ? -1 : block * 32;
+    }
+    default:
+      throw Error(std::string("FindNonFinite: tensor type ") + TraitsOrThrow(type).name + " is not supported");
+  }
+}
+
 std::vector<float> DequantizeFiniteVector(const std::string& path, const std::string& name, GgmlType type,
                                           const void* data, int64_t n) {
   std::vector<float> values(static_cast<size_t>(n));

@@ -1,6 +1,11 @@
 #include "engine/model/bind_weights.h"
 
+#include <algorithm>
+#include <atomic>
+#include <limits>
+
 #include "engine/arch/architecture.h"
+#include "kernels/parallel.h"
 #include "model_io/error.h"
 
 namespace ingot {
@@ -9,8 +14,8 @@ namespace {
 
 class Binder {
  public:
-  Binder(const ModelConfig& c, const ModelFile& file, FloatWeights& w, std::vector<bool>& used)
-      : c_(c), file_(file), w_(w), used_(used) {}
+  Binder(const ModelConfig& c, const ModelFile& file, FloatWeights& w, std::vector<bool>& used, int32_t n_threads)
+      : c_(c), file_(file), w_(w), used_(used), n_threads_(n_threads) {}
   uint64_t bytes() const { return bytes_; }
 
   void Global(const GlobalMatrix& m) {
@@ -101,7 +106,29 @@ class Binder {
     w.row_bytes = RowBytes(info->type, static_cast<uint64_t>(cols));
     w.data = file_.TensorData(*info);
     bytes_ += info->n_bytes;
+    if (!is_vector) RequireFinite(name, w);  // vectors are checked as they are dequantized
     return w;
+  }
+
+  // Every value of matrix w finite (bit tests, rows split over the threads); the first bad one
+  // is named.
+  void RequireFinite(const std::string& name, const Weight& w) const {
+    constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
+    std::atomic<int64_t> first_bad{kNone};
+    kernels::ParallelFor(static_cast<int32_t>(w.rows), 64, n_threads_, [&](int32_t begin, int32_t end) {
+      const int64_t at = FindNonFinite(w.type, w.Row(begin), int64_t{end - begin} * w.cols);
+      if (at < 0) return;
+      int64_t seen = first_bad.load();
+      const int64_t element = int64_t{begin} * w.cols + at;
+      while (element < seen && !first_bad.compare_exchange_weak(seen, element)) {
+      }
+    });
+    const int64_t bad = first_bad.load();
+    if (bad == kNone) return;
+    const std::string where = "row " + std::to_string(bad / w.cols) + ", column " + std::to_string(bad % w.cols);
+    throw Error(file_.path() + ": tensor '" + name + "' holds a non-finite " +
+                    (w.type == GgmlType::kQ8_0 ? "block scale (the block at " + where + ")" : "value (at " + where + ")"),
+                ErrorKind::kModelFormat);
   }
 
   std::vector<float> Vector(const std::string& name, int64_t n) {
@@ -113,6 +140,7 @@ class Binder {
   const ModelFile& file_;
   FloatWeights& w_;
   std::vector<bool>& used_;  // [file tensors]
+  int32_t n_threads_;
   uint64_t bytes_ = 0;
   int32_t fused_layer_ = -1;
   Weight fused_;                   // the current layer's fused matrix, if the file has one
@@ -122,9 +150,9 @@ class Binder {
 }  // namespace
 
 uint64_t BindFloatWeights(const ModelConfig& config, const ModelFile& file, FloatWeights& weights,
-                          std::vector<bool>& used) {
+                          std::vector<bool>& used, int32_t n_threads) {
   weights.layers.assign(static_cast<size_t>(config.n_layers), LayerWeights{});
-  Binder binder(config, file, weights, used);
+  Binder binder(config, file, weights, used, n_threads);
   VisitTensors(config, binder);
   return binder.bytes();
 }

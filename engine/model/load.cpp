@@ -78,7 +78,7 @@ void Model::LoadGguf(const ModelLoadOptions& options) {
   if (embd.dims.size() != 2) throw Error(path_ + ": tensor '" + embd_name + "' is not a matrix");
   config_.n_vocab = CheckedDim(path_, embd_name + " rows", static_cast<int64_t>(embd.dims[1]));
   ValidateConfig(path_, config_);
-  weight_bytes_ = BindFloatWeights(config_, file_, *this, tensor_used_);
+  weight_bytes_ = BindFloatWeights(config_, file_, *this, tensor_used_, ThreadsOrAll(options.n_threads));
   tokenizer_ = Tokenizer::FromGguf(g);
   tokenizer_source_ = "GGUF metadata";
 }
@@ -100,7 +100,7 @@ void Model::LoadLlama2c(const ModelLoadOptions& options) {
   format_ = "llama2.c";
   config_ = Llama2cModelConfig(file_.llama2c->config());
   ValidateConfig(path_, config_);
-  weight_bytes_ = BindFloatWeights(config_, file_, *this, tensor_used_);
+  weight_bytes_ = BindFloatWeights(config_, file_, *this, tensor_used_, ThreadsOrAll(options.n_threads));
 
   std::string tokenizer_path = options.tokenizer_path;
   if (tokenizer_path.empty()) tokenizer_path = FindTokenizerNextTo(path_, config_.n_vocab);

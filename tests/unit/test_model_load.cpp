@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -152,19 +153,19 @@ TEST_CASE("valid GGUF files that are not runnable models are refused by name") {
   if (!vocab_only.empty()) CHECK(LoadError(vocab_only).find("missing tensor 'token_embd.weight'") != std::string::npos);
 }
 
-// A copy of a GGUF file with float element `index` of tensor `tensor` set to value.
-std::string WithValue(const std::string& from, const std::string& tensor, size_t index, float value) {
+// A copy of a GGUF file with the bytes of tensor `tensor` from byte `offset` on replaced.
+std::string Patched(const std::string& from, const std::string& tensor, size_t offset, const void* bytes, size_t size) {
   const std::unique_ptr<GgufFile> src = GgufFile::Open(from);
   GgufWriter w;
   for (const GgufKeyValue& kv : src->metadata()) w.Set(kv.key, kv.value);
-  std::vector<float> patched;  // outlives Write
+  std::vector<uint8_t> patched;  // outlives Write
   for (const GgufTensorInfo& t : src->tensors()) {
     const uint8_t* data = src->TensorData(t);
     if (t.name == tensor) {
-      REQUIRE(t.type == GgmlType::kF32);
-      patched.assign(reinterpret_cast<const float*>(data), reinterpret_cast<const float*>(data) + t.n_elements);
-      patched.at(index) = value;
-      data = reinterpret_cast<const uint8_t*>(patched.data());
+      REQUIRE(offset + size <= t.n_bytes);
+      patched.assign(data, data + t.n_bytes);
+      std::memcpy(patched.data() + offset, bytes, size);
+      data = patched.data();
     }
     w.AddTensor(t.name, t.type, t.dims, data);
   }
@@ -172,6 +173,11 @@ std::string WithValue(const std::string& from, const std::string& tensor, size_t
   const std::string path = test::ScratchDir() + "/nonfinite.gguf";
   w.Write(path);
   return path;
+}
+
+// The same with float element `index` of an F32 tensor set to value.
+std::string WithValue(const std::string& from, const std::string& tensor, size_t index, float value) {
+  return Patched(from, tensor, index * sizeof(float), &value, sizeof(value));
 }
 
 TEST_CASE("non-finite norm weights, biases and metadata floats are refused with the tensor or key named") {
@@ -195,6 +201,23 @@ TEST_CASE("non-finite norm weights, biases and metadata floats are refused with 
     CHECK(error(WithValue(TinyModel(GgmlType::kF32), "blk.1.ffn_norm.weight", 7, inf))
               .find("tensor 'blk.1.ffn_norm.weight' holds a non-finite value (inf at element 7)") != std::string::npos);
   }
+  // Matrices, in every float type: bit tests over all their values (Q8_0: the block scales).
+  for (const bool int8 : {false, true}) {
+    CAPTURE(int8);
+    ModelLoadOptions options;
+    options.prepare_int8 = int8;
+    const uint16_t f16_nan = 0x7e00, f16_inf = 0x7c00;
+    // The scale of block 4 of blk.0.ffn_down ([d_model 64, d_ffn 96]: 3 blocks of 32 a row), the
+    // second block of row 1.
+    CHECK(LoadError(Patched(TinyModel(GgmlType::kQ8_0), "blk.0.ffn_down.weight", 34 * 4, &f16_nan, 2), options)
+              .find("tensor 'blk.0.ffn_down.weight' holds a non-finite block scale (the block at row 1, column 32)") !=
+          std::string::npos);
+    CHECK(LoadError(Patched(TinyModel(GgmlType::kF16), "blk.1.attn_v.weight", 2 * (64 + 5), &f16_inf, 2), options)
+              .find("tensor 'blk.1.attn_v.weight' holds a non-finite value (at row 1, column 5)") != std::string::npos);
+    CHECK(LoadError(WithValue(TinyModel(GgmlType::kF32), "output.weight", 3, nan), options)
+              .find("tensor 'output.weight' holds a non-finite value (at row 0, column 3)") != std::string::npos);
+  }
+
   const std::string base = TinyModel(GgmlType::kF32);
   for (const float bad : {nan, inf}) {
     for (const std::string key : {"llama.rope.freq_base", "llama.attention.layer_norm_rms_epsilon"}) {
