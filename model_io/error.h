@@ -22,6 +22,7 @@ enum class ErrorKind {
   kContextFull,      // the tokens do not fit in the context
   kCancelled,        // a cancel stopped the call
   kInvalidState,     // e.g. sampling before anything was evaluated
+  kBusy,             // another thread is using the object (a session)
 };
 
 class Error : public std::runtime_error {

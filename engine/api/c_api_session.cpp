@@ -99,6 +99,7 @@ int32_t ingot_session_create(ingot_model* model, const ingot_session_params* par
 int32_t ingot_session_free(ingot_session* session) {
   return Guard("ingot_session_free", INGOT_ERROR_INTERNAL, [&] {
     if (session == nullptr) return;
+    if (!session->generator->ClaimForDestruction()) Fail(INGOT_ERROR_BUSY, "the session is busy: another call on it is running");
     session->owner->sessions.fetch_sub(1);
     delete session;
   });
@@ -202,7 +203,7 @@ int32_t ingot_session_get_info(const ingot_session* session, ingot_session_info*
     RequireSize(info, "info");
     const ingot::Session& s = session->generator->session();
     info->n_ctx = s.n_ctx();
-    info->n_past = s.n_past();
+    info->n_past = session->generator->n_past();
     info->n_threads = s.n_threads();
     info->mode = s.mode() == ingot::Mode::kInt8 ? INGOT_MODE_INT8 : INGOT_MODE_FP32;
     info->kv_cache_bytes = s.kv_cache_bytes();
@@ -216,8 +217,7 @@ int32_t ingot_session_get_logits(const ingot_session* session, const float** log
     Require(session, "session");
     Require(logits, "logits");
     const ingot::Generator& g = *session->generator;
-    *logits = g.Logits();
-    if (n_rows != nullptr) *n_rows = g.logit_rows();
+    *logits = g.Logits(n_rows);
     if (n_vocab != nullptr) *n_vocab = g.model().config().n_vocab;
   });
 }
@@ -228,9 +228,8 @@ int32_t ingot_session_get_logits_int32(const ingot_session* session, const int32
     Require(session, "session");
     Require(logits, "logits");
     const ingot::Generator& g = *session->generator;
-    *logits = g.LogitsQ16();
+    *logits = g.LogitsQ16(n_rows);
     if (frac_bits != nullptr) *frac_bits = ingot::kLogitFracBits;
-    if (n_rows != nullptr) *n_rows = g.logit_rows();
     if (n_vocab != nullptr) *n_vocab = g.model().config().n_vocab;
   });
 }

@@ -32,6 +32,7 @@ int32_t StatusOf(ErrorKind kind, int32_t fallback) {
     case ErrorKind::kContextFull: return INGOT_ERROR_CONTEXT_FULL;
     case ErrorKind::kCancelled: return INGOT_ERROR_CANCELLED;
     case ErrorKind::kInvalidState: return INGOT_ERROR_INVALID_STATE;
+    case ErrorKind::kBusy: return INGOT_ERROR_BUSY;
   }
   return INGOT_ERROR_INTERNAL;
 }

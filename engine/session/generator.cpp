@@ -12,6 +12,22 @@ Error Cancelled() { return Error("cancelled", ErrorKind::kCancelled); }
 
 }  // namespace
 
+// Holds busy_ for one call; a second claim fails instead of waiting.
+class Generator::Claim {
+ public:
+  explicit Claim(const Generator& g) : busy_(g.busy_) {
+    if (busy_.exchange(true, std::memory_order_acquire)) {
+      throw Error("the session is busy: another call on it is running", ErrorKind::kBusy);
+    }
+  }
+  ~Claim() { busy_.store(false, std::memory_order_release); }
+  Claim(const Claim&) = delete;
+  Claim& operator=(const Claim&) = delete;
+
+ private:
+  std::atomic<bool>& busy_;
+};
+
 Generator::Generator(const Model& model, const SessionOptions& session, const SamplerParams& sampling)
     : sampler_(sampling, model.config().n_vocab), session_(model, session) {}
 
@@ -24,6 +40,7 @@ void Generator::RequireLogits() const {
 }
 
 void Generator::Eval(const int32_t* tokens, int32_t n_tokens) {
+  const Claim claim(*this);
   if (n_tokens < 1) {
     throw Error("n_tokens must be at least 1, got " + std::to_string(n_tokens), ErrorKind::kInvalidArgument);
   }
@@ -33,6 +50,7 @@ void Generator::Eval(const int32_t* tokens, int32_t n_tokens) {
 }
 
 void Generator::EvalPrompt(std::string_view text) {
+  const Claim claim(*this);
   const Tokenizer& tokenizer = model().tokenizer();
   const std::vector<int32_t> ids =
       text.empty() ? std::vector<int32_t>{} : tokenizer.Encode(text, session_.n_past() == 0 && tokenizer.add_bos());
@@ -73,12 +91,14 @@ const float* Generator::LastLogits() const {
 }
 
 int32_t Generator::Sample() {
+  const Claim claim(*this);
   RequireLogits();
   return sampler_.Sample(LastLogits(), history_);
 }
 
 void Generator::Generate(int32_t max_tokens, const OnPiece& on_piece, int32_t* n_generated) {
   *n_generated = 0;
+  const Claim claim(*this);
   if (max_tokens < 0) throw Error("max_tokens is negative", ErrorKind::kInvalidArgument);
   RequireLogits();
   const Tokenizer& tokenizer = model().tokenizer();
@@ -109,23 +129,33 @@ void Generator::Generate(int32_t max_tokens, const OnPiece& on_piece, int32_t* n
 }
 
 void Generator::Reset() {
+  const Claim claim(*this);
   session_.Reset();
   history_.clear();
   logit_rows_ = 0;
   cancel_.store(false);
 }
 
-const float* Generator::Logits() const {
+const float* Generator::Logits(int32_t* rows) const {
+  const Claim claim(*this);
   RequireLogits();
+  if (rows != nullptr) *rows = logit_rows_;
   return session_.logits();
 }
 
-const int32_t* Generator::LogitsQ16() const {
+const int32_t* Generator::LogitsQ16(int32_t* rows) const {
+  const Claim claim(*this);
   if (session_.mode() != Mode::kInt8) {
     throw Error("integer logits exist in int8 mode only (this session is fp32)", ErrorKind::kUnsupported);
   }
   RequireLogits();
+  if (rows != nullptr) *rows = logit_rows_;
   return session_.logits_q16();
+}
+
+int32_t Generator::n_past() const {
+  const Claim claim(*this);
+  return session_.n_past();
 }
 
 }  // namespace ingot

@@ -16,6 +16,8 @@
 
 namespace ingot {
 
+// One thread at a time: every method but Cancel claims the generator for its call, and a call
+// from another thread meanwhile (or from on_piece, inside Generate) fails at once with kBusy.
 class Generator {
  public:
   // Called with each piece of generated text (whole UTF-8 characters only, so it may be
@@ -55,17 +57,24 @@ class Generator {
   // Empties the context and clears a pending cancel; the sampler's random state continues.
   void Reset();
 
-  // The last evaluation's logits [logit_rows(), n_vocab]: kInvalidState before any.
-  const float* Logits() const;
+  // The last evaluation's logits [*rows, n_vocab] (rows may be null): kInvalidState before any.
+  const float* Logits(int32_t* rows = nullptr) const;
   // The integer logits (real value * 2^kLogitFracBits), laid out as Logits(); kUnsupported
   // in fp32 mode, then kInvalidState before any evaluation.
-  const int32_t* LogitsQ16() const;
+  const int32_t* LogitsQ16(int32_t* rows = nullptr) const;
+  // The positions in the context.
+  int32_t n_past() const;
+  // Unclaimed reads, for the thread that is using the generator.
   int32_t logit_rows() const { return logit_rows_; }
+
+  // Claims the generator for good before it is destroyed: false when a call is under way.
+  bool ClaimForDestruction() { return !busy_.exchange(true); }
 
   const Session& session() const { return session_; }
   const Model& model() const { return session_.model(); }
 
  private:
+  class Claim;
   void StopIfCancelled();
   void RequireLogits() const;
   void Run(const int32_t* tokens, int32_t n_tokens, bool all_logits);
@@ -76,6 +85,7 @@ class Generator {
   std::vector<int32_t> history_;  // the tokens in the context, for the repetition penalty
   int32_t logit_rows_ = 0;        // rows of logits the last evaluation left (0: none)
   std::atomic<bool> cancel_{false};
+  mutable std::atomic<bool> busy_{false};  // a call holds the generator
 };
 
 }  // namespace ingot

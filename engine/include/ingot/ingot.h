@@ -21,8 +21,11 @@
  *     minor versions only ever add fields at the end.
  *
  * Threads: a model is read-only once loaded and may be shared by any number of sessions on
- * any threads. A session is used by one thread at a time, except ingot_session_cancel(),
- * which any thread may call at any time.
+ * any threads. A session serves one call at a time: a call on a session while another call
+ * on it runs (from another thread, or from a generate callback) returns INGOT_ERROR_BUSY at
+ * once and changes nothing. Three calls never conflict and are never refused:
+ * ingot_session_cancel(), ingot_session_tokenize() and ingot_session_detokenize() (these two
+ * read only the model's tokenizer).
  *
  * Typical use:
  *   ingot_model* model;
@@ -77,7 +80,7 @@ INGOT_API int32_t ingot_version(int32_t* api_major, int32_t* api_minor, const ch
 #define INGOT_ERROR_CANCELLED 7        /* ingot_session_cancel() stopped the call */
 #define INGOT_ERROR_OUT_OF_MEMORY 8
 #define INGOT_ERROR_BUFFER_TOO_SMALL 9 /* the needed size was written; call again with more room */
-#define INGOT_ERROR_BUSY 10            /* a model still has sessions */
+#define INGOT_ERROR_BUSY 10            /* a model still has sessions, or a session is in another call */
 #define INGOT_ERROR_INVALID_STATE 11   /* e.g. generating before anything was evaluated */
 #define INGOT_ERROR_INTERNAL 12        /* a bug in ingot: please report it with the message */
 
@@ -195,7 +198,8 @@ INGOT_API int32_t ingot_session_params_init(ingot_session_params* params);
 INGOT_API int32_t ingot_session_create(ingot_model* model, const ingot_session_params* params,
                                        ingot_session** session);
 
-/* NULL: INGOT_OK. Another thread may not be using the session. */
+/* NULL: INGOT_OK. INGOT_ERROR_BUSY while a call on the session runs (the session stays).
+ * Once it returns INGOT_OK, the handle is gone: no thread may use it again. */
 INGOT_API int32_t ingot_session_free(ingot_session* session);
 
 /* Token ids of UTF-8 text, with BOS first when add_bos is nonzero and the vocabulary has one.
