@@ -29,6 +29,9 @@
 namespace ingot {
 
 inline constexpr int32_t kLogitFracBits = 16;  // int8-mode logits are real * 2^16
+// The longest context the integer attention is proven for: its P.V weights sum below
+// 2^31 / 127 only while sum P <= 255 + n / 2 stays small enough (forward_int8.cpp).
+inline constexpr int32_t kMaxInt8Context = 1 << 17;
 
 class Int8Forward {
  public:

@@ -24,26 +24,31 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
 
   logits_all_ = options.logits_all;
   mode_ = options.mode;
-  const size_t logit_rows = static_cast<size_t>(logits_all_ ? n_ctx_ : 1);
-  logits_.resize(logit_rows * static_cast<size_t>(c.n_vocab));
   if (mode_ == Mode::kFp32 && !options.fp_modules.empty()) {
     throw Error("--fp-modules goes with --mode int8 (in fp32 mode every module is already float)",
                 ErrorKind::kInvalidArgument);
   }
+  if (mode_ == Mode::kInt8 && model.int8() == nullptr) {
+    throw Error("int8 mode needs the model loaded with prepare_int8 (the C API's default)", ErrorKind::kUnsupported);
+  }
+  if (mode_ == Mode::kInt8 && n_ctx_ > kMaxInt8Context) {
+    throw Error("n_ctx " + std::to_string(n_ctx_) + " is above the " + std::to_string(kMaxInt8Context) +
+                    " positions the integer attention's sums are proven to fit in int32 for",
+                ErrorKind::kInvalidArgument);
+  }
+  if (mode_ == Mode::kFp32 && !model.has_float_weights()) {
+    throw Error(model.path() + " is an int8 model written by quantize; fp32 mode needs the float model",
+                ErrorKind::kUnsupported);
+  }
+  const size_t logit_rows = static_cast<size_t>(logits_all_ ? n_ctx_ : 1);
+  logits_.resize(logit_rows * static_cast<size_t>(c.n_vocab));
   if (mode_ == Mode::kInt8) {
-    if (model.int8() == nullptr) {
-      throw Error("int8 mode needs the model loaded with prepare_int8 (the C API's default)", ErrorKind::kUnsupported);
-    }
     const FpModuleSet set = ParseFpModules(options.fp_modules, c);
     if (set.any()) fp_modules_ = std::make_unique<FpModules>(model, set, n_ctx_);
     int8_ = std::make_unique<Int8Forward>(c, *model.int8(), model.kernel_table(), n_ctx_, n_batch_, n_threads_,
                                           logits_all_, fp_modules_.get());
     logits_q16_.resize(logits_.size());
     return;
-  }
-  if (!model.has_float_weights()) {
-    throw Error(model.path() + " is an int8 model written by quantize; fp32 mode needs the float model",
-                ErrorKind::kUnsupported);
   }
   fp32_ = std::make_unique<Fp32Forward>(model, n_ctx_, n_batch_, n_threads_);
 }

@@ -266,6 +266,24 @@ TEST_CASE("sessions refuse what does not fit") {
   session.Reset();
   session.Eval(tokens.data(), 1, false);
   CHECK(std::isfinite(session.logits()[0]));
+
+  // A model that claims a 2^20 context: an int8 session longer than the integer attention is
+  // proven for (2^17 positions) is refused before anything is allocated; fp32 has no such bound.
+  Edit long_context;
+  long_context.key = [](GgufKeyValue& kv) {
+    if (kv.key == "llama.context_length") kv.value = GgufValue::U32(1u << 20);
+    return true;
+  };
+  ModelLoadOptions int8;
+  int8.prepare_int8 = true;
+  const auto long_model = Model::Load(Rewrite(TinyModel(GgmlType::kF32), "long_context.gguf", long_context), int8);
+  SessionOptions beyond;
+  beyond.mode = Mode::kInt8;
+  beyond.n_ctx = (1 << 17) + 1;
+  CHECK_THROWS_WITH_AS(Session(*long_model, beyond),
+                       doctest::Contains("n_ctx 131073 is above the 131072 positions the integer attention's sums"), Error);
+  beyond.n_ctx = 1 << 17;
+  CHECK(Session(*long_model, beyond).n_ctx() == 1 << 17);
 }
 
 }  // namespace
