@@ -1,5 +1,6 @@
 #include "engine/session/generator.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "model_io/error.h"
@@ -9,6 +10,30 @@ namespace ingot {
 namespace {
 
 Error Cancelled() { return Error("cancelled", ErrorKind::kCancelled); }
+
+// A text of at most this many bytes per free position is tokenized whole; a longer one is
+// first counted in pieces, so that a prompt far beyond the context is refused after its first
+// pieces, in constant memory, instead of tokenized in full (a 100 MB prompt took minutes).
+constexpr size_t kWholeBytesPerToken = 64;
+constexpr size_t kPieceBytes = size_t{1} << 16;
+
+// The number of tokens text needs, counted piece by piece up to limit: more than limit means it
+// cannot fit. Pieces end before a space (or at a character boundary when there is none near),
+// and each may cost up to two tokens more than the whole text would (a word cut in two, a
+// dummy prefix), which the count allows for.
+bool NeedsMoreTokensThan(const Tokenizer& tokenizer, std::string_view text, int64_t limit) {
+  int64_t count = 0;
+  for (size_t at = 0; at < text.size();) {
+    size_t end = std::min(text.size(), at + kPieceBytes);
+    const size_t space = text.rfind(' ', end);
+    if (end < text.size() && space != std::string_view::npos && space > at) end = space;
+    while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;  // not mid-character
+    count += static_cast<int64_t>(tokenizer.Encode(text.substr(at, end - at), false).size()) - 2;
+    if (count > limit) return true;
+    at = end;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -52,6 +77,12 @@ void Generator::Eval(const int32_t* tokens, int32_t n_tokens) {
 void Generator::EvalPrompt(std::string_view text) {
   const Claim claim(*this);
   const Tokenizer& tokenizer = model().tokenizer();
+  const int64_t free = session_.n_ctx() - session_.n_past();
+  if (text.size() > static_cast<size_t>(free) * kWholeBytesPerToken && NeedsMoreTokensThan(tokenizer, text, free)) {
+    throw Error("the prompt does not fit: its " + std::to_string(text.size()) + " bytes need more than the " +
+                    std::to_string(free) + " free positions of n_ctx " + std::to_string(session_.n_ctx()),
+                ErrorKind::kContextFull);
+  }
   const std::vector<int32_t> ids =
       text.empty() ? std::vector<int32_t>{} : tokenizer.Encode(text, session_.n_past() == 0 && tokenizer.add_bos());
   if (ids.empty()) throw Error("the prompt is empty", ErrorKind::kInvalidArgument);

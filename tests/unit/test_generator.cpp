@@ -304,4 +304,30 @@ TEST_CASE("a refused evaluation changes nothing; a cancelled one leaves the cont
 }
 
 }  // namespace
+TEST_CASE("a prompt far beyond the context is refused after its first pieces; a long one that fits is not") {
+  const auto model = LoadStories();
+  SKIP_WITHOUT_MODEL(model);
+  Generator g(*model, Options(Mode::kInt8, 64), Greedy());
+  REQUIRE_NOTHROW(g.EvalPrompt("Once upon a time"));
+  const int32_t n_past = g.session().n_past();
+  // 8 MB of story: counted piece by piece, it needs more than the 59 free positions long before
+  // its end.
+  std::string huge;
+  while (huge.size() < (size_t{8} << 20)) huge += "Once upon a time, there was a little girl named Lily. ";
+  const auto [kind, message] = Thrown([&] { g.EvalPrompt(huge); });
+  CHECK(kind == ErrorKind::kContextFull);
+  CHECK_MESSAGE(message.find("the prompt does not fit: its " + std::to_string(huge.size()) +
+                             " bytes need more than the 59 free positions of n_ctx 64") != std::string::npos,
+                message);
+  CHECK(g.session().n_past() == n_past);
+  // Long in bytes, short in tokens: 40 KB of spaces (more than 64 bytes a free position), which
+  // this tokenizer's normalizer folds away, then a word. It is counted, found to fit, and run.
+  const std::string spaces = std::string(40000, ' ') + "dog";
+  REQUIRE(spaces.size() > size_t{59} * 64);
+  const std::vector<int32_t> expected = model->tokenizer().Encode(spaces, false);
+  REQUIRE(expected.size() < 8);
+  REQUIRE_NOTHROW(g.EvalPrompt(spaces));
+  CHECK(g.session().n_past() == n_past + static_cast<int32_t>(expected.size()));
+}
+
 }  // namespace ingot
