@@ -306,6 +306,7 @@ void Sensitivity(ingot_model* model, SessionHandle reference, const std::vector<
 int Run(int argc, char** argv) {
   std::string model_path, tokenizer_path, text_path, save_path, kld_path, split_on, fp_modules;
   int32_t n_ctx = 512, max_chunks = 0, n_threads = 0;
+  uint64_t max_memory_mib = 0;
   std::string mode = "fp32";
   bool sensitivity = false;
   ArgParser parser("perplexity", "-m MODEL -f TEXT [options]",
@@ -320,6 +321,7 @@ int Run(int argc, char** argv) {
   parser.AddInt("-c,--ctx-size", &n_ctx, "tokens per chunk (at most the model's context)");
   parser.AddInt("--chunks", &max_chunks, "score at most this many chunks (0: all)");
   parser.AddInt("-t,--threads", &n_threads, "threads (0: all cores)");
+  parser.AddUint64("--max-memory", &max_memory_mib, "MiB a session may take besides the model (0: what is available)");
   parser.AddString("--split-on", &split_on, "score documents separated by this string instead of chunks (e.g. '<|endoftext|>')");
   parser.AddString("--save-logits", &save_path, "write the scored log-probabilities to this file");
   parser.AddString("--kl-divergence", &kld_path, "compare against a --save-logits file: mean KLD and same-top-1 %");
@@ -352,6 +354,7 @@ int Run(int argc, char** argv) {
   session_params.logits_all = 1;
   session_params.mode = run_mode;
   session_params.fp_modules = fp_modules.empty() ? nullptr : fp_modules.c_str();
+  session_params.max_memory = max_memory_mib > (UINT64_MAX >> 20) ? UINT64_MAX : max_memory_mib << 20;
   // The session that scores (--sensitivity: the fp32 reference) also tokenizes.
   ingot_session_params first_params = session_params;
   if (sensitivity) first_params.mode = INGOT_MODE_FP32;

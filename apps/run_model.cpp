@@ -21,6 +21,7 @@ struct Options {
   int32_t n_predict = 256;
   int32_t n_ctx = 0;
   int32_t n_threads = 0;
+  uint64_t max_memory_mib = 0;
   // Sampling: Run starts them at the C API's defaults (ingot_session_params_init).
   float temperature = 0.0f, top_p = 0.0f, repeat_penalty = 0.0f;
   int32_t top_k = 0;
@@ -100,6 +101,7 @@ int Run(int argc, char** argv) {
   parser.AddInt("-n,--n-predict", &o.n_predict, "tokens to generate per turn (-1: until EOS or context end)");
   parser.AddInt("-c,--ctx-size", &o.n_ctx, "context length in tokens (0: the model's)");
   parser.AddInt("-t,--threads", &o.n_threads, "threads (0: all cores)");
+  parser.AddUint64("--max-memory", &o.max_memory_mib, "MiB the session may take besides the model (0: what is available)");
   parser.AddFloat("--temp", &o.temperature, "temperature (0: greedy)");
   parser.AddInt("--top-k", &o.top_k, "keep the k most likely tokens (0: all)");
   parser.AddFloat("--top-p", &o.top_p, "keep the smallest set with this total probability (1: all)");
@@ -131,6 +133,7 @@ int Run(int argc, char** argv) {
   session_params.n_threads = o.n_threads;
   session_params.mode = mode;
   session_params.fp_modules = o.fp_modules.empty() ? nullptr : o.fp_modules.c_str();
+  session_params.max_memory = o.max_memory_mib > (UINT64_MAX >> 20) ? UINT64_MAX : o.max_memory_mib << 20;
   session_params.temperature = o.temperature;
   session_params.top_k = o.top_k;
   session_params.top_p = o.top_p;

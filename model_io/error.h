@@ -23,6 +23,7 @@ enum class ErrorKind {
   kCancelled,        // a cancel stopped the call
   kInvalidState,     // e.g. sampling before anything was evaluated
   kBusy,             // another thread is using the object (a session)
+  kOutOfMemory,      // more memory than allowed or available
 };
 
 class Error : public std::runtime_error {

@@ -40,6 +40,7 @@ SessionOptions ToSessionOptions(const ingot_session_params& p, int32_t n_ctx_tra
   options.logits_all = p.logits_all != 0;
   options.mode = p.mode == INGOT_MODE_INT8 ? Mode::kInt8 : Mode::kFp32;
   options.fp_modules = p.fp_modules != nullptr ? p.fp_modules : "";
+  options.max_memory = p.max_memory;
   return options;
 }
 

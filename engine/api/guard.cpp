@@ -33,6 +33,7 @@ int32_t StatusOf(ErrorKind kind, int32_t fallback) {
     case ErrorKind::kCancelled: return INGOT_ERROR_CANCELLED;
     case ErrorKind::kInvalidState: return INGOT_ERROR_INVALID_STATE;
     case ErrorKind::kBusy: return INGOT_ERROR_BUSY;
+    case ErrorKind::kOutOfMemory: return INGOT_ERROR_OUT_OF_MEMORY;
   }
   return INGOT_ERROR_INTERNAL;
 }

@@ -63,6 +63,11 @@ Fp32Forward::Fp32Forward(const Model& model, int32_t n_ctx, int32_t n_batch, int
 
 uint64_t Fp32Forward::kv_cache_bytes() const { return (key_cache_.size() + value_cache_.size()) * sizeof(float); }
 
+uint64_t Fp32Forward::KvCacheBytesFor(const ModelConfig& c, int32_t n_ctx) {
+  return 2 * static_cast<uint64_t>(c.n_layers) * static_cast<uint64_t>(n_ctx) * static_cast<uint64_t>(c.kv_dim()) *
+         sizeof(float);
+}
+
 // x_ rows = token embeddings (+ learned position rows).
 void Fp32Forward::Embed(const int32_t* tokens, int32_t n, int32_t n_past) {
   const int64_t d = c_.d_model;

@@ -54,6 +54,8 @@ class Fp32Forward {
   const RopeTables& rope() const { return rope_; }
 
   uint64_t kv_cache_bytes() const;
+  // What the float KV cache of n_ctx positions takes, before it is made.
+  static uint64_t KvCacheBytesFor(const ModelConfig& c, int32_t n_ctx);
 
  private:
   void Embed(const int32_t* tokens, int32_t n, int32_t n_past);

@@ -47,4 +47,14 @@ uint64_t Int8KvCache::bytes() const {
          (key_scales_.size() + value_scales_.size()) * sizeof(kernels::Dyadic);
 }
 
+uint64_t Int8KvCache::BytesFor(int32_t n_layers, int32_t n_kv_heads, int32_t n_ctx, int32_t head_dim) {
+  // Per head: packed keys and their sums, interleaved values, two scales a position (as above).
+  const uint64_t key_rows = static_cast<uint64_t>(kernels::PackedS8RowSumCount(n_ctx));
+  const uint64_t per_head = key_rows * static_cast<uint64_t>(RoundUp(head_dim, kernels::kPackK)) +
+                            key_rows * sizeof(int32_t) +
+                            static_cast<uint64_t>(RoundUp(n_ctx, 4)) * static_cast<uint64_t>(head_dim) +
+                            2 * static_cast<uint64_t>(n_ctx) * sizeof(kernels::Dyadic);
+  return static_cast<uint64_t>(n_layers) * static_cast<uint64_t>(n_kv_heads) * per_head;
+}
+
 }  // namespace ingot

@@ -47,6 +47,8 @@ class Int8KvCache {
              const int8_t* value_s8, kernels::Dyadic value_scale);
 
   uint64_t bytes() const;
+  // What a cache of that size takes, before it is made (a session's memory check).
+  static uint64_t BytesFor(int32_t n_layers, int32_t n_kv_heads, int32_t n_ctx, int32_t head_dim);
 
  private:
   int64_t Head(int32_t layer, int32_t g) const { return int64_t{layer} * n_kv_heads_ + g; }

@@ -1,13 +1,63 @@
 #include "engine/session/session.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <string>
 
 #include "engine/forward/forward_int8.h"
 #include "engine/forward/forward_fp32.h"
+#include "engine/forward/int8_kv_cache.h"
 #include "kernels/parallel.h"
 #include "model_io/error.h"
 
 namespace ingot {
+
+namespace {
+
+// MemAvailable of /proc/meminfo in bytes; 0 when it cannot be read (then there is no limit).
+uint64_t AvailableMemory() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemAvailable:") return kib * 1024;
+  }
+  return 0;
+}
+
+std::string MiB(uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return text;
+}
+
+// The buffers beyond the KV cache and the logits, from above: per batch row, every activation
+// row the passes keep (float or int32, plus int8 copies); per thread, the attention's score,
+// probability and factor rows; the escape hatch's float KV cache when any module is float.
+uint64_t BufferBytes(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool fp_modules) {
+  const uint64_t widest = static_cast<uint64_t>(std::max({c.d_model, c.d_ffn, c.q_dim() + 2 * c.kv_dim()}));
+  const uint64_t row = 4 * (4 * static_cast<uint64_t>(c.d_model) + 3 * static_cast<uint64_t>(c.q_dim()) +
+                            4 * static_cast<uint64_t>(c.kv_dim()) + 3 * static_cast<uint64_t>(c.d_ffn) + 3 * widest);
+  const uint64_t group = static_cast<uint64_t>(c.n_heads / c.n_kv_heads);
+  const uint64_t per_thread = static_cast<uint64_t>(n_ctx) * (5 * group + 8);
+  const uint64_t escape = fp_modules ? Fp32Forward::KvCacheBytesFor(c, n_ctx) : 0;
+  return static_cast<uint64_t>(n_batch) * row + static_cast<uint64_t>(n_threads) * per_thread + escape;
+}
+
+}  // namespace
+
+SessionMemory Session::MemoryFor(const ModelConfig& c, Mode mode, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
+                                 bool logits_all, bool fp_modules) {
+  SessionMemory m;
+  m.kv_cache = mode == Mode::kInt8 ? Int8KvCache::BytesFor(c.n_layers, c.n_kv_heads, n_ctx, c.head_dim)
+                                   : Fp32Forward::KvCacheBytesFor(c, n_ctx);
+  const uint64_t logit_values = static_cast<uint64_t>(logits_all ? n_ctx : 1) * static_cast<uint64_t>(c.n_vocab);
+  m.logits = logit_values * (sizeof(float) + (mode == Mode::kInt8 ? sizeof(int32_t) : 0));
+  m.buffers = BufferBytes(c, n_ctx, n_batch, n_threads, fp_modules);
+  return m;
+}
 
 Session::Session(const Model& model, const SessionOptions& options) : model_(model) {
   const ModelConfig& c = model.config();
@@ -39,6 +89,16 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
   if (mode_ == Mode::kFp32 && !model.has_float_weights()) {
     throw Error(model.path() + " is an int8 model written by quantize; fp32 mode needs the float model",
                 ErrorKind::kUnsupported);
+  }
+  // Refused before anything is allocated: a small file must not be able to ask for gigabytes.
+  const SessionMemory need = MemoryFor(c, mode_, n_ctx_, n_batch_, n_threads_, logits_all_, !options.fp_modules.empty());
+  const uint64_t limit = options.max_memory > 0 ? options.max_memory : AvailableMemory();
+  if (limit > 0 && need.total() > limit) {
+    throw Error("the session would take " + MiB(need.total()) + " (KV cache " + MiB(need.kv_cache) + ", logits " +
+                    MiB(need.logits) + ", buffers " + MiB(need.buffers) + " for n_ctx " + std::to_string(n_ctx_) +
+                    "), more than the " + MiB(limit) + " it may (" +
+                    (options.max_memory > 0 ? "max_memory" : "the memory available now") + "); ask for a smaller n_ctx",
+                ErrorKind::kOutOfMemory);
   }
   const size_t logit_rows = static_cast<size_t>(logits_all_ ? n_ctx_ : 1);
   logits_.resize(logit_rows * static_cast<size_t>(c.n_vocab));

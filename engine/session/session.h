@@ -25,6 +25,17 @@ struct SessionOptions {
   bool logits_all = false;  // keep logits for every evaluated token (perplexity), not just the last
   Mode mode = Mode::kFp32;  // kInt8 needs a model loaded with prepare_int8
   std::string fp_modules;   // int8 mode: modules to run in float ("norm,softmax,layer:2"; see fp_modules.h)
+  // Bytes the session may take (SessionMemory); 0: the memory available when it is created.
+  uint64_t max_memory = 0;
+};
+
+// What a session takes besides the model, known before anything is allocated: the KV cache
+// (exact), the logits (exact) and the other buffers (an upper estimate).
+struct SessionMemory {
+  uint64_t kv_cache = 0;
+  uint64_t logits = 0;
+  uint64_t buffers = 0;
+  uint64_t total() const { return kv_cache + logits + buffers; }
 };
 
 class Fp32Forward;
@@ -33,7 +44,8 @@ class FpModules;
 
 class Session {
  public:
-  // Throws ingot::Error when n_ctx exceeds what the model allows.
+  // Throws ingot::Error when n_ctx exceeds what the model allows, and (kOutOfMemory, before
+  // allocating) when it would take more than options.max_memory.
   Session(const Model& model, const SessionOptions& options);
   ~Session();
 
@@ -64,6 +76,9 @@ class Session {
   void Rewind(int32_t n) { n_past_ = n < 0 ? 0 : (n < n_past_ ? n : n_past_); }
   // Bytes of the KV cache.
   uint64_t kv_cache_bytes() const;
+  // What a session of these (resolved) sizes takes, before it is made.
+  static SessionMemory MemoryFor(const ModelConfig& c, Mode mode, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
+                                 bool logits_all, bool fp_modules);
 
  private:
   void Forward(const int32_t* tokens, int32_t n_tokens, bool all_logits, float* logits);

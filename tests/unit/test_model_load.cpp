@@ -286,5 +286,48 @@ TEST_CASE("sessions refuse what does not fit") {
   CHECK(Session(*long_model, beyond).n_ctx() == 1 << 17);
 }
 
+TEST_CASE("a session's memory is known before it is allocated, and refused above max_memory or what is available") {
+  ModelLoadOptions int8;
+  int8.prepare_int8 = true;
+  Edit long_context;
+  long_context.key = [](GgufKeyValue& kv) {
+    if (kv.key == "llama.context_length") kv.value = GgufValue::U32(1u << 24);
+    return true;
+  };
+  const auto model = Model::Load(Rewrite(TinyModel(GgmlType::kF32), "huge_context.gguf", long_context), int8);
+  const ModelConfig& c = model->config();
+  // The KV cache figure is exact, in both modes.
+  for (const Mode mode : {Mode::kInt8, Mode::kFp32}) {
+    SessionOptions options;
+    options.mode = mode;
+    options.n_ctx = 100;
+    options.n_threads = 2;
+    const Session session(*model, options);
+    const SessionMemory need = Session::MemoryFor(c, mode, 100, 100, 2, false, false);
+    CHECK(need.kv_cache == session.kv_cache_bytes());
+    CHECK(need.logits == c.n_vocab * (mode == Mode::kInt8 ? 8u : 4u));
+  }
+  // Above max_memory: refused with the figures, before anything is allocated.
+  SessionOptions small;
+  small.n_ctx = 4096;
+  small.max_memory = 64 << 10;
+  CHECK_THROWS_WITH_AS(Session(*model, small), doctest::Contains("the session would take"), Error);
+  try {
+    Session session(*model, small);
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::kOutOfMemory);
+    CHECK(std::string(e.what()).find("more than the 0.1 MiB it may (max_memory); ask for a smaller n_ctx") != std::string::npos);
+  }
+  // By default the limit is the memory available now: a 2^24-position FP32 session that keeps
+  // every logit (tens of GB for this tiny model) is refused at once.
+  SessionOptions huge;
+  huge.mode = Mode::kFp32;
+  huge.n_ctx = 1 << 24;
+  huge.logits_all = true;
+  const SessionMemory need = Session::MemoryFor(c, Mode::kFp32, 1 << 24, 512, 1, true, false);
+  REQUIRE(need.total() > uint64_t{24} << 30);  // more than the whole memory of this project's machines (24 GiB)
+  CHECK_THROWS_WITH_AS(Session(*model, huge), doctest::Contains("(the memory available now)"), Error);
+}
+
 }  // namespace
 }  // namespace ingot

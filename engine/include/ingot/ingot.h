@@ -190,6 +190,10 @@ typedef struct ingot_session_params {
   float repeat_penalty;   /* default 1.1; 1: off */
   int32_t repeat_last_n;  /* default 64: tokens the penalty looks back on */
   uint64_t seed;          /* default 0; the same seed gives the same text on every machine */
+  /* Bytes the session may take besides the model (KV cache, logits, buffers), checked before
+   * anything is allocated: more is INGOT_ERROR_OUT_OF_MEMORY with the figures in the message.
+   * 0 (default): the memory available when the session is created. */
+  uint64_t max_memory;
 } ingot_session_params;
 
 INGOT_API int32_t ingot_session_params_init(ingot_session_params* params);
