@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cassert>
 #include <limits>
 #include <queue>
 
@@ -66,7 +65,9 @@ size_t Gpt2WordEnd(const std::vector<uint32_t>& cps, const std::vector<CodePoint
   // that word then takes as its leading space.
   size_t end = start;
   while (end < n && classes[end] == kWhitespace) ++end;
-  assert(end > start);  // cps[start] is whitespace here (a space alone at the end included)
+  // cps[start] is whitespace here (a space alone at the end included), so end > start; should
+  // that ever fail, one code point is still a word, so the caller's loop always advances.
+  if (end == start) return start + 1;
   return end - start > 1 && end < n ? end - 1 : end;
 }
 

@@ -1,7 +1,8 @@
 #include "model_io/spm_proto.h"
 
 #include <bit>
-#include <cassert>
+
+#include "model_io/error.h"
 
 namespace ingot {
 
@@ -98,8 +99,10 @@ void ProtoWriter::WriteBytesField(uint32_t field, std::string_view bytes) {
 
 std::string SerializeSpmModelProto(const SpmVocab& vocab) {
   const size_t n_vocab = vocab.tokens.size();
-  assert(vocab.scores.empty() || vocab.scores.size() == n_vocab);
-  assert(vocab.types.empty() || vocab.types.size() == n_vocab);
+  if ((!vocab.scores.empty() && vocab.scores.size() != n_vocab) || (!vocab.types.empty() && vocab.types.size() != n_vocab)) {
+    throw Error("SerializeSpmModelProto: " + std::to_string(n_vocab) + " tokens but " + std::to_string(vocab.scores.size()) +
+                " scores and " + std::to_string(vocab.types.size()) + " types");
+  }
 
   ProtoWriter model;
   bool has_byte_pieces = false;

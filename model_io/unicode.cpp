@@ -1,7 +1,6 @@
 #include "model_io/unicode.h"
 
 #include <algorithm>
-#include <cassert>
 #include <iterator>
 
 namespace ingot {
@@ -54,7 +53,7 @@ std::vector<uint32_t> DecodeUtf8(std::string_view text) {
 }
 
 void AppendUtf8(uint32_t cp, std::string* out) {
-  assert(cp <= kMaxCodePoint);
+  if (cp > kMaxCodePoint) cp = 0xFFFD;  // not a code point: the replacement character
   const auto byte = [](uint32_t bits) { return static_cast<char>(static_cast<uint8_t>(bits)); };
   if (cp < 0x80) {
     out->push_back(byte(cp));

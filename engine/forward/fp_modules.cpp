@@ -82,7 +82,7 @@ FpModuleSet ParseModules(const std::string& list, int32_t n_layers, bool gpt2_na
     else if (name == "lm_head") set.lm_head = true;
     else if (name.rfind("layer:", 0) == 0) {
       const std::string index = name.substr(6);
-      const bool digits = !index.empty() && index.size() < 6 && std::all_of(index.begin(), index.end(), ::isdigit);
+      const bool digits = !index.empty() && index.size() < 6 && std::all_of(index.begin(), index.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
       const int32_t l = digits ? std::stoi(index) : -1;
       if (l < 0 || l >= n_layers) {
         throw Error("--fp-modules: '" + name + "' is not a layer of this model (0.." + std::to_string(n_layers - 1) + ")");

@@ -86,6 +86,7 @@ void Generator::EvalPrompt(std::string_view text) {
   const std::vector<int32_t> ids =
       text.empty() ? std::vector<int32_t>{} : tokenizer.Encode(text, session_.n_past() == 0 && tokenizer.add_bos());
   if (ids.empty()) throw Error("the prompt is empty", ErrorKind::kInvalidArgument);
+  session_.CheckFits(static_cast<int64_t>(ids.size()));  // before the count is narrowed to int32
   StopIfCancelled();
   Run(ids.data(), static_cast<int32_t>(ids.size()), false);
 }

@@ -127,6 +127,10 @@ void Session::CheckTokens(const int32_t* tokens, int32_t n_tokens) const {
                   " is out of range [0, " + std::to_string(n_vocab) + ")", ErrorKind::kInvalidArgument);
     }
   }
+  CheckFits(n_tokens);
+}
+
+void Session::CheckFits(int64_t n_tokens) const {
   if (n_tokens > n_ctx_ - n_past_) {
     throw Error(std::to_string(n_tokens) + " tokens do not fit (context is full: " + std::to_string(n_past_) + " + " +
                 std::to_string(n_tokens) + " tokens exceed n_ctx " + std::to_string(n_ctx_) + ")", ErrorKind::kContextFull);

@@ -59,6 +59,8 @@ class Session {
   // What Eval refuses before it computes anything: an id out of range (kInvalidArgument), then
   // tokens that do not fit in the context (kContextFull).
   void CheckTokens(const int32_t* tokens, int32_t n_tokens) const;
+  // kContextFull unless n_tokens more fit in the context.
+  void CheckFits(int64_t n_tokens) const;
 
   // [n_rows, n_vocab] as float (in int8 mode, the Q16 integer logits / 2^16).
   const float* logits() const { return logits_.data(); }
