@@ -107,6 +107,9 @@ void VerifyIngotGguf(const GgufFile& g, int32_t n_threads) {
                 " is not supported (this build reads version " + std::to_string(kFormatVersion) + ")");
   }
   for (const IngotHashCheck& check : CheckIngotHashes(g, n_threads)) {
+#ifdef INGOT_FUZZ_SKIP_HASH_CHECKS
+    continue;  // fuzz builds only (CMake's INGOT_FUZZ): mutated files reach the checks behind the hashes
+#endif
     if (!check.ok()) {
       throw Error(path + ": " + (check.name == "metadata" ? std::string("metadata") : "tensor '" + check.name + "'") +
                   " is corrupted (XXH3-64 " + Hex(check.actual) + " expected " + Hex(check.expected) + ")");
