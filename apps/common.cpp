@@ -155,10 +155,14 @@ std::string ReadTextFile(const std::string& path, const std::string& what) {
   if (fs::is_directory(status)) throw Error(path + ": " + what + " is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot read " + what + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  // Read straight into one string (a stream copy would hold the file twice), in pieces, so that
+  // a file that is not what its size said (a pipe, a file still growing) is read whole too.
+  std::string text;
+  const uintmax_t size = fs::file_size(path, ec);
+  if (!ec) text.reserve(static_cast<size_t>(size));
+  char piece[1 << 16];
+  while (in.read(piece, sizeof(piece)) || in.gcount() > 0) text.append(piece, static_cast<size_t>(in.gcount()));
   if (in.bad()) throw Error(path + ": cannot read " + what + ": " + std::strerror(errno));
-  std::string text = ss.str();
   if (text.empty()) throw Error(path + ": " + what + " is empty");
   if (const size_t nul = text.find('\0'); nul != std::string::npos) {
     throw Error(path + ": " + what + " looks binary (NUL byte at offset " + std::to_string(nul) + ")");

@@ -101,7 +101,7 @@ int Run(int argc, char** argv) {
   parser.AddInt("-n,--n-predict", &o.n_predict, "tokens to generate per turn (-1: until EOS or context end)");
   parser.AddInt("-c,--ctx-size", &o.n_ctx, "context length in tokens (0: the model's)");
   parser.AddInt("-t,--threads", &o.n_threads, "threads (0: all cores)");
-  parser.AddUint64("--max-memory", &o.max_memory_mib, "MiB the session may take besides the model (0: what is available)");
+  parser.AddUint64("--max-memory", &o.max_memory_mib, "MiB the session may take besides the model (0: what is available, and with the model's own context at most its weights, at least 256 MiB)");
   parser.AddFloat("--temp", &o.temperature, "temperature (0: greedy)");
   parser.AddInt("--top-k", &o.top_k, "keep the k most likely tokens (0: all)");
   parser.AddFloat("--top-p", &o.top_p, "keep the smallest set with this total probability (1: all)");

@@ -26,6 +26,13 @@ constexpr uint32_t kLastValueType = static_cast<uint32_t>(GgufValueType::kF64);
 // Smallest possible encodings, used to bound counts by the bytes left in the file.
 constexpr uint64_t kMinKeyValueBytes = 8 + 4 + 1;         // key length, type, 1-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // name length, n_dims, 1 dim, type, offset
+// The parsed metadata and tensor infos may take at most this many bytes per byte of the file,
+// plus kParseMemoryFloor: real files take under 3 (tokenizer arrays), while a file of empty
+// nested arrays or one-byte keys would otherwise take 30 (a 24 MB file, 700 MB resident).
+constexpr uint64_t kParseMemoryPerFileByte = 4;
+constexpr uint64_t kParseMemoryFloor = uint64_t{16} << 20;
+// What one name -> position entry of an index costs besides its string: a std::map node.
+constexpr uint64_t kIndexNodeBytes = 48 + sizeof(std::string) + sizeof(size_t);
 
 // Keys and names come from the file: keep messages on one line and of bounded length.
 std::string Printable(std::string_view s) {
@@ -65,7 +72,10 @@ uint64_t MinEncodedBytes(GgufValueType type) {
 class Cursor {
  public:
   Cursor(const std::string& path, const uint8_t* data, uint64_t size)
-      : path_(path), data_(data), size_(size) {}
+      : path_(path), data_(data), size_(size),
+        memory_limit_(size > (UINT64_MAX - kParseMemoryFloor) / kParseMemoryPerFileByte
+                          ? UINT64_MAX
+                          : size * kParseMemoryPerFileByte + kParseMemoryFloor) {}
 
   uint64_t offset() const { return pos_; }
   uint64_t remaining() const { return size_ - pos_; }
@@ -96,6 +106,7 @@ class Cursor {
            " at offset " + std::to_string(at) + " runs past end of file (size " +
            std::to_string(size_) + ")");
     }
+    Charge(length);
     std::string s(reinterpret_cast<const char*>(data_ + pos_), static_cast<size_t>(length));
     pos_ += length;
     return s;
@@ -112,12 +123,28 @@ class Cursor {
     }
   }
 
+  // Counts `bytes` (or `count` items of `size` bytes) of parsed structure before they are
+  // allocated; fails past the limit.
+  void Charge(uint64_t count, uint64_t size) {
+    if (count > (memory_limit_ - memory_) / size) FailMemory();
+    memory_ += count * size;
+  }
+  void Charge(uint64_t bytes) { Charge(bytes, 1); }
+
  private:
+  [[noreturn]] void FailMemory() const {
+    Fail("the metadata would take more than " + std::to_string(memory_limit_ >> 20) + " MiB of memory (" +
+         std::to_string(kParseMemoryPerFileByte) + " times the file's " + std::to_string(size_) +
+         " bytes, plus " + std::to_string(kParseMemoryFloor >> 20) + " MiB): the file is corrupt or hostile");
+  }
+
   const std::string& path_;
   const uint8_t* data_;
   uint64_t size_;
   uint64_t pos_ = 0;
   std::string context_;
+  uint64_t memory_limit_;
+  uint64_t memory_ = 0;
 };
 
 GgufValueType ReadValueType(Cursor& cur, const char* what) {
@@ -185,18 +212,22 @@ GgufValue ReadArray(Cursor& cur, uint32_t depth) {
   const auto n = static_cast<size_t>(count);
   switch (value.elem_type) {
     case GgufValueType::kString:
+      cur.Charge(n, sizeof(std::string));
       value.strings.reserve(n);
       for (size_t i = 0; i < n; ++i) value.strings.push_back(cur.ReadString("string"));
       break;
     case GgufValueType::kArray:
+      cur.Charge(n, sizeof(GgufValue));
       value.arrays.reserve(n);
       for (size_t i = 0; i < n; ++i) value.arrays.push_back(ReadArray(cur, depth + 1));
       break;
     case GgufValueType::kF32: case GgufValueType::kF64:
+      cur.Charge(n, sizeof(double));
       value.floats.reserve(n);
       for (size_t i = 0; i < n; ++i) value.floats.push_back(ReadFloat(cur, value.elem_type));
       break;
     default:
+      cur.Charge(n, sizeof(int64_t));
       value.ints.reserve(n);
       for (size_t i = 0; i < n; ++i) value.ints.push_back(ReadInteger(cur, value.elem_type));
       break;
@@ -291,6 +322,7 @@ void IndexUnique(Cursor& cur, std::map<std::string, size_t, std::less<>>& index,
 
 void ReadMetadata(Cursor& cur, uint64_t n_kv, std::vector<GgufKeyValue>& metadata,
                   std::map<std::string, size_t, std::less<>>& index) {
+  cur.Charge(n_kv, sizeof(GgufKeyValue) + kIndexNodeBytes);
   metadata.reserve(static_cast<size_t>(n_kv));
   for (uint64_t i = 0; i < n_kv; ++i) {
     GgufKeyValue kv;
@@ -328,6 +360,7 @@ void ReadShape(Cursor& cur, GgufTensorInfo& info) {
     cur.Fail("n_dims " + std::to_string(n_dims) + " at offset " + std::to_string(n_dims_at) +
              " is out of range 1.." + std::to_string(kMaxDims));
   }
+  cur.Charge(n_dims, sizeof(uint64_t));
   info.dims.resize(n_dims);
   for (uint32_t d = 0; d < n_dims; ++d) info.dims[d] = cur.Read<uint64_t>("dimension");
 
@@ -367,6 +400,7 @@ void ReadTypeAndSize(Cursor& cur, GgufTensorInfo& info) {
 void ReadTensorInfos(Cursor& cur, uint64_t n_tensors, std::vector<GgufTensorInfo>& tensors,
                      std::map<std::string, size_t, std::less<>>& index) {
   cur.CheckCount(n_tensors, kMinTensorInfoBytes, "tensor count", 8);
+  cur.Charge(n_tensors, sizeof(GgufTensorInfo) + kIndexNodeBytes);
   tensors.reserve(static_cast<size_t>(n_tensors));
   for (uint64_t i = 0; i < n_tensors; ++i) {
     GgufTensorInfo info;

@@ -92,12 +92,23 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
   }
   // Refused before anything is allocated: a small file must not be able to ask for gigabytes.
   const SessionMemory need = MemoryFor(c, mode_, n_ctx_, n_batch_, n_threads_, logits_all_, !options.fp_modules.empty());
-  const uint64_t limit = options.max_memory > 0 ? options.max_memory : AvailableMemory();
+  // The limit: max_memory when the caller sets one, else the memory available now; and when the
+  // context also comes from the file, no more than the model's own weights (at least 256 MiB).
+  const uint64_t available = AvailableMemory();
+  uint64_t limit = options.max_memory > 0 ? options.max_memory : available;
+  std::string why = options.max_memory > 0 ? "max_memory" : "the memory available now";
+  if (options.max_memory == 0 && options.n_ctx == 0) {
+    const uint64_t model_bound = std::max(kDefaultSessionFloor, model.WeightBytes(mode_));
+    if (limit == 0 || model_bound < limit) {
+      limit = model_bound;
+      why = "the default for the model's own context: as much as its weights, at least 256 MiB";
+    }
+  }
   if (limit > 0 && need.total() > limit) {
     throw Error("the session would take " + MiB(need.total()) + " (KV cache " + MiB(need.kv_cache) + ", logits " +
                     MiB(need.logits) + ", buffers " + MiB(need.buffers) + " for n_ctx " + std::to_string(n_ctx_) +
-                    "), more than the " + MiB(limit) + " it may (" +
-                    (options.max_memory > 0 ? "max_memory" : "the memory available now") + "); ask for a smaller n_ctx",
+                    "), more than the " + MiB(limit) + " it may (" + why + "); ask for a smaller n_ctx" +
+                    (options.max_memory > 0 ? "" : " or set max_memory"),
                 ErrorKind::kOutOfMemory);
   }
   const size_t logit_rows = static_cast<size_t>(logits_all_ ? n_ctx_ : 1);

@@ -17,6 +17,10 @@ namespace ingot {
 // The default context when none is asked for: a 128k-context model would otherwise reserve a
 // KV cache of tens of GB up front.
 inline constexpr int32_t kDefaultMaxContext = 4096;
+// A session whose context comes from the model (n_ctx 0) and whose caller set no max_memory may
+// take no more than the model's weights, and at least this: a file's numbers alone (a 1 MB file
+// with 4096-wide heads) must not be able to ask for gigabytes.
+inline constexpr uint64_t kDefaultSessionFloor = uint64_t{256} << 20;
 
 struct SessionOptions {
   int32_t n_ctx = 0;      // 0: the model's training context, at most kDefaultMaxContext
@@ -25,7 +29,8 @@ struct SessionOptions {
   bool logits_all = false;  // keep logits for every evaluated token (perplexity), not just the last
   Mode mode = Mode::kFp32;  // kInt8 needs a model loaded with prepare_int8
   std::string fp_modules;   // int8 mode: modules to run in float ("norm,softmax,layer:2"; see fp_modules.h)
-  // Bytes the session may take (SessionMemory); 0: the memory available when it is created.
+  // Bytes the session may take (SessionMemory); 0: the memory available when it is created,
+  // and with n_ctx 0 also no more than the larger of the model's weights and kDefaultSessionFloor.
   uint64_t max_memory = 0;
 };
 
@@ -45,7 +50,7 @@ class FpModules;
 class Session {
  public:
   // Throws ingot::Error when n_ctx exceeds what the model allows, and (kOutOfMemory, before
-  // allocating) when it would take more than options.max_memory.
+  // allocating) when it would take more than its limit (SessionOptions::max_memory).
   Session(const Model& model, const SessionOptions& options);
   ~Session();
 

@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
     Rewrite(tiny, dir + "/unknown_arch.gguf", "general.architecture", "mamba", "", GgmlType::kF32);
     // Q4_K needs rows of 256: the tiny model's 64-wide rows cannot hold it, so use Q4_0 (rows of 32).
     Rewrite(tiny, dir + "/unsupported_type.gguf", "", "", "blk.0.attn_q.weight", GgmlType::kQ4_0);
+    test::WriteRandomModel(dir + "/wide_heads.gguf", test::ShapeByName("wide-heads"), GgmlType::kF16, 7, "");
     WriteAll(dir + "/empty.txt", "");
     WriteAll(dir + "/binary.txt", std::string("Once upon\0a time", 16));
     WriteAll(dir + "/invalid_utf8.txt", "Once upon a \xff\xfe time");

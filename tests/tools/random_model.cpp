@@ -56,14 +56,16 @@ ModelShape ShapeByName(const std::string& name) {
   if (name == "tinyllama") return {name, "llama", 2048, 22, 32, 4, 5632, 32000, 2048};
   if (name == "llama-7b") return {name, "llama", 4096, 32, 32, 32, 11008, 32000, 4096};
   if (name == "tiny") return {name, "llama", 64, 2, 4, 2, 96, 259, 64};
+  if (name == "wide-heads") return {name, "llama", 2, 16, 1, 1, 4, 259, 4096, 4096};
   if (name == "gpt2-small") return {name, "gpt2", 768, 12, 12, 12, 3072, 50257, 1024};
   if (name == "tiny-gpt2") return {name, "gpt2", 64, 2, 4, 4, 128, 259, 64};
-  throw Error("unknown model shape '" + name + "' (known: tinyllama, llama-7b, tiny, gpt2-small, tiny-gpt2)");
+  throw Error("unknown model shape '" + name + "' (known: tinyllama, llama-7b, tiny, wide-heads, gpt2-small, tiny-gpt2)");
 }
 
 void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType type, uint64_t seed,
                       const std::string& vocab_path) {
   const bool gpt2 = s.arch == "gpt2";
+  const int32_t head_dim = s.head_dim > 0 ? s.head_dim : s.d_model / s.n_heads;
   const std::string a = s.arch + ".";
   GgufWriter w;
   w.Set("general.architecture", GgufValue::String(s.arch));
@@ -79,7 +81,11 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
     w.Set(a + "attention.head_count_kv", GgufValue::U32(static_cast<uint32_t>(s.n_kv_heads)));
     w.Set(a + "attention.layer_norm_rms_epsilon", GgufValue::F32(1e-5f));
     w.Set(a + "rope.freq_base", GgufValue::F32(10000.0f));
-    w.Set(a + "rope.dimension_count", GgufValue::U32(static_cast<uint32_t>(s.d_model / s.n_heads)));
+    w.Set(a + "rope.dimension_count", GgufValue::U32(static_cast<uint32_t>(head_dim)));
+    if (s.head_dim > 0) {
+      w.Set(a + "attention.key_length", GgufValue::U32(static_cast<uint32_t>(head_dim)));
+      w.Set(a + "attention.value_length", GgufValue::U32(static_cast<uint32_t>(head_dim)));
+    }
   }
   int32_t n_vocab = s.n_vocab;
   if (!vocab_path.empty()) {
@@ -110,7 +116,8 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
   }
 
   const uint64_t d = static_cast<uint64_t>(s.d_model);
-  const uint64_t kv = d / static_cast<uint64_t>(s.n_heads) * static_cast<uint64_t>(s.n_kv_heads);
+  const uint64_t q = static_cast<uint64_t>(head_dim) * static_cast<uint64_t>(s.n_heads);
+  const uint64_t kv = static_cast<uint64_t>(head_dim) * static_cast<uint64_t>(s.n_kv_heads);
   const uint64_t ffn = static_cast<uint64_t>(s.d_ffn);
   uint64_t tensor_seed = seed;
   auto matrix = [&](const std::string& name, uint64_t cols, uint64_t rows) {
@@ -149,10 +156,10 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
   for (int32_t l = 0; l < s.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     ones(p + "attn_norm.weight", d);
-    matrix(p + "attn_q.weight", d, d);
+    matrix(p + "attn_q.weight", d, q);
     matrix(p + "attn_k.weight", d, kv);
     matrix(p + "attn_v.weight", d, kv);
-    matrix(p + "attn_output.weight", d, d);
+    matrix(p + "attn_output.weight", q, d);
     ones(p + "ffn_norm.weight", d);
     matrix(p + "ffn_gate.weight", d, ffn);
     matrix(p + "ffn_up.weight", d, ffn);

@@ -13,9 +13,11 @@ struct ModelShape {
   std::string name;
   std::string arch;  // "llama" or "gpt2"
   int32_t d_model, n_layers, n_heads, n_kv_heads, d_ffn, n_vocab, n_ctx;
+  int32_t head_dim = 0;  // llama: attention.key_length when set (0: d_model / n_heads)
 };
 
-// "tinyllama" (TinyLlama-1.1B), "llama-7b", "tiny" (a few-KB model for unit tests): llama;
+// "tinyllama" (TinyLlama-1.1B), "llama-7b", "tiny" (a few-KB model for unit tests), "wide-heads"
+// (a 1 MB F16 file whose 4096-wide heads ask for a 2 GB FP32 KV cache: the memory tests): llama;
 // "gpt2-small" (GPT-2 124M), "tiny-gpt2" (a few-KB model for unit tests): gpt2.
 ModelShape ShapeByName(const std::string& name);
 

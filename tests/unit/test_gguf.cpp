@@ -922,6 +922,31 @@ TEST_CASE("metadata errors: lengths, counts, types, duplicates, nesting, alignme
   CheckParseError(nested_file(100000), "arrays nested deeper than 8 levels");
 }
 
+TEST_CASE("metadata memory stays within 4x the file plus 16 MiB") {
+  const uint32_t kArray = static_cast<uint32_t>(GgufValueType::kArray);
+  // 12 bytes of file per empty nested array, but a whole GgufValue each in memory: 300000 of
+  // them (3.6 MB) would take 50 MB, more than the 4 x 3.6 + 16 MiB allowed.
+  auto empty_arrays = [&](uint64_t n) {
+    Bytes b;
+    b.Header(0, 1).Str("x").U32(kArray).U32(kArray).U64(n);
+    for (uint64_t i = 0; i < n; ++i) b.U32(0).U64(0);
+    return b.str();
+  };
+  CHECK(ParseError(empty_arrays(1000)) == "");
+  CheckParseError(empty_arrays(300000),
+                  "mem.gguf: key 'x': the metadata would take more than 29 MiB of memory (4 times the file's 3600049 "
+                  "bytes, plus 16 MiB): the file is corrupt or hostile");
+  // One-byte keys: 14 bytes of file each, a key/value and an index entry in memory.
+  auto tiny_keys = [](uint64_t n) {
+    Bytes b;
+    b.Header(0, n);
+    for (uint64_t i = 0; i < n; ++i) b.Str(std::to_string(i)).U32(0).Raw("\x01");
+    return b.str();
+  };
+  CHECK(ParseError(tiny_keys(1000)) == "");
+  CheckParseError(tiny_keys(300000), "the metadata would take more than");
+}
+
 TEST_CASE("tensor info errors") {
   const uint32_t kF32 = 0;
   auto one_tensor = [](std::vector<uint64_t> dims, uint32_t type, uint64_t offset, size_t data_bytes) {

@@ -192,7 +192,9 @@ typedef struct ingot_session_params {
   uint64_t seed;          /* default 0; the same seed gives the same text on every machine */
   /* Bytes the session may take besides the model (KV cache, logits, buffers), checked before
    * anything is allocated: more is INGOT_ERROR_OUT_OF_MEMORY with the figures in the message.
-   * 0 (default): the memory available when the session is created. */
+   * 0 (default): the memory available when the session is created; and when n_ctx is also
+   * INGOT_N_CTX_MODEL, no more than the model's weights (at least 256 MiB), so that a small
+   * file's numbers alone cannot ask for gigabytes. */
   uint64_t max_memory;
 } ingot_session_params;
 
