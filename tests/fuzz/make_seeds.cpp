@@ -1,7 +1,8 @@
 // make-fuzz-seeds DIR: the model seeds of the fuzz corpus, written deterministically (so no
 // binary file is kept in the tree): micro llama and gpt2 GGUF files (F32, Q8_0), an ingot
-// GGUF, a llama2.c checkpoint, and the reproducer classes of the first fuzzing round (a NaN
-// bias, a 2^24-position context). scripts/fuzz writes them into each harness's corpus.
+// GGUF, a llama2.c checkpoint, and the reproducer classes of the first fuzzing round (NaN and
+// Inf in biases, norms, a Q8_0 scale and the RoPE base; a 2^24-position context; wide heads;
+// nested arrays). scripts/fuzz writes them into each harness's corpus.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -19,24 +20,28 @@ namespace {
 
 using ingot::GgmlType;
 
-// A copy of a GGUF file with one key's value or one float of one tensor changed.
+// A copy of a GGUF file with one key's value set (added when new) and the first bytes of one
+// tensor's data replaced.
 void Rewrite(const std::string& from, const std::string& to, const std::string& key, const ingot::GgufValue* value,
-             const std::string& tensor, float element0) {
+             const std::string& tensor, const std::string& bytes0) {
   const auto src = ingot::GgufFile::Open(from);
   ingot::GgufWriter w;
   for (const ingot::GgufKeyValue& kv : src->metadata()) w.Set(kv.key, kv.key == key && value ? *value : kv.value);
-  std::vector<float> patched;
+  if (value != nullptr && src->Find(key) == nullptr) w.Set(key, *value);
+  std::vector<uint8_t> patched;
   for (const ingot::GgufTensorInfo& t : src->tensors()) {
     const uint8_t* data = src->TensorData(t);
     if (t.name == tensor) {
-      patched.assign(reinterpret_cast<const float*>(data), reinterpret_cast<const float*>(data) + t.n_elements);
-      patched[0] = element0;
-      data = reinterpret_cast<const uint8_t*>(patched.data());
+      patched.assign(data, data + t.n_bytes);
+      std::memcpy(patched.data(), bytes0.data(), bytes0.size());
+      data = patched.data();
     }
     w.AddTensor(t.name, t.type, t.dims, data);
   }
   w.Write(to);
 }
+
+std::string FloatBytes(float f) { return std::string(reinterpret_cast<const char*>(&f), sizeof(f)); }
 
 // A llama2.c checkpoint (version 0) of dim 8, 1 layer, 2 heads, vocab 512 (stories260K's
 // tokenizer), seq_len 16, shared classifier; weights small and deterministic.
@@ -69,9 +74,27 @@ int main(int argc, char** argv) {
   ingot::test::WriteRandomModel(dir + "/llama-q8_0.gguf", llama_q8, GgmlType::kQ8_0, 2, "");
   ingot::test::WriteRandomModel(dir + "/gpt2-f32.gguf", gpt2, GgmlType::kF32, 3, "");
   ingot::WriteIngotGguf(*ingot::Model::Load(dir + "/llama-f32.gguf"), dir + "/llama.ingot.gguf", 1, {});
+  // The first round's reproducer classes: non-finite floats where the int8 conversion reads
+  // them, file-driven memory (a 2^24 context, 512-wide heads on a 2-wide model, nested arrays).
+  const std::string f32 = dir + "/llama-f32.gguf";
   const ingot::GgufValue long_context = ingot::GgufValue::U32(1u << 24);
-  Rewrite(dir + "/llama-f32.gguf", dir + "/llama-context-2p24.gguf", "llama.context_length", &long_context, "", 0.0f);
-  Rewrite(dir + "/gpt2-f32.gguf", dir + "/gpt2-nan-bias.gguf", "", nullptr, "blk.0.ffn_up.bias", NAN);
+  Rewrite(f32, dir + "/llama-context-2p24.gguf", "llama.context_length", &long_context, "", "");
+  const ingot::GgufValue nan_base = ingot::GgufValue::F32(NAN);
+  Rewrite(f32, dir + "/llama-nan-rope-base.gguf", "llama.rope.freq_base", &nan_base, "", "");
+  Rewrite(f32, dir + "/llama-inf-norm.gguf", "", nullptr, "blk.0.attn_norm.weight", FloatBytes(INFINITY));
+  Rewrite(dir + "/llama-q8_0.gguf", dir + "/llama-q8_0-nan-scale.gguf", "", nullptr, "blk.0.attn_q.weight",
+          std::string("\x00\x7e", 2));  // f16 NaN as the first block's scale
+  Rewrite(dir + "/gpt2-f32.gguf", dir + "/gpt2-nan-bias.gguf", "", nullptr, "blk.0.ffn_up.bias", FloatBytes(NAN));
+  Rewrite(dir + "/gpt2-f32.gguf", dir + "/gpt2-nan-norm-bias.gguf", "", nullptr, "blk.0.attn_norm.bias", FloatBytes(NAN));
+  ingot::test::WriteRandomModel(dir + "/llama-wide-heads.gguf", {"micro-wide", "llama", 2, 1, 1, 1, 4, 259, 4096, 512},
+                                GgmlType::kF32, 4, "");
+  ingot::GgufValue nested;
+  nested.type = ingot::GgufValueType::kArray;
+  nested.elem_type = ingot::GgufValueType::kArray;
+  ingot::GgufValue empty;
+  empty.type = ingot::GgufValueType::kArray;
+  nested.arrays.assign(64, empty);
+  Rewrite(f32, dir + "/llama-nested-arrays.gguf", "fuzz.nested", &nested, "", "");
   WriteLlama2c(dir + "/llama2c.bin");
   return 0;
 }
