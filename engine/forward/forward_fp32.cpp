@@ -13,11 +13,25 @@ namespace {
 // Below this many score multiply-adds attention runs on the calling thread: waking a team costs more.
 constexpr int64_t kMinParallelAttention = int64_t{1} << 16;
 
+// Elements of one table (cos or sin): [n_ctx, rope_dims / 2].
+size_t RopeTableElements(const ModelConfig& c, int32_t n_ctx) {
+  return static_cast<size_t>(n_ctx) * static_cast<size_t>(c.rope_dims / 2);
+}
+
+// Elements of the key (or value) cache: [n_layers, n_ctx, kv_dim].
+size_t KvCacheElements(const ModelConfig& c, int32_t n_ctx) {
+  return static_cast<size_t>(c.n_layers) * static_cast<size_t>(n_ctx) * static_cast<size_t>(c.kv_dim());
+}
+
 }  // namespace
+
+uint64_t RopeTables::BytesFor(const ModelConfig& c, int32_t n_ctx) {
+  return 2 * static_cast<uint64_t>(RopeTableElements(c, n_ctx)) * sizeof(float);
+}
 
 RopeTables::RopeTables(const ModelConfig& c, int32_t n_ctx) : n_pairs_(c.rope_dims / 2), head_dim_(c.head_dim) {
   const size_t n_pairs = static_cast<size_t>(n_pairs_);
-  cos_.resize(static_cast<size_t>(n_ctx) * n_pairs);
+  cos_.resize(RopeTableElements(c, n_ctx));
   sin_.resize(cos_.size());
   for (size_t i = 0; i < n_pairs; ++i) {
     const double freq = std::pow(static_cast<double>(c.rope_base), -2.0 * static_cast<double>(i) / c.rope_dims);
@@ -38,6 +52,29 @@ void RopeTables::Rotate(float* heads, int32_t n_heads, int32_t pos) const {
   }
 }
 
+template <typename F>
+void Fp32Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads, F&& f) {
+  const size_t batch = static_cast<size_t>(n_batch);
+  f(&Fp32Forward::key_cache_, KvCacheElements(c, n_ctx));
+  f(&Fp32Forward::value_cache_, KvCacheElements(c, n_ctx));
+  f(&Fp32Forward::x_, batch * static_cast<size_t>(c.d_model));
+  f(&Fp32Forward::xb_, batch * static_cast<size_t>(c.d_model));
+  f(&Fp32Forward::branch_, batch * static_cast<size_t>(c.d_model));
+  f(&Fp32Forward::q_, batch * static_cast<size_t>(c.q_dim()));
+  f(&Fp32Forward::attn_, batch * static_cast<size_t>(c.q_dim()));
+  f(&Fp32Forward::k_, batch * static_cast<size_t>(c.kv_dim()));
+  f(&Fp32Forward::v_, batch * static_cast<size_t>(c.kv_dim()));
+  f(&Fp32Forward::up_, batch * static_cast<size_t>(c.d_ffn));
+  f(&Fp32Forward::gate_, c.ffn == FfnKind::kSwiGlu ? batch * static_cast<size_t>(c.d_ffn) : 0);
+  f(&Fp32Forward::scores_, static_cast<size_t>(n_threads) * static_cast<size_t>(n_ctx));
+}
+
+uint64_t Fp32Forward::BytesFor(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads) {
+  uint64_t bytes = RopeTables::BytesFor(c, n_ctx);
+  ForEachBuffer(c, n_ctx, n_batch, n_threads, [&bytes](auto, size_t n) { bytes += static_cast<uint64_t>(n) * sizeof(float); });
+  return bytes;
+}
+
 Fp32Forward::Fp32Forward(const Model& model, int32_t n_ctx, int32_t n_batch, int32_t n_threads)
     : model_(model),
       c_(model.config()),
@@ -45,27 +82,14 @@ Fp32Forward::Fp32Forward(const Model& model, int32_t n_ctx, int32_t n_batch, int
       n_threads_(n_threads),
       inv_sqrt_head_dim_(1.0f / std::sqrt(static_cast<float>(c_.head_dim))),
       rope_(c_, n_ctx) {
-  const size_t batch = static_cast<size_t>(n_batch);
-  const size_t cache = static_cast<size_t>(c_.n_layers) * static_cast<size_t>(n_ctx_) * static_cast<size_t>(c_.kv_dim());
-  key_cache_.assign(cache, 0.0f);
-  value_cache_.assign(cache, 0.0f);
-  x_.resize(batch * static_cast<size_t>(c_.d_model));
-  xb_.resize(x_.size());
-  branch_.resize(x_.size());
-  q_.resize(batch * static_cast<size_t>(c_.q_dim()));
-  attn_.resize(q_.size());
-  k_.resize(batch * static_cast<size_t>(c_.kv_dim()));
-  v_.resize(k_.size());
-  up_.resize(batch * static_cast<size_t>(c_.d_ffn));
-  if (c_.ffn == FfnKind::kSwiGlu) gate_.resize(up_.size());
-  scores_.resize(static_cast<size_t>(n_threads_) * static_cast<size_t>(n_ctx_));
+  // resize value-initializes: the KV cache starts at zero.
+  ForEachBuffer(c_, n_ctx_, n_batch, n_threads_, [this](auto buffer, size_t n) { (this->*buffer).resize(n); });
 }
 
 uint64_t Fp32Forward::kv_cache_bytes() const { return (key_cache_.size() + value_cache_.size()) * sizeof(float); }
 
 uint64_t Fp32Forward::KvCacheBytesFor(const ModelConfig& c, int32_t n_ctx) {
-  return 2 * static_cast<uint64_t>(c.n_layers) * static_cast<uint64_t>(n_ctx) * static_cast<uint64_t>(c.kv_dim()) *
-         sizeof(float);
+  return 2 * static_cast<uint64_t>(KvCacheElements(c, n_ctx)) * sizeof(float);
 }
 
 // x_ rows = token embeddings (+ learned position rows).

@@ -17,6 +17,8 @@ namespace ingot {
 class RopeTables {
  public:
   RopeTables(const ModelConfig& c, int32_t n_ctx);
+  // What the tables of n_ctx positions take, before they are made.
+  static uint64_t BytesFor(const ModelConfig& c, int32_t n_ctx);
   // Rotates n_heads head rows [n_heads, head_dim] in place by the angles of position pos.
   // Nothing without RoPE (rope_dims 0, e.g. gpt2).
   void Rotate(float* heads, int32_t n_heads, int32_t pos) const;
@@ -54,10 +56,16 @@ class Fp32Forward {
   const RopeTables& rope() const { return rope_; }
 
   uint64_t kv_cache_bytes() const;
-  // What the float KV cache of n_ctx positions takes, before it is made.
+  // What the float KV cache of n_ctx positions takes, and what the whole pass takes (KV cache,
+  // RoPE tables, buffers), before they are made: the same list the constructor sizes them from.
   static uint64_t KvCacheBytesFor(const ModelConfig& c, int32_t n_ctx);
+  static uint64_t BytesFor(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads);
 
  private:
+  // Calls f(&Fp32Forward::buffer_, elements) for every buffer: the one list of their sizes.
+  template <typename F>
+  static void ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads, F&& f);
+
   void Embed(const int32_t* tokens, int32_t n, int32_t n_past);
   void Attention(int32_t layer, int32_t n, int32_t n_past);
 

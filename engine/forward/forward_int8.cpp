@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <type_traits>
 #include <utility>
 
 #include "kernels/fixed_point.h"
@@ -54,6 +55,47 @@ size_t Elements(int64_t rows, int64_t cols) { return static_cast<size_t>(rows * 
 
 }  // namespace
 
+template <typename F>
+void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
+                                bool logits_all, F&& f) {
+  const int32_t half = c.rope_dims / 2;  // 0 for gpt2 (learned positions instead)
+  f(&Int8Forward::rope_cos_, Elements(n_ctx, half));
+  f(&Int8Forward::rope_sin_, Elements(n_ctx, half));
+  f(&Int8Forward::k8_, Elements(1, c.head_dim));
+  f(&Int8Forward::v8_, Elements(1, c.head_dim));
+  const int32_t widest = std::max({c.d_model, c.d_ffn, c.q_dim()});
+  const int32_t fused = std::max(c.q_dim() + 2 * c.kv_dim(), 2 * c.d_ffn);  // attn_qkv, ffn_gate_up
+  f(&Int8Forward::residual_, Elements(n_batch, c.d_model));
+  f(&Int8Forward::res_scale_, Elements(n_batch, 1));
+  f(&Int8Forward::wide_, Elements(n_batch, widest));
+  f(&Int8Forward::act_, Elements(n_batch, widest));
+  f(&Int8Forward::act_scale_, Elements(n_batch, 1));
+  f(&Int8Forward::pos8_, Elements(1, c.learned_positions ? c.d_model : 0));
+  f(&Int8Forward::acc_, std::max(Elements(n_batch, std::max(widest, fused)), Elements(logits_all ? n_batch : 1, c.n_vocab)));
+  f(&Int8Forward::q16_, Elements(n_batch, c.q_dim()));
+  f(&Int8Forward::k16_, Elements(n_batch, c.kv_dim()));
+  f(&Int8Forward::v16_, Elements(n_batch, c.kv_dim()));
+  f(&Int8Forward::q8_, Elements(n_batch, c.q_dim()));
+  f(&Int8Forward::q8_scale_, Elements(n_batch, c.n_heads));
+  f(&Int8Forward::gate_, Elements(n_batch, c.d_ffn));
+  f(&Int8Forward::up_, Elements(n_batch, c.d_ffn));
+  f(&Int8Forward::row_mult_, Elements(n_batch, 1));
+  const int32_t group = c.n_heads / c.n_kv_heads;
+  f(&Int8Forward::scores_, Elements(int64_t{n_threads} * group, n_ctx));
+  f(&Int8Forward::probs_, Elements(int64_t{n_threads} * group, n_ctx));
+  f(&Int8Forward::factors_, Elements(n_threads, n_ctx));
+}
+
+uint64_t Int8Forward::BufferBytesFor(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
+                                     bool logits_all) {
+  uint64_t bytes = 0;
+  ForEachBuffer(c, n_ctx, n_batch, n_threads, logits_all, [&bytes](auto buffer, size_t n) {
+    using Vector = std::remove_reference_t<decltype(std::declval<Int8Forward&>().*buffer)>;
+    bytes += static_cast<uint64_t>(n) * sizeof(typename Vector::value_type);
+  });
+  return bytes;
+}
+
 Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, const kernels::KernelTable& table,
                          int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all, FpModules* fp)
     : c_(config),
@@ -64,36 +106,11 @@ Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, 
       n_threads_(n_threads),
       fp_(fp),
       kv_(config.n_layers, config.n_kv_heads, n_ctx, config.head_dim) {
+  ForEachBuffer(c_, n_ctx_, n_batch_, n_threads_, logits_all, [this](auto buffer, size_t n) { (this->*buffer).resize(n); });
   const int32_t half = c_.rope_dims / 2;
-  if (half > 0) {  // gpt2 has no RoPE (learned positions instead)
-    rope_cos_.resize(Elements(n_ctx_, half));
-    rope_sin_.resize(rope_cos_.size());
+  if (half > 0) {
     kernels::ref::BuildRopeTablesQ30(w_.rope_freq_turns_q64.data(), half, n_ctx_, rope_cos_.data(), rope_sin_.data());
   }
-  k8_.resize(c_.head_dim);
-  v8_.resize(c_.head_dim);
-
-  const int32_t widest = std::max({c_.d_model, c_.d_ffn, c_.q_dim()});
-  const int32_t fused = std::max(c_.q_dim() + 2 * c_.kv_dim(), 2 * c_.d_ffn);  // attn_qkv, ffn_gate_up
-  residual_.resize(Elements(n_batch_, c_.d_model));
-  res_scale_.resize(n_batch_);
-  wide_.resize(Elements(n_batch_, widest));
-  act_.resize(wide_.size());
-  act_scale_.resize(n_batch_);
-  if (c_.learned_positions) pos8_.resize(c_.d_model);
-  acc_.resize(std::max(Elements(n_batch_, std::max(widest, fused)), Elements(logits_all ? n_batch_ : 1, c_.n_vocab)));
-  q16_.resize(Elements(n_batch_, c_.q_dim()));
-  k16_.resize(Elements(n_batch_, c_.kv_dim()));
-  v16_.resize(k16_.size());
-  q8_.resize(q16_.size());
-  q8_scale_.resize(Elements(n_batch_, c_.n_heads));
-  gate_.resize(Elements(n_batch_, c_.d_ffn));
-  up_.resize(gate_.size());
-  row_mult_.resize(n_batch_);
-  const int32_t group = c_.n_heads / c_.n_kv_heads;
-  scores_.resize(Elements(int64_t{n_threads_} * group, n_ctx_));
-  probs_.resize(scores_.size());
-  factors_.resize(Elements(n_threads_, n_ctx_));
 }
 
 // residual[t] = embedding row << 16, with scale s_e[token] * 2^-16. With learned positions

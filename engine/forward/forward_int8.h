@@ -43,8 +43,17 @@ class Int8Forward {
   void Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool all_logits, int32_t* logits);
 
   uint64_t kv_cache_bytes() const { return kv_.bytes(); }
+  // What the buffers of a pass with these sizes take besides the KV cache, before they are made:
+  // the same list the constructor sizes them from (ForEachBuffer).
+  static uint64_t BufferBytesFor(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
+                                 bool logits_all);
 
  private:
+  // Calls f(&Int8Forward::buffer_, elements) for every buffer: the one list of their sizes.
+  template <typename F>
+  static void ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all,
+                            F&& f);
+
   void Embed(const int32_t* tokens, int32_t n, int32_t n_past);
   void NormQuantize(const Int8Norm& norm, NormSite site, int32_t layer, int32_t n);
   void MatMul(const Int8Matrix& w, int32_t n, int32_t* acc);

@@ -96,6 +96,8 @@ FpModuleSet ParseModules(const std::string& list, int32_t n_layers, bool gpt2_na
   return set;
 }
 
+bool AnyFloatLayer(const FpModuleSet& set) { return std::find(set.layers.begin(), set.layers.end(), true) != set.layers.end(); }
+
 }  // namespace
 
 FpModuleSet ParseFpModules(const std::string& list, int32_t n_layers) { return ParseModules(list, n_layers, false); }
@@ -109,8 +111,15 @@ std::vector<std::string> FpModuleKinds(const ModelConfig& config) {
   return {"norm", "rope", "act", "softmax", "kv", "lm_head"};
 }
 
+uint64_t FpModules::BytesFor(const ModelConfig& c, const FpModuleSet& set, int32_t n_ctx) {
+  if (set.kv || AnyFloatLayer(set)) {
+    return Fp32Forward::BytesFor(c, n_ctx, 1, 1) + 2 * static_cast<uint64_t>(c.kv_dim()) * sizeof(float);  // + kv_
+  }
+  return set.rope ? RopeTables::BytesFor(c, n_ctx) : 0;
+}
+
 FpModules::FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx) : model_(model), set_(set) {
-  const bool float_layers = std::find(set.layers.begin(), set.layers.end(), true) != set.layers.end();
+  const bool float_layers = AnyFloatLayer(set);
   if ((set.lm_head || float_layers) && model.output.data == nullptr) {
     throw Error(model.path() + ": --fp-modules lm_head and layer:N need the float weights, which an int8 file lacks",
                 ErrorKind::kUnsupported);

@@ -49,6 +49,9 @@ class FpModules {
   // n_ctx sizes the float KV caches of float layers and of the `kv` module.
   FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx);
   ~FpModules();
+  // What those modules' float state (the one-token FP32 pass, or the RoPE tables) takes, before
+  // it is made.
+  static uint64_t BytesFor(const ModelConfig& c, const FpModuleSet& set, int32_t n_ctx);
   const FpModuleSet& set() const { return set_; }
 
   // The model's norm (RMSNorm or LayerNorm) of one residual row (real = x * x_scale) -> int8 row

@@ -33,29 +33,22 @@ std::string MiB(uint64_t bytes) {
   return text;
 }
 
-// The buffers beyond the KV cache and the logits, from above: per batch row, every activation
-// row the passes keep (float or int32, plus int8 copies); per thread, the attention's score,
-// probability and factor rows; the escape hatch's float KV cache when any module is float.
-uint64_t BufferBytes(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool fp_modules) {
-  const uint64_t widest = static_cast<uint64_t>(std::max({c.d_model, c.d_ffn, c.q_dim() + 2 * c.kv_dim()}));
-  const uint64_t row = 4 * (4 * static_cast<uint64_t>(c.d_model) + 3 * static_cast<uint64_t>(c.q_dim()) +
-                            4 * static_cast<uint64_t>(c.kv_dim()) + 3 * static_cast<uint64_t>(c.d_ffn) + 3 * widest);
-  const uint64_t group = static_cast<uint64_t>(c.n_heads / c.n_kv_heads);
-  const uint64_t per_thread = static_cast<uint64_t>(n_ctx) * (5 * group + 8);
-  const uint64_t escape = fp_modules ? Fp32Forward::KvCacheBytesFor(c, n_ctx) : 0;
-  return static_cast<uint64_t>(n_batch) * row + static_cast<uint64_t>(n_threads) * per_thread + escape;
-}
-
 }  // namespace
 
 SessionMemory Session::MemoryFor(const ModelConfig& c, Mode mode, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
-                                 bool logits_all, bool fp_modules) {
+                                 bool logits_all, const FpModuleSet& fp_modules) {
   SessionMemory m;
-  m.kv_cache = mode == Mode::kInt8 ? Int8KvCache::BytesFor(c.n_layers, c.n_kv_heads, n_ctx, c.head_dim)
-                                   : Fp32Forward::KvCacheBytesFor(c, n_ctx);
   const uint64_t logit_values = static_cast<uint64_t>(logits_all ? n_ctx : 1) * static_cast<uint64_t>(c.n_vocab);
-  m.logits = logit_values * (sizeof(float) + (mode == Mode::kInt8 ? sizeof(int32_t) : 0));
-  m.buffers = BufferBytes(c, n_ctx, n_batch, n_threads, fp_modules);
+  if (mode == Mode::kInt8) {
+    m.kv_cache = Int8KvCache::BytesFor(c.n_layers, c.n_kv_heads, n_ctx, c.head_dim);
+    m.logits = logit_values * (sizeof(float) + sizeof(int32_t));
+    m.buffers = Int8Forward::BufferBytesFor(c, n_ctx, n_batch, n_threads, logits_all) +
+                FpModules::BytesFor(c, fp_modules, n_ctx);
+  } else {
+    m.kv_cache = Fp32Forward::KvCacheBytesFor(c, n_ctx);
+    m.logits = logit_values * sizeof(float);
+    m.buffers = Fp32Forward::BytesFor(c, n_ctx, n_batch, n_threads) - m.kv_cache;
+  }
   return m;
 }
 
@@ -90,8 +83,9 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
     throw Error(model.path() + " is an int8 model written by quantize; fp32 mode needs the float model",
                 ErrorKind::kUnsupported);
   }
+  const FpModuleSet fp_set = mode_ == Mode::kInt8 ? ParseFpModules(options.fp_modules, c) : FpModuleSet{};
   // Refused before anything is allocated: a small file must not be able to ask for gigabytes.
-  const SessionMemory need = MemoryFor(c, mode_, n_ctx_, n_batch_, n_threads_, logits_all_, !options.fp_modules.empty());
+  const SessionMemory need = MemoryFor(c, mode_, n_ctx_, n_batch_, n_threads_, logits_all_, fp_set);
   // The limit: max_memory when the caller sets one, else the memory available now; and when the
   // context also comes from the file, no more than the model's own weights (at least 256 MiB).
   const uint64_t available = AvailableMemory();
@@ -114,8 +108,7 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
   const size_t logit_rows = static_cast<size_t>(logits_all_ ? n_ctx_ : 1);
   logits_.resize(logit_rows * static_cast<size_t>(c.n_vocab));
   if (mode_ == Mode::kInt8) {
-    const FpModuleSet set = ParseFpModules(options.fp_modules, c);
-    if (set.any()) fp_modules_ = std::make_unique<FpModules>(model, set, n_ctx_);
+    if (fp_set.any()) fp_modules_ = std::make_unique<FpModules>(model, fp_set, n_ctx_);
     int8_ = std::make_unique<Int8Forward>(c, *model.int8(), model.kernel_table(), n_ctx_, n_batch_, n_threads_,
                                           logits_all_, fp_modules_.get());
     logits_q16_.resize(logits_.size());

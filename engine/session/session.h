@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/forward/fp_modules.h"
 #include "engine/model/model.h"
 
 namespace ingot {
@@ -34,8 +35,9 @@ struct SessionOptions {
   uint64_t max_memory = 0;
 };
 
-// What a session takes besides the model, known before anything is allocated: the KV cache
-// (exact), the logits (exact) and the other buffers (an upper estimate).
+// What a session takes besides the model, known before anything is allocated: the KV cache, the
+// logits and the other buffers (activations, RoPE tables, attention rows, the escape hatch's
+// float state), each counted from the list its pass sizes them from.
 struct SessionMemory {
   uint64_t kv_cache = 0;
   uint64_t logits = 0;
@@ -45,7 +47,6 @@ struct SessionMemory {
 
 class Fp32Forward;
 class Int8Forward;
-class FpModules;
 
 class Session {
  public:
@@ -85,7 +86,7 @@ class Session {
   uint64_t kv_cache_bytes() const;
   // What a session of these (resolved) sizes takes, before it is made.
   static SessionMemory MemoryFor(const ModelConfig& c, Mode mode, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
-                                 bool logits_all, bool fp_modules);
+                                 bool logits_all, const FpModuleSet& fp_modules);
 
  private:
   void Forward(const int32_t* tokens, int32_t n_tokens, bool all_logits, float* logits);
