@@ -43,6 +43,9 @@ static constexpr int8_t SaturateToS8(int64_t v) {  // [-127, 127]
 static constexpr uint8_t SaturateToU8(int64_t v) {  // [0, 255]
   return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
 }
+static constexpr uint16_t SaturateToU16(int64_t v) {  // [0, 65535]
+  return static_cast<uint16_t>(v < 0 ? 0 : (v > UINT16_MAX ? UINT16_MAX : v));
+}
 static constexpr int16_t SaturateToS16(int64_t v) {  // [-32768, 32767]
   return static_cast<int16_t>(v < INT16_MIN ? INT16_MIN : (v > INT16_MAX ? INT16_MAX : v));
 }

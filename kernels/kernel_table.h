@@ -28,7 +28,7 @@ struct KernelTable {
   decltype(&ref::GemmS8) gemm_s8;
   decltype(&ref::RequantizeS32ToS32) requantize_s32_to_s32;
   decltype(&ref::QuantizeRowS32ToS8) quantize_row_s32_to_s8;
-  decltype(&ref::SoftmaxS32ToU8) softmax_s32_to_u8;
+  decltype(&ref::SoftmaxS32ToU16) softmax_s32_to_u16;
   decltype(&ref::WeightedSumS8) weighted_sum_s8;
   decltype(&ref::RmsNormS32) rms_norm_s32;
   decltype(&ref::LayerNormS32) layer_norm_s32;

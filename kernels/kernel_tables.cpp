@@ -12,7 +12,7 @@ constexpr KernelTable kRefTable = {
     Isa::kRef, "ref", WeightLayout::kBlock16x4,
     ref::GemvS8, ref::GemmS8,
     ref::RequantizeS32ToS32, ref::QuantizeRowS32ToS8,
-    ref::SoftmaxS32ToU8, ref::WeightedSumS8,
+    ref::SoftmaxS32ToU16, ref::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,
     ref::SiluS32, ref::GeluTanhS32,
     ref::RopeS32,
@@ -23,7 +23,7 @@ constexpr KernelTable kAvx2Table = {
     Isa::kAvx2, "avx2", WeightLayout::kBlock16x4,
     avx2::GemvS8, avx2::GemmS8,
     avx2::RequantizeS32ToS32, avx2::QuantizeRowS32ToS8,
-    avx2::SoftmaxS32ToU8, avx2::WeightedSumS8,
+    avx2::SoftmaxS32ToU16, avx2::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,  // not vectorized
     ref::SiluS32, ref::GeluTanhS32,      // not vectorized
     ref::RopeS32,                        // not vectorized
@@ -35,7 +35,7 @@ constexpr KernelTable kAvx512VnniTable = {
     Isa::kAvx512Vnni, "avx512vnni", WeightLayout::kBlock16x4,
     avx512vnni::GemvS8, avx512vnni::GemmS8,
     avx512vnni::RequantizeS32ToS32, avx512vnni::QuantizeRowS32ToS8,
-    avx512vnni::SoftmaxS32ToU8, avx512vnni::WeightedSumS8,
+    avx512vnni::SoftmaxS32ToU16, avx512vnni::WeightedSumS8,
     avx512vnni::RmsNormS32,
     ref::LayerNormS32,  // not vectorized
     avx512vnni::SiluS32, avx512vnni::GeluTanhS32,
@@ -48,7 +48,7 @@ constexpr KernelTable kNeonDotTable = {
     Isa::kNeonDot, "neon-dot", WeightLayout::kBlock16x4,
     neon_dot::GemvS8, neon_dot::GemmS8,
     ref::RequantizeS32ToS32, ref::QuantizeRowS32ToS8,  // not vectorized
-    ref::SoftmaxS32ToU8, ref::WeightedSumS8,           // not vectorized
+    ref::SoftmaxS32ToU16, ref::WeightedSumS8,           // not vectorized
     ref::RmsNormS32, ref::LayerNormS32,                // not vectorized
     ref::SiluS32, ref::GeluTanhS32,                    // not vectorized
     ref::RopeS32,                                      // not vectorized

@@ -62,7 +62,7 @@ ModelConfig ReadGgufConfig(const GgufFile& g) {
   c.n_heads = dim(kHeadCount, 4096);
   c.n_kv_heads = dim(kHeadCountKv, 4096, c.n_heads);
   c.d_ffn = dim(kFeedForwardLength, 1 << 24);
-  c.n_ctx_train = dim(kContextLength, 1 << 24);
+  c.n_ctx_train = dim(kContextLength, kMaxContextLength);
   if (c.d_model % c.n_heads != 0) {
     throw Error(path + ": invalid model configuration: embedding_length " + std::to_string(c.d_model) +
                 " is not a multiple of head_count " + std::to_string(c.n_heads));

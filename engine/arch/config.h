@@ -20,6 +20,10 @@ ModelConfig Llama2cModelConfig(const Llama2cConfig& header);
 // Error "<path>: invalid model configuration: ..." when the dimensions do not fit together.
 void ValidateConfig(const std::string& path, const ModelConfig& config);
 
+// The longest context a model may declare (<arch>.context_length; a llama2.c header allows
+// 2^20): the integer attention is proven up to there (kMaxInt8Context).
+inline constexpr int32_t kMaxContextLength = 1 << 24;
+
 // value as a dimension: Error "<path>: metadata '<key>' = <value> is out of range" unless in [1, max].
 int32_t CheckedDim(const std::string& path, const std::string& key, int64_t value, int64_t max = 1 << 24);
 

@@ -27,9 +27,10 @@ constexpr int64_t kMinParallelWork = int64_t{1} << 18;
 // SiLU's and GELU's cost per element in multiply-adds (for ThreadsFor).
 constexpr int64_t kSiluCost = 64;
 constexpr int64_t kGeluCost = 64;
-// Attention weights w[p] = P[p] * s_v[p] / s_v_max * 2^8 fit 16 bits (<= 255 * 256); their sum
-// stays below 2^31 / 127 for any context up to 2^17 because sum P <= 255 + n / 2.
-constexpr int32_t kValueWeightBits = 8;
+// Attention probabilities P[p] are u16 with scale 1/kProbOne (kernels/ref/softmax.h). The
+// weights w[p] = round(P[p] * s_v[p] / s_v_max) fit 16 bits, and their sum stays below
+// 2^31 / 127 for any context up to 2^24: sum w <= sum P + n / 2 <= kProbOne + n.
+constexpr uint32_t kProbOne = 65535;
 
 // x * 2^k as a dyadic (exact: only the exponent moves).
 constexpr Dyadic Shifted(Dyadic d, int32_t k) { return Dyadic{d.m, d.e - k}; }
@@ -266,7 +267,7 @@ void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, 
   const Dyadic* k_scale = kv_.KeyScales(layer, g);       // [n_ctx]
   const Dyadic* v_scale = kv_.ValueScales(layer, g);     // [n_ctx]
   int32_t* scores = Row(scores_, worker * group, n_ctx_);  // [group, n_ctx]
-  uint8_t* probs = Row(probs_, worker * group, n_ctx_);    // [group, n_ctx]
+  uint16_t* probs = Row(probs_, worker * group, n_ctx_);    // [group, n_ctx]
   Dyadic* factors = Row(factors_, worker, n_ctx_);         // [n_ctx]
 
   // Dots q.k[p] of the group's query heads with every cached key: a GEMM against the packed keys.
@@ -278,32 +279,31 @@ void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, 
     }
     return;
   }
-  // Scores q.k[p] * s_q * s_k[p] / sqrt(head_dim) in Q16, then u8 probabilities.
+  // Scores q.k[p] * s_q * s_k[p] / sqrt(head_dim) in Q16, then u16 probabilities.
   for (int32_t i = 0; i < group; ++i) {
     int32_t* row = Row(scores, i, n_ctx_);
     const Dyadic q_mult = Shifted(kernels::DyadicMul(q8_scale_[first_head + i], w_.inv_sqrt_head_dim), kQ16);
     kt_.requantize_s32_to_s32(row, n, 1, n, &q_mult, k_scale, row, n);
-    kt_.softmax_s32_to_u8(row, n, kQ16Scale, Row(probs, i, n_ctx_));
+    kt_.softmax_s32_to_u16(row, n, kQ16Scale, Row(probs, i, n_ctx_));
   }
 
-  // P.V with each position's value scale folded into its weight: w[p] = P[p] * s_v[p] / s_max * 2^8,
-  // from one factor s_v[p] / s_max * 2^8 per position, shared by the group (a division per
-  // position would cost more than the rest of the attention). s_v[p] / s_max <= 1, so
-  // w[p] <= 255 * 2^8.
+  // P.V with each position's value scale folded into its weight: w[p] = P[p] * s_v[p] / s_max,
+  // from one factor s_v[p] / s_max per position, shared by the group (a division per position
+  // would cost more than the rest of the attention). s_v[p] / s_max <= 1, so w[p] <= 65535.
   Dyadic s_max = v_scale[0];
   for (int32_t p = 1; p < n; ++p) {
     if (DyadicLess(s_max, v_scale[p])) s_max = v_scale[p];
   }
-  const Dyadic inv_max = Shifted(kernels::DyadicDiv(kernels::DyadicOne(), s_max), kValueWeightBits);
+  const Dyadic inv_max = kernels::DyadicDiv(kernels::DyadicOne(), s_max);
   for (int32_t p = 0; p < n; ++p) factors[p] = kernels::DyadicMul(v_scale[p], inv_max);
   for (int32_t i = 0; i < group; ++i) {
-    const uint8_t* from = Row(probs, i, n_ctx_);
+    const uint16_t* from = Row(probs, i, n_ctx_);
     int32_t* to = Row(scores, i, n_ctx_);
     for (int32_t p = 0; p < n; ++p) to[p] = from[p];
   }
   kt_.requantize_s32_to_s32(scores, n_ctx_, group, n, nullptr, factors, scores, n_ctx_);  // now the weights
-  // Real value of the sums: acc * s_max / (255 * 2^8); to Q16.
-  const Dyadic out_mult = kernels::DyadicMul(s_max, kernels::DyadicFromRatio(uint64_t{1} << kQ16, 255u << kValueWeightBits));
+  // Real value of the sums: acc * s_max / kProbOne; to Q16.
+  const Dyadic out_mult = kernels::DyadicMul(s_max, kernels::DyadicFromRatio(uint64_t{1} << kQ16, kProbOne));
   for (int32_t i = 0; i < group; ++i) {
     int32_t* out = Row(out_q16, i, hd);
     kt_.weighted_sum_s8(Row(scores, i, n_ctx_), values, n, hd, out);

@@ -29,9 +29,10 @@
 namespace ingot {
 
 inline constexpr int32_t kLogitFracBits = 16;  // int8-mode logits are real * 2^16
-// The longest context the integer attention is proven for: its P.V weights sum below
-// 2^31 / 127 only while sum P <= 255 + n / 2 stays small enough (forward_int8.cpp).
-inline constexpr int32_t kMaxInt8Context = 1 << 17;
+// The longest context the integer attention is proven for: its P.V weights sum to at most
+// 65535 + n, which times 127 stays below 2^31 up to n = 2^24 (forward_int8.cpp), and the
+// softmax's sum of exponentials fits 64 bits up to there (kernels/ref/softmax.h).
+inline constexpr int32_t kMaxInt8Context = 1 << 24;
 
 class Int8Forward {
  public:
@@ -91,7 +92,7 @@ class Int8Forward {
   // Per-worker attention scratch: [group, n_ctx] scores (then P.V weights) and u8 probabilities,
   // [n_ctx] value-scale factors.
   std::vector<int32_t> scores_;
-  std::vector<uint8_t> probs_;
+  std::vector<uint16_t> probs_;
   std::vector<kernels::Dyadic> factors_;
 };
 

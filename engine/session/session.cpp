@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "engine/arch/config.h"
 #include "engine/forward/forward_int8.h"
 #include "engine/forward/forward_fp32.h"
 #include "engine/forward/int8_kv_cache.h"
@@ -74,11 +75,8 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
   if (mode_ == Mode::kInt8 && model.int8() == nullptr) {
     throw Error("int8 mode needs the model loaded with prepare_int8 (the C API's default)", ErrorKind::kUnsupported);
   }
-  if (mode_ == Mode::kInt8 && n_ctx_ > kMaxInt8Context) {
-    throw Error("n_ctx " + std::to_string(n_ctx_) + " is above the " + std::to_string(kMaxInt8Context) +
-                    " positions the integer attention's sums are proven to fit in int32 for",
-                ErrorKind::kInvalidArgument);
-  }
+  // n_ctx <= n_ctx_train <= kMaxContextLength, checked at load: within the integer attention's proof.
+  static_assert(kMaxInt8Context >= kMaxContextLength);
   if (mode_ == Mode::kFp32 && !model.has_float_weights()) {
     throw Error(model.path() + " is an int8 model written by quantize; fp32 mode needs the float model",
                 ErrorKind::kUnsupported);

@@ -241,11 +241,14 @@ TEST_CASE("Softmax equals ref: lengths, scales from tiny to huge, full int32 ran
       x[i] = static_cast<int32_t>(trial % 13 == 0 ? (rng.Coin(2) ? INT32_MIN : INT32_MAX)
                                                   : rng.Uniform(-(int64_t{1} << spread), int64_t{1} << spread));
     }
-    Buffer<uint8_t> want(n, mis), got(n, mis);
-    ref::SoftmaxS32ToU8(x.data(), n, scale, want.data());
-    t.softmax_s32_to_u8(x.data(), n, scale, got.data());
+    Buffer<uint16_t> want(n, mis), got(n, mis);
+    Buffer<int32_t> want_e(n, mis), got_e(n, mis);  // the exponentials the kernels leave in x
+    for (int32_t i = 0; i < n; ++i) want_e[i] = got_e[i] = x[i];
+    ref::SoftmaxS32ToU16(want_e.data(), n, scale, want.data());
+    t.softmax_s32_to_u16(got_e.data(), n, scale, got.data());
     for (int32_t i = 0; i < n; ++i) {
-      if (got[i] != want[i]) FAIL("element " << i << ": " << int{got[i]} << " vs " << int{want[i]});
+      if (got[i] != want[i]) FAIL("element " << i << ": " << got[i] << " vs " << want[i]);
+      if (got_e[i] != want_e[i]) FAIL("exponential " << i << ": " << got_e[i] << " vs " << want_e[i]);
     }
   }
 }

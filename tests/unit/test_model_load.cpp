@@ -267,23 +267,28 @@ TEST_CASE("sessions refuse what does not fit") {
   session.Eval(tokens.data(), 1, false);
   CHECK(std::isfinite(session.logits()[0]));
 
-  // A model that claims a 2^20 context: an int8 session longer than the integer attention is
-  // proven for (2^17 positions) is refused before anything is allocated; fp32 has no such bound.
+  // A model may claim at most a 2^24 context (kMaxContextLength), which the integer attention is
+  // proven for (kMaxInt8Context): such a session is refused only by the memory it would take.
   Edit long_context;
   long_context.key = [](GgufKeyValue& kv) {
-    if (kv.key == "llama.context_length") kv.value = GgufValue::U32(1u << 20);
+    if (kv.key == "llama.context_length") kv.value = GgufValue::U32(1u << 24);
     return true;
   };
   ModelLoadOptions int8;
   int8.prepare_int8 = true;
   const auto long_model = Model::Load(Rewrite(TinyModel(GgmlType::kF32), "long_context.gguf", long_context), int8);
-  SessionOptions beyond;
-  beyond.mode = Mode::kInt8;
-  beyond.n_ctx = (1 << 17) + 1;
-  CHECK_THROWS_WITH_AS(Session(*long_model, beyond),
-                       doctest::Contains("n_ctx 131073 is above the 131072 positions the integer attention's sums"), Error);
-  beyond.n_ctx = 1 << 17;
-  CHECK(Session(*long_model, beyond).n_ctx() == 1 << 17);
+  SessionOptions longest;
+  longest.mode = Mode::kInt8;
+  longest.n_ctx = 1 << 24;
+  longest.max_memory = 1 << 20;
+  CHECK_THROWS_WITH_AS(Session(*long_model, longest), doctest::Contains("the session would take"), Error);
+  Edit longer;
+  longer.key = [](GgufKeyValue& kv) {
+    if (kv.key == "llama.context_length") kv.value = GgufValue::U32((1u << 24) + 1);
+    return true;
+  };
+  CHECK_THROWS_WITH_AS(Model::Load(Rewrite(TinyModel(GgmlType::kF32), "longer_context.gguf", longer), int8),
+                       doctest::Contains("metadata 'llama.context_length' = 16777217 is out of range"), Error);
 }
 
 TEST_CASE("a session's memory is known before it is allocated, and refused above max_memory or what is available") {

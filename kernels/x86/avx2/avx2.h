@@ -16,7 +16,7 @@ void GemmS8(const int8_t* a, int64_t lda, int32_t m_count, const PackedS8Weights
 void RequantizeS32ToS32(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols,
                         const Dyadic* row_scale, const Dyadic* col_scale, int32_t* out, int64_t ld_out);
 Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q);
-void SoftmaxS32ToU8(const int32_t* x, int32_t n, Dyadic x_scale, uint8_t* p);
+void SoftmaxS32ToU16(int32_t* x, int32_t n, Dyadic x_scale, uint16_t* p);
 void WeightedSumS8(const int32_t* w, const int8_t* v, int32_t n, int32_t cols, int32_t* out);
 
 int64_t MemoryReadProbe(const int8_t* data, int64_t size);

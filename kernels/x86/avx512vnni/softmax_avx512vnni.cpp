@@ -1,5 +1,5 @@
-// Integer softmax, 16 lanes per step; bit-identical to ref::SoftmaxS32ToU8
-// (same saturating difference, Q16 conversion, i-exp and normalization).
+// Integer softmax, 16 lanes per step; bit-identical to ref::SoftmaxS32ToU16
+// (same saturating difference, Q16 conversion, exponential and normalization).
 #include <immintrin.h>
 
 #include "kernels/ref/softmax.h"
@@ -29,7 +29,7 @@ inline __m512i ScoresToQ16(__m512i x, __m512i max, Dyadic s) {
 
 }  // namespace
 
-void SoftmaxS32ToU8(const int32_t* x, int32_t n, Dyadic x_scale, uint8_t* p) {
+void SoftmaxS32ToU16(int32_t* x, int32_t n, Dyadic x_scale, uint16_t* p) {
   if (n <= 0) return;
   const Dyadic s = DyadicNormalize(x_scale);
   __m512i vmax = _mm512_set1_epi32(INT32_MIN);
@@ -41,19 +41,20 @@ void SoftmaxS32ToU8(const int32_t* x, int32_t n, Dyadic x_scale, uint8_t* p) {
   __m512i sum = _mm512_setzero_si512();  // 8 x uint64
   for (int32_t i = 0; i < n; i += 16) {
     const __mmask16 mask = FirstLanes(n - i);
-    const __m512i e = _mm512_maskz_mov_epi32(mask, IExp(ScoresToQ16(_mm512_maskz_loadu_epi32(mask, x + i), max, s)));
+    const __m512i e = _mm512_maskz_mov_epi32(mask, ExpCubic(ScoresToQ16(_mm512_maskz_loadu_epi32(mask, x + i), max, s)));
+    _mm512_mask_storeu_epi32(x + i, mask, e);
     sum = _mm512_add_epi64(sum, _mm512_cvtepu32_epi64(_mm512_castsi512_si256(e)));
     sum = _mm512_add_epi64(sum, _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(e, 1)));
   }
   const auto total = static_cast<uint64_t>(_mm512_reduce_add_epi64(sum));
-  const Dyadic norm = DyadicFromRatio(255, total);
+  const Dyadic norm = DyadicFromRatio(65535, total);
   const __m512i nm = _mm512_set1_epi32(norm.m);
   const Wide ne = WidenCounts(_mm512_set1_epi32(norm.e < 0 ? 0 : (norm.e > 63 ? 63 : norm.e)));
   for (int32_t i = 0; i < n; i += 16) {
     const __mmask16 mask = FirstLanes(n - i);
-    const __m512i e = IExp(ScoresToQ16(_mm512_maskz_loadu_epi32(mask, x + i), max, s));
-    const __m512i q = Narrow(Clamp(RoundShift(MulWide(e, nm), ne), 0, 255));
-    _mm_mask_storeu_epi8(p + i, mask, _mm512_cvtepi32_epi8(q));
+    const __m512i e = _mm512_maskz_loadu_epi32(mask, x + i);
+    const __m512i q = Narrow(Clamp(RoundShift(MulWide(e, nm), ne), 0, 65535));
+    _mm256_mask_storeu_epi16(p + i, mask, _mm512_cvtepi32_epi16(q));
   }
 }
 
