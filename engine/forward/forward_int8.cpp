@@ -8,6 +8,7 @@
 
 #include "kernels/fixed_point.h"
 #include "kernels/parallel.h"
+#include "kernels/ref/quantize_row.h"
 #include "kernels/ref/sincos.h"
 #include "kernels/threaded_ops.h"
 
@@ -63,6 +64,8 @@ void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_b
   f(&Int8Forward::rope_cos_, Elements(n_ctx, half));
   f(&Int8Forward::rope_sin_, Elements(n_ctx, half));
   f(&Int8Forward::k8_, Elements(1, c.head_dim));
+  const bool wide_keys = Int8KvCache::WideKeys(c.head_dim);
+  f(&Int8Forward::k8_low_, Elements(1, wide_keys ? c.head_dim : 0));
   f(&Int8Forward::v8_, Elements(1, c.head_dim));
   const int32_t widest = std::max({c.d_model, c.d_ffn, c.q_dim()});
   const int32_t fused = std::max(c.q_dim() + 2 * c.kv_dim(), 2 * c.d_ffn);  // attn_qkv, ffn_gate_up
@@ -83,6 +86,7 @@ void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_b
   f(&Int8Forward::row_mult_, Elements(n_batch, 1));
   const int32_t group = c.n_heads / c.n_kv_heads;
   f(&Int8Forward::scores_, Elements(int64_t{n_threads} * group, n_ctx));
+  f(&Int8Forward::scores_low_, Elements(int64_t{n_threads} * group, wide_keys ? n_ctx : 0));
   f(&Int8Forward::probs_, Elements(int64_t{n_threads} * group, n_ctx));
   f(&Int8Forward::factors_, Elements(n_threads, n_ctx));
 }
@@ -267,23 +271,37 @@ void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, 
   const Dyadic* k_scale = kv_.KeyScales(layer, g);       // [n_ctx]
   const Dyadic* v_scale = kv_.ValueScales(layer, g);     // [n_ctx]
   int32_t* scores = Row(scores_, worker * group, n_ctx_);  // [group, n_ctx]
+  int32_t* scores_low = kv_.wide_keys() ? Row(scores_low_, worker * group, n_ctx_) : nullptr;  // [group, n_ctx]
   uint16_t* probs = Row(probs_, worker * group, n_ctx_);    // [group, n_ctx]
   Dyadic* factors = Row(factors_, worker, n_ctx_);         // [n_ctx]
 
-  // Dots q.k[p] of the group's query heads with every cached key: a GEMM against the packed keys.
-  kt_.gemm_s8(Row(q8_, first_head, hd), hd, group, kv_.Keys(layer, g, n), 0, n, scores, n_ctx_);
+  // Dots q.k[p] of the group's query heads with every cached key: a GEMM against each packed
+  // plane of the keys; with wide keys q.k = 255 q.high + q.low.
+  const int8_t* q8 = Row(q8_, first_head, hd);
+  const bool wide = kv_.wide_keys();
+  kt_.gemm_s8(q8, hd, group, kv_.Keys(layer, g, Int8KvCache::kHigh, n), 0, n, scores, n_ctx_);
+  if (wide) kt_.gemm_s8(q8, hd, group, kv_.Keys(layer, g, Int8KvCache::kLow, n), 0, n, scores_low, n_ctx_);
   if (fp_ != nullptr && fp_->set().softmax) {
     for (int32_t i = 0; i < group; ++i) {
-      fp_->AttendInt8(Row(scores, i, n_ctx_), q8_scale_[first_head + i], k_scale, values, v_scale, n,
-                      Row(out_q16, i, hd));
+      fp_->AttendInt8(Row(scores, i, n_ctx_), wide ? Row(scores_low, i, n_ctx_) : nullptr, q8_scale_[first_head + i],
+                      k_scale, values, v_scale, n, Row(out_q16, i, hd));
     }
     return;
   }
-  // Scores q.k[p] * s_q * s_k[p] / sqrt(head_dim) in Q16, then u16 probabilities.
+  // Scores q.k[p] * s_q * s_k[p] / sqrt(head_dim) in Q16 (with wide keys each plane's dots are
+  // brought to Q16, then added), then u16 probabilities.
   for (int32_t i = 0; i < group; ++i) {
     int32_t* row = Row(scores, i, n_ctx_);
     const Dyadic q_mult = Shifted(kernels::DyadicMul(q8_scale_[first_head + i], w_.inv_sqrt_head_dim), kQ16);
-    kt_.requantize_s32_to_s32(row, n, 1, n, &q_mult, k_scale, row, n);
+    if (wide) {
+      int32_t* low = Row(scores_low, i, n_ctx_);
+      const Dyadic high_mult = kernels::DyadicMul(q_mult, kernels::DyadicFromRatio(kernels::ref::kPairRadix, 1));
+      kt_.requantize_s32_to_s32(row, n, 1, n, &high_mult, k_scale, row, n);
+      kt_.requantize_s32_to_s32(low, n, 1, n, &q_mult, k_scale, low, n);
+      for (int32_t p = 0; p < n; ++p) row[p] = kernels::SaturateToS32(int64_t{row[p]} + low[p]);
+    } else {
+      kt_.requantize_s32_to_s32(row, n, 1, n, &q_mult, k_scale, row, n);
+    }
     kt_.softmax_s32_to_u16(row, n, kQ16Scale, Row(probs, i, n_ctx_));
   }
 
@@ -340,9 +358,13 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
       q8_scale_[head] = Shifted(kt_.quantize_row_s32_to_s8(Row(q, h, hd), hd, Row(q8_, head, hd)), -kQ16);
     }
     for (int32_t g = 0; g < c_.n_kv_heads; ++g) {
-      const Dyadic k_scale = Shifted(kt_.quantize_row_s32_to_s8(Row(k, g, hd), hd, k8_.data()), -kQ16);
+      // Wide keys: once per token and KV head, so the reference kernel serves every ISA.
+      const Dyadic k_scale = Shifted(
+          kv_.wide_keys() ? kernels::ref::QuantizeRowS32ToS8Pair(Row(k, g, hd), hd, k8_.data(), k8_low_.data())
+                          : kt_.quantize_row_s32_to_s8(Row(k, g, hd), hd, k8_.data()),
+          -kQ16);
       const Dyadic v_scale = Shifted(kt_.quantize_row_s32_to_s8(Row(v, g, hd), hd, v8_.data()), -kQ16);
-      kv_.Store(layer, g, pos, k8_.data(), k_scale, v8_.data(), v_scale);
+      kv_.Store(layer, g, pos, k8_.data(), k8_low_.data(), k_scale, v8_.data(), v_scale);
     }
   }
   // Tasks (t, KV head) go to n_threads workers round-robin; a worker owns one set of scratch rows.

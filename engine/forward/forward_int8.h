@@ -75,7 +75,7 @@ class Int8Forward {
 
   std::vector<int32_t> rope_cos_, rope_sin_;  // [n_ctx, rope_dims / 2] Q30
   Int8KvCache kv_;                 // [n_layers, n_kv_heads] heads of n_ctx positions
-  std::vector<int8_t> k8_, v8_;    // [head_dim] one KV head's key and value before they are stored
+  std::vector<int8_t> k8_, k8_low_, v8_;  // [head_dim] one KV head's key planes and value before they are stored
 
   std::vector<int32_t> residual_;           // [n_batch, d_model]
   std::vector<kernels::Dyadic> res_scale_;  // [n_batch]
@@ -89,9 +89,9 @@ class Int8Forward {
   std::vector<kernels::Dyadic> q8_scale_;   // [n_batch, n_heads]
   std::vector<int32_t> gate_, up_;          // [n_batch, d_ffn] Q16 (gate_ unused by GELU)
   std::vector<kernels::Dyadic> row_mult_;   // [n_batch] per-row requantization multipliers
-  // Per-worker attention scratch: [group, n_ctx] scores (then P.V weights) and u8 probabilities,
-  // [n_ctx] value-scale factors.
-  std::vector<int32_t> scores_;
+  // Per-worker attention scratch: [group, n_ctx] scores (then P.V weights), the dots with the
+  // keys' low plane, u16 probabilities; [n_ctx] value-scale factors.
+  std::vector<int32_t> scores_, scores_low_;
   std::vector<uint16_t> probs_;
   std::vector<kernels::Dyadic> factors_;
 };

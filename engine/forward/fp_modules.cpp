@@ -7,6 +7,7 @@
 #include "engine/forward/forward_fp32.h"
 #include "engine/forward/fp32_ops.h"
 #include "engine/quant/int8_matrix.h"
+#include "kernels/ref/quantize_row.h"
 #include "kernels/ref/weighted_sum.h"
 #include "model_io/error.h"
 
@@ -172,13 +173,15 @@ void FpModules::Gelu(int32_t* x_q16, int64_t count) const {
   for (int64_t i = 0; i < count; ++i) x_q16[i] = ToQ16(fp32::Gelu(static_cast<float>(x_q16[i] / kQ16)));
 }
 
-void FpModules::AttendInt8(const int32_t* dots, kernels::Dyadic q_scale, const kernels::Dyadic* k_scale,
-                           const int8_t* values, const kernels::Dyadic* v_scale, int32_t n, int32_t* out_q16) const {
+void FpModules::AttendInt8(const int32_t* high, const int32_t* low, kernels::Dyadic q_scale,
+                           const kernels::Dyadic* k_scale, const int8_t* values, const kernels::Dyadic* v_scale,
+                           int32_t n, int32_t* out_q16) const {
   const int32_t hd = model_.config().head_dim;
   const double qs = DyadicToDouble(q_scale) / std::sqrt(static_cast<double>(hd));
   std::vector<float> scores(static_cast<size_t>(n));
   for (int32_t p = 0; p < n; ++p) {
-    scores[static_cast<size_t>(p)] = static_cast<float>(dots[p] * qs * DyadicToDouble(k_scale[p]));
+    const double dot = low != nullptr ? static_cast<double>(kernels::ref::kPairRadix) * high[p] + low[p] : high[p];
+    scores[static_cast<size_t>(p)] = static_cast<float>(dot * qs * DyadicToDouble(k_scale[p]));
   }
   fp32::Softmax(scores.data(), n);
   for (int32_t i = 0; i < hd; ++i) {

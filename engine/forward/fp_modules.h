@@ -64,10 +64,12 @@ class FpModules {
   void SwiGlu(int32_t* gate_q16, const int32_t* up_q16, int64_t count) const;
   // x = gelu(x) (tanh form, as the FP32 path), Q16, in place.
   void Gelu(int32_t* x_q16, int64_t count) const;
-  // The attention core on the int8 cache: dots [n] = q . k[p] (exact int32, q and k int8 with
-  // scales q_scale and k_scale [n]), values [n, head_dim] interleaved by 4 rows
-  // (kernels/ref/weighted_sum.h) with scales [n]: out [head_dim] in Q16.
-  void AttendInt8(const int32_t* dots, kernels::Dyadic q_scale, const kernels::Dyadic* k_scale,
+  // The attention core on the integer cache: dots [n] = q . k[p] = 255 high[p] + low[p], or
+  // high[p] when low is null (exact int32 dots of the int8 q with the key's planes, scales
+  // q_scale and k_scale [n]), values
+  // [n, head_dim] interleaved by 4 rows (kernels/ref/weighted_sum.h) with scales [n]: out
+  // [head_dim] in Q16.
+  void AttendInt8(const int32_t* high, const int32_t* low, kernels::Dyadic q_scale, const kernels::Dyadic* k_scale,
                   const int8_t* values, const kernels::Dyadic* v_scale, int32_t n, int32_t* out_q16) const;
   // `kv`: store one position's k, v (Q16, [kv_dim]) in the float cache of a layer, and attend
   // with a Q16 query head over positions 0..pos.

@@ -15,27 +15,32 @@ Int8KvCache::Int8KvCache(int32_t n_layers, int32_t n_kv_heads, int32_t n_ctx, in
     : n_kv_heads_(n_kv_heads),
       n_ctx_(n_ctx),
       head_dim_(head_dim),
+      key_planes_(WideKeys(head_dim) ? 2 : 1),
       key_rows_(static_cast<int32_t>(kernels::PackedS8RowSumCount(n_ctx))),
       key_cols_(RoundUp(head_dim, kernels::kPackK)),
       value_rows_(RoundUp(n_ctx, 4)) {
   const int64_t heads = int64_t{n_layers} * n_kv_heads;
-  keys_.resize(static_cast<size_t>(heads * key_rows_ * key_cols_));
-  key_sums_.resize(static_cast<size_t>(heads * key_rows_));
+  keys_.resize(static_cast<size_t>(key_planes_ * heads * key_rows_ * key_cols_));
+  key_sums_.resize(static_cast<size_t>(key_planes_ * heads * key_rows_));
   values_.resize(static_cast<size_t>(heads * value_rows_ * head_dim));
   key_scales_.resize(static_cast<size_t>(heads * n_ctx));
   value_scales_.resize(key_scales_.size());
 }
 
-void Int8KvCache::Store(int32_t layer, int32_t g, int32_t pos, const int8_t* key_s8, kernels::Dyadic key_scale,
-                        const int8_t* value_s8, kernels::Dyadic value_scale) {
+void Int8KvCache::Store(int32_t layer, int32_t g, int32_t pos, const int8_t* key_high, const int8_t* key_low,
+                        kernels::Dyadic key_scale, const int8_t* value_s8, kernels::Dyadic value_scale) {
   const int64_t head = Head(layer, g);
-  int8_t* keys = keys_.data() + head * key_rows_ * key_cols_;
-  int32_t sum = 0;  // |sum| <= 127 * head_dim
-  for (int32_t d = 0; d < head_dim_; ++d) {
-    keys[kernels::PackedS8Offset(key_cols_, pos, d)] = key_s8[d];
-    sum += key_s8[d];
+  for (int32_t plane = 0; plane < key_planes_; ++plane) {
+    const int8_t* key = plane == kHigh ? key_high : key_low;
+    const int64_t at = key_planes_ * head + plane;
+    int8_t* keys = keys_.data() + at * key_rows_ * key_cols_;
+    int32_t sum = 0;  // |sum| <= 127 * head_dim
+    for (int32_t d = 0; d < head_dim_; ++d) {
+      keys[kernels::PackedS8Offset(key_cols_, pos, d)] = key[d];
+      sum += key[d];
+    }
+    key_sums_[at * key_rows_ + pos] = sum;
   }
-  key_sums_[head * key_rows_ + pos] = sum;
   int8_t* values = values_.data() + head * value_rows_ * head_dim_;
   for (int32_t d = 0; d < head_dim_; ++d) values[kernels::ref::InterleavedOffset(head_dim_, pos, d)] = value_s8[d];
   key_scales_[head * n_ctx_ + pos] = key_scale;
@@ -48,10 +53,12 @@ uint64_t Int8KvCache::bytes() const {
 }
 
 uint64_t Int8KvCache::BytesFor(int32_t n_layers, int32_t n_kv_heads, int32_t n_ctx, int32_t head_dim) {
-  // Per head: packed keys and their sums, interleaved values, two scales a position (as above).
+  // Per head: one or two planes of packed keys and their sums, interleaved values, two scales a
+  // position (as above).
   const uint64_t key_rows = static_cast<uint64_t>(kernels::PackedS8RowSumCount(n_ctx));
-  const uint64_t per_head = key_rows * static_cast<uint64_t>(RoundUp(head_dim, kernels::kPackK)) +
-                            key_rows * sizeof(int32_t) +
+  const uint64_t planes = WideKeys(head_dim) ? 2 : 1;
+  const uint64_t per_head = planes * key_rows * static_cast<uint64_t>(RoundUp(head_dim, kernels::kPackK)) +
+                            planes * key_rows * sizeof(int32_t) +
                             static_cast<uint64_t>(RoundUp(n_ctx, 4)) * static_cast<uint64_t>(head_dim) +
                             2 * static_cast<uint64_t>(n_ctx) * sizeof(kernels::Dyadic);
   return static_cast<uint64_t>(n_layers) * static_cast<uint64_t>(n_kv_heads) * per_head;

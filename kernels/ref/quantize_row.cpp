@@ -2,13 +2,40 @@
 
 namespace ingot::kernels::ref {
 
-Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q) {
-  uint32_t a = 0;  // max |x|; up to 2^31 for int32 input
+namespace {
+
+uint32_t MaxMagnitude(const int32_t* x, int32_t n) {  // up to 2^31 for int32 input
+  uint32_t a = 0;
   for (int32_t i = 0; i < n; ++i) {
     const int64_t v = x[i];
     const uint32_t mag = static_cast<uint32_t>(v < 0 ? -v : v);
     a = mag > a ? mag : a;
   }
+  return a;
+}
+
+}  // namespace
+
+Dyadic QuantizeRowS32ToS8Pair(const int32_t* x, int32_t n, int8_t* hi, int8_t* lo) {
+  const uint32_t a = MaxMagnitude(x, n);
+  if (a == 0) {
+    for (int32_t i = 0; i < n; ++i) hi[i] = lo[i] = 0;
+    return DyadicOne();
+  }
+  const Dyadic inv = DyadicFromRatio(kPairMax, a);
+  for (int32_t i = 0; i < n; ++i) {
+    const int64_t k = MultiplyByDyadic(x[i], inv);
+    const int32_t q = static_cast<int32_t>(k < -kPairMax ? -kPairMax : (k > kPairMax ? kPairMax : k));
+    // Nearest multiple of the radix (no ties: the radix is odd), by a floor division.
+    const int32_t h = (q + kPairMax + kPairRadix / 2) / kPairRadix - 127;
+    hi[i] = static_cast<int8_t>(h);
+    lo[i] = static_cast<int8_t>(q - kPairRadix * h);
+  }
+  return DyadicFromRatio(a, kPairMax);
+}
+
+Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q) {
+  const uint32_t a = MaxMagnitude(x, n);
   if (a == 0) {
     for (int32_t i = 0; i < n; ++i) q[i] = 0;
     return DyadicOne();

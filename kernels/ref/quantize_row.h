@@ -17,6 +17,16 @@ namespace ingot::kernels::ref {
 // element(s) with |x| = a map to +-127 exactly.
 Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q);  // x [n], q [n]
 
+// The same row at about 15 bits, as two int8 planes (so the int8 kernels can take it):
+// x[i] ~= (kPairRadix * hi[i] + lo[i]) * step, with hi and lo in [-127, 127].
+//   k[i]  = MultiplyByDyadic(x[i], DyadicFromRatio(kPairMax, a))   in [-kPairMax, kPairMax]
+//   hi[i] = k[i] / kPairRadix rounded to nearest; lo[i] = k[i] - kPairRadix * hi[i]
+//   returns step = DyadicFromRatio(a, kPairMax)  (a zero row: zeros and step 1)
+// |k[i] - x[i] * kPairMax / a| <= 1/2 + 2^-15.
+inline constexpr int32_t kPairRadix = 255;
+inline constexpr int32_t kPairMax = 127 * kPairRadix;  // 32385
+Dyadic QuantizeRowS32ToS8Pair(const int32_t* x, int32_t n, int8_t* hi, int8_t* lo);  // x, hi, lo [n]
+
 // The two dyadics of a row whose max magnitude is a (a >= 1).
 static constexpr Dyadic QuantizeInverseStep(uint32_t a) { return DyadicFromRatio(127, a); }
 static constexpr Dyadic QuantizeStep(uint32_t a) { return DyadicFromRatio(a, 127); }

@@ -229,6 +229,51 @@ TEST_CASE("Softmax within 1/131070 + 3e-4 of the real softmax") {
   CHECK(std::abs(pw[0] - static_cast<int>(std::lround(65535 / (1 + std::exp(2147483648.0 * 1e-9))))) <= 8);
 }
 
+// A row for the quantizers: 1..199 values of random magnitude (up to 2^31), sometimes with
+// INT32_MIN; and its max |x| (a plain loop: GCC 12 aarch64 ICEs vectorizing an fmax reduction).
+std::vector<int32_t> RandomQuantizerRow(test::Rng& rng, int32_t trial) {
+  const auto n = static_cast<int32_t>(rng.Uniform(1, 200));
+  const int64_t range = int64_t{1} << rng.Uniform(0, 31);
+  std::vector<int32_t> x(static_cast<size_t>(n));
+  for (auto& v : x) v = static_cast<int32_t>(rng.Uniform(-range, range - 1));
+  if (trial % 7 == 0) x[0] = INT32_MIN;
+  return x;
+}
+double MaxMagnitude(const std::vector<int32_t>& x) {
+  double a = 0;
+  for (int32_t v : x) {
+    const double mag = std::fabs(static_cast<double>(v));
+    if (mag > a) a = mag;
+  }
+  return a;
+}
+
+TEST_CASE("QuantizeRowPair: 255 hi + lo = round(32385 x / max|x|) up to ties, both planes in [-127, 127]") {
+  test::Rng rng(test::BaseSeed() ^ 14);
+  INFO("seed=" << (test::BaseSeed() ^ 14));
+  for (int32_t trial = 0; trial < 2000; ++trial) {
+    std::vector<int32_t> x = RandomQuantizerRow(rng, trial);
+    if (trial % 11 == 0) std::fill(x.begin(), x.end(), 0);
+    const auto n = static_cast<int32_t>(x.size());
+    std::vector<int8_t> hi(x.size()), lo(x.size());
+    const Dyadic step = QuantizeRowS32ToS8Pair(x.data(), n, hi.data(), lo.data());
+    const double a = MaxMagnitude(x);
+    if (a == 0) {
+      CHECK(step.m == kDyadicOne);
+      for (size_t i = 0; i < x.size(); ++i) CHECK((hi[i] == 0 && lo[i] == 0));
+      continue;
+    }
+    CHECK(std::fabs(Real(step) - a / kPairMax) <= a / kPairMax * std::ldexp(1.0, -30));
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (hi[i] < -127 || lo[i] < -127) FAIL("a plane holds -128, trial " << trial);
+      const int32_t k = kPairRadix * hi[i] + lo[i];
+      const double exact = x[i] * static_cast<double>(kPairMax) / a;
+      if (std::fabs(k - exact) > 0.5 + 1e-4) FAIL("k off by " << k - exact << " trial " << trial);
+      if (std::fabs(x[i]) == a) CHECK(std::abs(k) == kPairMax);
+    }
+  }
+}
+
 TEST_CASE("QuantizeRow: q = round(127 x / max|x|) up to ties, step = max/127") {
   test::Rng rng(test::BaseSeed() ^ 13);
   INFO("seed=" << (test::BaseSeed() ^ 13));
@@ -244,18 +289,11 @@ TEST_CASE("QuantizeRow: q = round(127 x / max|x|) up to ties, step = max/127") {
   }
   CHECK(q[0] == -127);
   for (int32_t trial = 0; trial < 2000; ++trial) {
-    const auto n = static_cast<int32_t>(rng.Uniform(1, 200));
-    const int64_t range = int64_t{1} << rng.Uniform(0, 31);
-    std::vector<int32_t> x(static_cast<size_t>(n));
-    for (auto& v : x) v = static_cast<int32_t>(rng.Uniform(-range, range - 1));
-    if (trial % 7 == 0) x[0] = INT32_MIN;
-    std::vector<int8_t> qq(static_cast<size_t>(n));
+    const std::vector<int32_t> x = RandomQuantizerRow(rng, trial);
+    const auto n = static_cast<int32_t>(x.size());
+    std::vector<int8_t> qq(x.size());
     const Dyadic step = QuantizeRowS32ToS8(x.data(), n, qq.data());
-    double a = 0;  // (a plain loop: GCC 12 aarch64 ICEs vectorizing an fmax reduction here)
-    for (int32_t v : x) {
-      const double mag = std::fabs(static_cast<double>(v));
-      if (mag > a) a = mag;
-    }
+    const double a = MaxMagnitude(x);
     if (a == 0) {
       CHECK(step.m == kDyadicOne);
       for (int8_t v : qq) CHECK(v == 0);
