@@ -8,7 +8,8 @@
 //   matmul outputs    int32; real = acc * s_x[t] * s_w[n], brought to Q16 (real * 2^16) or to
 //                     the residual's scale by one requantization (row and column multipliers)
 //   q, k, v           Q16 -> RoPE (Q30 tables) -> int8 per (token, head) with a dyadic scale
-//   attention         int32 scores -> Q16 -> i-exp softmax -> u8 probabilities -> P.V
+//                     (keys of heads up to 16 wide: ~15 bits as two int8 planes, int8_kv_cache.h)
+//   attention         int32 scores -> Q16 -> softmax (cubic exp) -> u16 probabilities -> P.V
 //   logits            int32, Q16 (real logit * 2^16)
 // gpt2 (config data, not a separate pass): token + position rows aligned on the larger of the
 // two scales at embedding; LayerNorm with beta in the output's units; Q16 biases added to q, k,
