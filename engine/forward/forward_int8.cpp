@@ -271,14 +271,14 @@ void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, 
   const Dyadic* k_scale = kv_.KeyScales(layer, g);       // [n_ctx]
   const Dyadic* v_scale = kv_.ValueScales(layer, g);     // [n_ctx]
   int32_t* scores = Row(scores_, worker * group, n_ctx_);  // [group, n_ctx]
-  int32_t* scores_low = kv_.wide_keys() ? Row(scores_low_, worker * group, n_ctx_) : nullptr;  // [group, n_ctx]
+  const bool wide = kv_.wide_keys();  // keys in two planes
+  int32_t* scores_low = wide ? Row(scores_low_, worker * group, n_ctx_) : nullptr;  // [group, n_ctx]
   uint16_t* probs = Row(probs_, worker * group, n_ctx_);    // [group, n_ctx]
   Dyadic* factors = Row(factors_, worker, n_ctx_);         // [n_ctx]
 
   // Dots q.k[p] of the group's query heads with every cached key: a GEMM against each packed
   // plane of the keys; with wide keys q.k = 255 q.high + q.low.
   const int8_t* q8 = Row(q8_, first_head, hd);
-  const bool wide = kv_.wide_keys();
   kt_.gemm_s8(q8, hd, group, kv_.Keys(layer, g, Int8KvCache::kHigh, n), 0, n, scores, n_ctx_);
   if (wide) kt_.gemm_s8(q8, hd, group, kv_.Keys(layer, g, Int8KvCache::kLow, n), 0, n, scores_low, n_ctx_);
   if (fp_ != nullptr && fp_->set().softmax) {

@@ -97,6 +97,9 @@ FpModuleSet ParseModules(const std::string& list, int32_t n_layers, bool gpt2_na
   return set;
 }
 
+// Elements of kv_: one position's k and v [2, kv_dim].
+size_t KvScratchElements(const ModelConfig& c) { return 2 * static_cast<size_t>(c.kv_dim()); }
+
 bool AnyFloatLayer(const FpModuleSet& set) { return std::find(set.layers.begin(), set.layers.end(), true) != set.layers.end(); }
 
 }  // namespace
@@ -114,7 +117,7 @@ std::vector<std::string> FpModuleKinds(const ModelConfig& config) {
 
 uint64_t FpModules::BytesFor(const ModelConfig& c, const FpModuleSet& set, int32_t n_ctx) {
   if (set.kv || AnyFloatLayer(set)) {
-    return Fp32Forward::BytesFor(c, n_ctx, 1, 1) + 2 * static_cast<uint64_t>(c.kv_dim()) * sizeof(float);  // + kv_
+    return Fp32Forward::BytesFor(c, n_ctx, 1, 1) + KvScratchElements(c) * sizeof(float);
   }
   return set.rope ? RopeTables::BytesFor(c, n_ctx) : 0;
 }
@@ -132,7 +135,7 @@ FpModules::FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx) 
     // One token at a time (the integer path calls per token), on the calling thread.
     fp32_ = std::make_unique<Fp32Forward>(model, n_ctx, 1, 1);
     rope_ = &fp32_->rope();
-    kv_.resize(2 * static_cast<size_t>(model.config().kv_dim()));
+    kv_.resize(KvScratchElements(model.config()));
   } else if (set.rope) {
     own_rope_ = std::make_unique<RopeTables>(model.config(), n_ctx);
     rope_ = own_rope_.get();

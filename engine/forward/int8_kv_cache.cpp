@@ -19,12 +19,24 @@ Int8KvCache::Int8KvCache(int32_t n_layers, int32_t n_kv_heads, int32_t n_ctx, in
       key_rows_(static_cast<int32_t>(kernels::PackedS8RowSumCount(n_ctx))),
       key_cols_(RoundUp(head_dim, kernels::kPackK)),
       value_rows_(RoundUp(n_ctx, 4)) {
-  const int64_t heads = int64_t{n_layers} * n_kv_heads;
-  keys_.resize(static_cast<size_t>(key_planes_ * heads * key_rows_ * key_cols_));
-  key_sums_.resize(static_cast<size_t>(key_planes_ * heads * key_rows_));
-  values_.resize(static_cast<size_t>(heads * value_rows_ * head_dim));
-  key_scales_.resize(static_cast<size_t>(heads * n_ctx));
-  value_scales_.resize(key_scales_.size());
+  const Counts counts = CountsFor(n_layers, n_kv_heads, n_ctx, head_dim);
+  keys_.resize(static_cast<size_t>(counts.keys));
+  key_sums_.resize(static_cast<size_t>(counts.key_sums));
+  values_.resize(static_cast<size_t>(counts.values));
+  key_scales_.resize(static_cast<size_t>(counts.scales));
+  value_scales_.resize(static_cast<size_t>(counts.scales));
+}
+
+Int8KvCache::Counts Int8KvCache::CountsFor(int32_t n_layers, int32_t n_kv_heads, int32_t n_ctx, int32_t head_dim) {
+  // Per head: one or two planes of packed keys and their sums, interleaved values, a key and
+  // a value scale a position.
+  const uint64_t heads = static_cast<uint64_t>(n_layers) * static_cast<uint64_t>(n_kv_heads);
+  const uint64_t planes = WideKeys(head_dim) ? 2 : 1;
+  const uint64_t key_rows = static_cast<uint64_t>(kernels::PackedS8RowSumCount(n_ctx));
+  return Counts{heads * planes * key_rows * static_cast<uint64_t>(RoundUp(head_dim, kernels::kPackK)),
+                heads * planes * key_rows,
+                heads * static_cast<uint64_t>(RoundUp(n_ctx, 4)) * static_cast<uint64_t>(head_dim),
+                heads * static_cast<uint64_t>(n_ctx)};
 }
 
 void Int8KvCache::Store(int32_t layer, int32_t g, int32_t pos, const int8_t* key_high, const int8_t* key_low,
@@ -53,15 +65,8 @@ uint64_t Int8KvCache::bytes() const {
 }
 
 uint64_t Int8KvCache::BytesFor(int32_t n_layers, int32_t n_kv_heads, int32_t n_ctx, int32_t head_dim) {
-  // Per head: one or two planes of packed keys and their sums, interleaved values, two scales a
-  // position (as above).
-  const uint64_t key_rows = static_cast<uint64_t>(kernels::PackedS8RowSumCount(n_ctx));
-  const uint64_t planes = WideKeys(head_dim) ? 2 : 1;
-  const uint64_t per_head = planes * key_rows * static_cast<uint64_t>(RoundUp(head_dim, kernels::kPackK)) +
-                            planes * key_rows * sizeof(int32_t) +
-                            static_cast<uint64_t>(RoundUp(n_ctx, 4)) * static_cast<uint64_t>(head_dim) +
-                            2 * static_cast<uint64_t>(n_ctx) * sizeof(kernels::Dyadic);
-  return static_cast<uint64_t>(n_layers) * static_cast<uint64_t>(n_kv_heads) * per_head;
+  const Counts c = CountsFor(n_layers, n_kv_heads, n_ctx, head_dim);
+  return c.keys + c.key_sums * sizeof(int32_t) + c.values + 2 * c.scales * sizeof(kernels::Dyadic);
 }
 
 }  // namespace ingot

@@ -67,6 +67,12 @@ class Int8KvCache {
   static uint64_t BytesFor(int32_t n_layers, int32_t n_kv_heads, int32_t n_ctx, int32_t head_dim);
 
  private:
+  // Element counts of the arrays below: the one place the constructor and BytesFor size from.
+  struct Counts {
+    uint64_t keys, key_sums, values, scales;  // scales: each of key_scales_ and value_scales_
+  };
+  static Counts CountsFor(int32_t n_layers, int32_t n_kv_heads, int32_t n_ctx, int32_t head_dim);
+
   int64_t Head(int32_t layer, int32_t g) const { return int64_t{layer} * n_kv_heads_ + g; }
 
   int32_t n_kv_heads_, n_ctx_, head_dim_;
