@@ -176,6 +176,48 @@ void BenchIsa(const KernelTable& t, const ProbeTable& best, const Limits& lim, b
                 t.isa == kernels::Isa::kRef ? "  [ref: M=8]" : "  [target >= 60%]");
   }
 
+  // The same GEMV and GEMM on grouped activations (kernels/grouped_s8.h), as ffn_down reads
+  // them: rows quantized by the table's own grouped quantizer from heavy-tailed values (the
+  // product of two triangular variables, like silu(gate) * up), so the shift runs are real.
+  auto heavy_tailed = [](std::vector<int32_t>& v) {
+    for (auto& e : v) e = (RandomS8() - RandomS8()) * (RandomS8() - RandomS8());
+  };
+  std::vector<int32_t> wide_x(gk);
+  heavy_tailed(wide_x);
+  std::vector<int8_t> qx(gk);
+  std::vector<uint8_t> shifts_x(static_cast<size_t>(kernels::ActGroupCount(gk)));
+  int32_t sum_x = 0;
+  t.quantize_row_s32_to_s8_grouped(wide_x.data(), gk, qx.data(), shifts_x.data(), &sum_x);
+  const kernels::GroupedS8Rows gx{qx.data(), gk, shifts_x.data(), kernels::ActGroupCount(gk), &sum_x};
+  for (int threads : {1, 2}) {
+    const double sec = BestSeconds(min_s, [&] {
+      for (const auto& p : pws) kernels::ThreadedGemvS8Grouped(t, p, gx, y.data(), threads);
+    }) / static_cast<double>(copies);
+    std::printf("GEMV %dx%d grouped     %d thr: %8.3f ms  %6.2f GB/s\n", gn, gk, threads, sec * 1e3, bytes / sec / 1e9);
+  }
+  std::vector<int32_t> wide_a(static_cast<size_t>(m) * k);
+  heavy_tailed(wide_a);
+  std::vector<int8_t> qa(wide_a.size());
+  const int32_t groups = kernels::ActGroupCount(k);
+  std::vector<uint8_t> shifts_a(static_cast<size_t>(m) * groups);
+  std::vector<int32_t> sums_a(static_cast<size_t>(m));
+  std::vector<Dyadic> steps_a(static_cast<size_t>(m));
+  kernels::ThreadedQuantizeRowsS32ToS8Grouped(t, wide_a.data(), k, m, k, qa.data(), k, shifts_a.data(), groups,
+                                              sums_a.data(), steps_a.data(), 1);
+  int64_t changes = 0;
+  for (int32_t r = 0; r < m; ++r) {
+    for (int32_t g = 0; g + 1 < groups; ++g) changes += shifts_a[static_cast<size_t>(r * groups + g)] != shifts_a[static_cast<size_t>(r * groups + g + 1)];
+  }
+  const kernels::GroupedS8Rows ga{qa.data(), k, shifts_a.data(), groups, sums_a.data()};
+  for (int threads : {1, 2}) {
+    const double sec = BestSeconds(t.isa == kernels::Isa::kRef ? 0.0 : min_s,
+                                   [&] { kernels::ThreadedGemmS8Grouped(t, ga, m, pm, c.data(), n, threads); });
+    const double gops = 2.0 * m * n * k / sec / 1e9;
+    std::printf("GEMM M=%d N=K=%d grp %d thr: %8.3f ms  %6.1f GOPS  = %5.1f%% of int8 peak (shift changes in %.1f%% of groups)\n",
+                m, n, threads, sec * 1e3, gops, 100 * gops / peak[threads],
+                100.0 * static_cast<double>(changes) / (m * (groups - 1.0)));
+  }
+
   // Requantization int32 -> int32 with per-row x per-column multipliers: a prefill matmul's
   // accumulators to Q16, as the engine does after every matmul.
   const int32_t rr = 512, rc = 4096;
@@ -202,6 +244,16 @@ void BenchIsa(const KernelTable& t, const ProbeTable& best, const Limits& lim, b
       kernels::ThreadedQuantizeRowsS32ToS8(t, acc.data(), rc, rr, rc, out.data(), rc, steps.data(), threads);
     });
     std::printf("quantize rows %dx%d    %d thr: %8.3f ms  %7.1f M elements/s\n", rr, rc, threads, sec * 1e3,
+                rr * static_cast<double>(rc) / sec / 1e6);
+  }
+  std::vector<uint8_t> group_shifts(static_cast<size_t>(rr) * kernels::ActGroupCount(rc));
+  std::vector<int32_t> group_sums(static_cast<size_t>(rr));
+  for (int threads : {1, 2}) {
+    const double sec = BestSeconds(min_s, [&] {
+      kernels::ThreadedQuantizeRowsS32ToS8Grouped(t, acc.data(), rc, rr, rc, out.data(), rc, group_shifts.data(),
+                                                  kernels::ActGroupCount(rc), group_sums.data(), steps.data(), threads);
+    });
+    std::printf("quantize rows grouped  %d thr: %8.3f ms  %7.1f M elements/s\n", threads, sec * 1e3,
                 rr * static_cast<double>(rc) / sec / 1e6);
   }
 

@@ -26,8 +26,11 @@ struct KernelTable {
 
   decltype(&ref::GemvS8) gemv_s8;
   decltype(&ref::GemmS8) gemm_s8;
+  decltype(&ref::GemvS8Grouped) gemv_s8_grouped;
+  decltype(&ref::GemmS8Grouped) gemm_s8_grouped;
   decltype(&ref::RequantizeS32ToS32) requantize_s32_to_s32;
   decltype(&ref::QuantizeRowS32ToS8) quantize_row_s32_to_s8;
+  decltype(&ref::QuantizeRowS32ToS8Grouped) quantize_row_s32_to_s8_grouped;
   decltype(&ref::SoftmaxS32ToU16) softmax_s32_to_u16;
   decltype(&ref::WeightedSumS8) weighted_sum_s8;
   decltype(&ref::RmsNormS32) rms_norm_s32;

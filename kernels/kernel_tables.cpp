@@ -11,7 +11,8 @@ namespace {
 constexpr KernelTable kRefTable = {
     Isa::kRef, "ref", WeightLayout::kBlock16x4,
     ref::GemvS8, ref::GemmS8,
-    ref::RequantizeS32ToS32, ref::QuantizeRowS32ToS8,
+    ref::GemvS8Grouped, ref::GemmS8Grouped,
+    ref::RequantizeS32ToS32, ref::QuantizeRowS32ToS8, ref::QuantizeRowS32ToS8Grouped,
     ref::SoftmaxS32ToU16, ref::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,
     ref::SiluS32, ref::GeluTanhS32,
@@ -22,7 +23,8 @@ constexpr KernelTable kRefTable = {
 constexpr KernelTable kAvx2Table = {
     Isa::kAvx2, "avx2", WeightLayout::kBlock16x4,
     avx2::GemvS8, avx2::GemmS8,
-    avx2::RequantizeS32ToS32, avx2::QuantizeRowS32ToS8,
+    avx2::GemvS8Grouped, avx2::GemmS8Grouped,
+    avx2::RequantizeS32ToS32, avx2::QuantizeRowS32ToS8, avx2::QuantizeRowS32ToS8Grouped,
     avx2::SoftmaxS32ToU16, avx2::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,  // not vectorized
     ref::SiluS32, ref::GeluTanhS32,      // not vectorized
@@ -34,7 +36,8 @@ constexpr KernelTable kAvx2Table = {
 constexpr KernelTable kAvx512VnniTable = {
     Isa::kAvx512Vnni, "avx512vnni", WeightLayout::kBlock16x4,
     avx512vnni::GemvS8, avx512vnni::GemmS8,
-    avx512vnni::RequantizeS32ToS32, avx512vnni::QuantizeRowS32ToS8,
+    avx512vnni::GemvS8Grouped, avx512vnni::GemmS8Grouped,
+    avx512vnni::RequantizeS32ToS32, avx512vnni::QuantizeRowS32ToS8, avx512vnni::QuantizeRowS32ToS8Grouped,
     avx512vnni::SoftmaxS32ToU16, avx512vnni::WeightedSumS8,
     avx512vnni::RmsNormS32,
     ref::LayerNormS32,  // not vectorized
@@ -47,7 +50,9 @@ constexpr KernelTable kAvx512VnniTable = {
 constexpr KernelTable kNeonDotTable = {
     Isa::kNeonDot, "neon-dot", WeightLayout::kBlock16x4,
     neon_dot::GemvS8, neon_dot::GemmS8,
+    neon_dot::GemvS8Grouped, neon_dot::GemmS8Grouped,
     ref::RequantizeS32ToS32, ref::QuantizeRowS32ToS8,  // not vectorized
+    ref::QuantizeRowS32ToS8Grouped,                    // not vectorized
     ref::SoftmaxS32ToU16, ref::WeightedSumS8,           // not vectorized
     ref::RmsNormS32, ref::LayerNormS32,                // not vectorized
     ref::SiluS32, ref::GeluTanhS32,                    // not vectorized

@@ -22,4 +22,14 @@ void ThreadedQuantizeRowsS32ToS8(const KernelTable& t, const int32_t* x, int64_t
                                  int32_t cols, int8_t* q, int64_t ldq, Dyadic* steps,  // steps [rows]
                                  int32_t num_threads);
 
+// The same three for grouped activations (grouped_s8.h), split the same way.
+void ThreadedGemvS8Grouped(const KernelTable& t, const PackedS8Weights& w, const GroupedS8Rows& x, int32_t* y,
+                           int32_t num_threads);
+void ThreadedGemmS8Grouped(const KernelTable& t, const GroupedS8Rows& a, int32_t m_count, const PackedS8Weights& w,
+                           int32_t* c, int64_t ldc, int32_t num_threads);
+// Row r of x -> q + r * ldq, shifts + r * ld_shifts, sums[r], steps[r].
+void ThreadedQuantizeRowsS32ToS8Grouped(const KernelTable& t, const int32_t* x, int64_t ldx, int32_t rows,
+                                        int32_t cols, int8_t* q, int64_t ldq, uint8_t* shifts,
+                                        int64_t ld_shifts, int32_t* sums, Dyadic* steps, int32_t num_threads);
+
 }  // namespace ingot::kernels

@@ -74,6 +74,8 @@ void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_b
   f(&Int8Forward::wide_, Elements(n_batch, widest));
   f(&Int8Forward::act_, Elements(n_batch, widest));
   f(&Int8Forward::act_scale_, Elements(n_batch, 1));
+  f(&Int8Forward::act_shifts_, Elements(n_batch, kernels::ActGroupCount(c.d_ffn)));
+  f(&Int8Forward::act_sums_, Elements(n_batch, 1));
   f(&Int8Forward::pos8_, Elements(1, c.learned_positions ? c.d_model : 0));
   f(&Int8Forward::acc_, std::max(Elements(n_batch, std::max(widest, fused)), Elements(logits_all ? n_batch : 1, c.n_vocab)));
   f(&Int8Forward::q16_, Elements(n_batch, c.q_dim()));
@@ -159,6 +161,14 @@ void Int8Forward::QuantizeRows(const int32_t* x, int32_t n, int32_t cols, Dyadic
   for (int32_t t = 0; t < n; ++t) act_scale_[t] = kernels::DyadicMul(frac_scale, act_scale_[t]);
 }
 
+// The same to grouped rows (ffn_down's input): act_, act_shifts_, act_sums_, act_scale_.
+void Int8Forward::QuantizeRowsGrouped(const int32_t* x, int32_t n, int32_t cols, Dyadic frac_scale) {
+  const int32_t groups = kernels::ActGroupCount(cols);
+  kernels::ThreadedQuantizeRowsS32ToS8Grouped(kt_, x, cols, n, cols, act_.data(), cols, act_shifts_.data(), groups,
+                                              act_sums_.data(), act_scale_.data(), ThreadsFor(int64_t{n} * cols * 8));
+  for (int32_t t = 0; t < n; ++t) act_scale_[t] = kernels::DyadicMul(frac_scale, act_scale_[t]);
+}
+
 // RMSNorm or LayerNorm (config) of the residual rows, then per-token int8: act_ [n, d_model],
 // act_scale_ [n].
 void Int8Forward::NormQuantize(const Int8Norm& norm, NormSite site, int32_t layer, int32_t n) {
@@ -186,9 +196,17 @@ void Int8Forward::NormQuantize(const Int8Norm& norm, NormSite site, int32_t laye
 }
 
 // acc [n, w.rows] = act_ [n, w.cols] x W^T.
-void Int8Forward::MatMul(const Int8Matrix& w, int32_t n, int32_t* acc) {
+void Int8Forward::MatMul(const Int8Matrix& w, int32_t n, int32_t* acc, ActLayout layout) {
   const int32_t threads = ThreadsFor(int64_t{n} * w.rows() * w.cols());
-  if (n == 1) {
+  if (layout == ActLayout::kGrouped) {
+    const kernels::GroupedS8Rows rows{act_.data(), w.cols(), act_shifts_.data(), kernels::ActGroupCount(w.cols()),
+                                      act_sums_.data()};
+    if (n == 1) {
+      kernels::ThreadedGemvS8Grouped(kt_, w.packed, rows, acc, threads);
+    } else {
+      kernels::ThreadedGemmS8Grouped(kt_, rows, n, w.packed, acc, w.rows(), threads);
+    }
+  } else if (n == 1) {
     kernels::ThreadedGemvS8(kt_, w.packed, act_.data(), acc, threads);
   } else {
     kernels::ThreadedGemmS8(kt_, act_.data(), w.cols(), n, w.packed, acc, w.rows(), threads);
@@ -232,9 +250,9 @@ void Int8Forward::AddBiasQ16(const std::vector<int32_t>& bias, int32_t n, int32_
 // residual += (act_ x W^T + bias) in the residual's units, then keeps the residual under 2^29.
 // The matmul is requantized onto the residual's per-token scale in one rounding (as without a
 // bias); the Q16 bias joins through its own multiplier 2^-16 / s_res[t] (one rounding).
-void Int8Forward::AddToResidual(const Int8Matrix& w, const std::vector<int32_t>& bias, int32_t n) {
+void Int8Forward::AddToResidual(const Int8Matrix& w, const std::vector<int32_t>& bias, int32_t n, ActLayout layout) {
   const int32_t d = c_.d_model;
-  MatMul(w, n, acc_.data());
+  MatMul(w, n, acc_.data(), layout);
   for (int32_t t = 0; t < n; ++t) row_mult_[t] = kernels::DyadicDiv(act_scale_[t], res_scale_[t]);
   kt_.requantize_s32_to_s32(acc_.data(), d, n, d, row_mult_.data(), w.scale, wide_.data(), d);
   for (int32_t t = 0; t < n; ++t) {
@@ -406,7 +424,7 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
     AddBiasQ16(layer.attn_k_bias, n, k16_.data());
     AddBiasQ16(layer.attn_v_bias, n, v16_.data());
     Attention(l, n, n_past);
-    AddToResidual(layer.attn_output, layer.attn_output_bias, n);
+    AddToResidual(layer.attn_output, layer.attn_output_bias, n, ActLayout::kPerToken);
 
     NormQuantize(layer.ffn_norm, NormSite::kFfn, l, n);
     const int64_t count = int64_t{n} * c_.d_ffn;  // [n, d_ffn] elements of gate_ and up_
@@ -441,8 +459,10 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
         });
       }
     }
-    QuantizeRows(hidden, n, c_.d_ffn, kQ16Scale);
-    AddToResidual(layer.ffn_down, layer.ffn_down_bias, n);
+    // ffn_down's input (silu(gate) * up, or gelu(up)) is the most heavy-tailed of all: its
+    // outliers cost 3/4 of the per-token int8 error (README), so it alone takes grouped rows.
+    QuantizeRowsGrouped(hidden, n, c_.d_ffn, kQ16Scale);
+    AddToResidual(layer.ffn_down, layer.ffn_down_bias, n, ActLayout::kGrouped);
   }
   if (logits == nullptr) return;
   // Only the rows whose logits are wanted go through the final norm and the output matrix.

@@ -58,15 +58,19 @@ class Int8Forward {
 
   void Embed(const int32_t* tokens, int32_t n, int32_t n_past);
   void NormQuantize(const Int8Norm& norm, NormSite site, int32_t layer, int32_t n);
-  void MatMul(const Int8Matrix& w, int32_t n, int32_t* acc);
+  // What act_ holds: per-token int8 rows, or grouped rows (kernels/grouped_s8.h: a power-of-two
+  // sub-scale per 32 inputs, with act_shifts_ and act_sums_), which only ffn_down reads.
+  enum class ActLayout { kPerToken, kGrouped };
+  void MatMul(const Int8Matrix& w, int32_t n, int32_t* acc, ActLayout layout = ActLayout::kPerToken);
   void ToQ16(const int32_t* acc, int64_t ld_acc, const Int8Matrix& w, int32_t n, int32_t* out);
   void MatMulQ16(const Int8Matrix& fused, std::initializer_list<std::pair<const Int8Matrix*, int32_t*>> parts, int32_t n);
   void AddBiasQ16(const std::vector<int32_t>& bias, int32_t n, int32_t* out);
-  void AddToResidual(const Int8Matrix& w, const std::vector<int32_t>& bias, int32_t n);
+  void AddToResidual(const Int8Matrix& w, const std::vector<int32_t>& bias, int32_t n, ActLayout layout);
   void Attention(int32_t layer, int32_t n, int32_t n_past);
   void AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, int32_t worker, int32_t* out_q16);
   int32_t ThreadsFor(int64_t work) const;  // n_threads_, or 1 when the work is too small to share
   void QuantizeRows(const int32_t* x, int32_t n, int32_t cols, kernels::Dyadic frac_scale);
+  void QuantizeRowsGrouped(const int32_t* x, int32_t n, int32_t cols, kernels::Dyadic frac_scale);
 
   const ModelConfig& c_;
   const Int8Weights& w_;
@@ -84,6 +88,8 @@ class Int8Forward {
   std::vector<int8_t> act_;                 // [n_batch, max(...)] int8 matmul input
   std::vector<int8_t> pos8_;                // [d_model] one position row (learned positions)
   std::vector<kernels::Dyadic> act_scale_;  // [n_batch]
+  std::vector<uint8_t> act_shifts_;         // [n_batch, ActGroupCount(d_ffn)] grouped rows' shifts
+  std::vector<int32_t> act_sums_;           // [n_batch] grouped rows' sums
   std::vector<int32_t> acc_;                // matmul accumulators: [n_batch, widest] or [logit rows, n_vocab]
   std::vector<int32_t> q16_, k16_, v16_;    // [n_batch, q_dim / kv_dim] Q16
   std::vector<int8_t> q8_;                  // [n_batch, n_heads, head_dim]

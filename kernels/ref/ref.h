@@ -4,6 +4,7 @@
 #include "kernels/ref/gelu.h"
 #include "kernels/ref/gemm_s8.h"
 #include "kernels/ref/gemv_s8.h"
+#include "kernels/ref/grouped_s8.h"
 #include "kernels/ref/iexp.h"
 #include "kernels/ref/isqrt.h"
 #include "kernels/ref/norm.h"

@@ -501,5 +501,82 @@ TEST_CASE("GEMV and GEMM reference equal plain loops over unpacked weights") {
   }
 }
 
+TEST_CASE("QuantizeRowGrouped: each group at the finest of 3 scales that holds it, q exact up to ties, sum") {
+  test::Rng rng(test::BaseSeed() ^ 18);
+  INFO("seed=" << (test::BaseSeed() ^ 18));
+  for (int32_t trial = 0; trial < 2000; ++trial) {
+    std::vector<int32_t> x = RandomQuantizerRow(rng, trial);
+    for (auto& v : x) {
+      if (trial % 3 == 0 && rng.Coin(20)) v = static_cast<int32_t>(v * 16LL / 17);  // outliers apart
+      if (trial % 3 == 1 && !rng.Coin(10)) v /= 8;                                   // mostly small
+    }
+    const auto n = static_cast<int32_t>(x.size());
+    const int32_t groups = ActGroupCount(n), limit = GroupShiftLimit(n);
+    std::vector<int8_t> q(x.size());
+    std::vector<uint8_t> shifts(static_cast<size_t>(groups));
+    int32_t sum = -1;
+    const Dyadic step = QuantizeRowS32ToS8Grouped(x.data(), n, q.data(), shifts.data(), &sum);
+    const double a = MaxMagnitude(x);
+    const double unit = a / 127 / (1 << limit);  // x ~= q * 2^shift * unit
+    if (a == 0) {
+      CHECK(sum == 0);
+      for (int8_t v : q) CHECK(v == 0);
+      continue;
+    }
+    CHECK(std::fabs(Real(step) - unit) <= unit * std::ldexp(1.0, -30));
+    int64_t want_sum = 0;
+    for (int32_t g = 0; g < groups; ++g) {
+      const int32_t begin = g * kActGroup, end = std::min(n, begin + kActGroup);
+      double a_g = 0;
+      for (int32_t i = begin; i < end; ++i) a_g = std::max(a_g, std::fabs(static_cast<double>(x[static_cast<size_t>(i)])));
+      const int32_t f = limit - shifts[static_cast<size_t>(g)];
+      REQUIRE((f >= 0 && f <= limit));
+      CHECK(a_g * (1 << f) <= a);                        // the group fits its scale
+      if (f < limit) CHECK(a_g * (2 << f) > a);          // and the next finer one would not hold it
+      for (int32_t i = begin; i < end; ++i) {
+        const auto at = static_cast<size_t>(i);
+        const double exact = x[at] * 127.0 * (1 << f) / a;
+        if (q[at] < -127 || std::fabs(q[at] - exact) > 0.5 + 1e-6) FAIL("q off by " << q[at] - exact << " trial " << trial);
+        want_sum += int64_t{q[at]} << shifts[static_cast<size_t>(g)];
+      }
+    }
+    CHECK(sum == want_sum);
+  }
+}
+
+TEST_CASE("Grouped GEMV and GEMM reference equal plain loops over q * 2^shift") {
+  test::Rng rng(test::BaseSeed() ^ 19);
+  INFO("seed=" << (test::BaseSeed() ^ 19));
+  for (int32_t trial = 0; trial < 60; ++trial) {
+    const auto n = static_cast<int32_t>(rng.Uniform(1, 40));
+    const auto k = static_cast<int32_t>(rng.Uniform(1, 300));
+    const auto m = static_cast<int32_t>(rng.Uniform(1, 5));
+    const int32_t groups = ActGroupCount(k);
+    std::vector<int8_t> w(static_cast<size_t>(n * k)), a(static_cast<size_t>(m * k));
+    std::vector<uint8_t> shifts(static_cast<size_t>(m * groups));
+    test::FillS8(w.data(), n * k, test::Fill::kRandom, rng);
+    test::FillS8(a.data(), m * k, test::Fill::kExtremes, rng);
+    for (auto& s : shifts) s = static_cast<uint8_t>(rng.Uniform(0, kMaxGroupShift));
+    std::vector<int8_t> data(static_cast<size_t>(PackedS8DataBytes(n, k)));
+    std::vector<int32_t> sums(static_cast<size_t>(PackedS8RowSumCount(n)));
+    const PackedS8Weights pw = PackS8Weights(w.data(), n, k, k, data.data(), sums.data());
+    const GroupedS8Rows rows{a.data(), k, shifts.data(), groups, nullptr};
+    std::vector<int32_t> y(static_cast<size_t>(n)), c(static_cast<size_t>(m * n));
+    GemvS8Grouped(pw, rows, 0, n, y.data());
+    GemmS8Grouped(rows, m, pw, 0, n, c.data(), n);
+    for (int32_t r = 0; r < n; ++r) {
+      for (int32_t i = 0; i < m; ++i) {
+        int64_t want = 0;
+        for (int32_t j = 0; j < k; ++j) {
+          want += int64_t{w[static_cast<size_t>(r * k + j)]} * a[static_cast<size_t>(i * k + j)] *
+                  (1 << shifts[static_cast<size_t>(i * groups + j / kActGroup)]);
+        }
+        CHECK(c[static_cast<size_t>(i * n + r)] == want);
+        if (i == 0) CHECK(y[static_cast<size_t>(r)] == want);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ingot::kernels::ref

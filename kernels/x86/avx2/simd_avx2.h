@@ -12,12 +12,13 @@
 namespace ingot::kernels::avx2 {
 namespace {
 
-// acc += per-lane sum of 4 products x * w, exact: |x| as u8 times w with x's
-// sign, pairs summed by vpmaddubsw (<= 2 * 127 * 127 = 32258, never saturates
-// because neither side is -128), then widened by vpmaddwd.
-inline __m256i DotAdd(__m256i acc, __m256i abs_x, __m256i x, __m256i w, __m256i ones16) {
+// acc += per-lane sum of 4 products x * w, times mul16, exact: |x| as u8 times
+// w with x's sign, pairs summed by vpmaddubsw (<= 2 * 127 * 127 = 32258, never
+// saturates because neither side is -128), then widened by vpmaddwd against
+// mul16 (int16 lanes): ones for a plain dot, 2^shift for a grouped one.
+inline __m256i DotAdd(__m256i acc, __m256i abs_x, __m256i x, __m256i w, __m256i mul16) {
   const __m256i pairs = _mm256_maddubs_epi16(abs_x, _mm256_sign_epi8(w, x));
-  return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, ones16));
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, mul16));
 }
 
 // Rows [block * 16 + half * 8, +8) intersected with [n_begin, n_end): stores

@@ -51,6 +51,15 @@ inline __mmask16 FirstLanes(int32_t count) {
   return static_cast<__mmask16>(count >= 16 ? 0xFFFFu : ((1u << (count < 0 ? 0 : count)) - 1u));
 }
 
+// max_i |x[i]| over x [n], as unsigned (|INT32_MIN| = 2^31).
+inline uint32_t MaxMagnitude(const int32_t* x, int32_t n) {
+  __m512i max_abs = _mm512_setzero_si512();
+  for (int32_t i = 0; i < n; i += 16) {
+    max_abs = _mm512_max_epu32(max_abs, _mm512_abs_epi32(_mm512_maskz_loadu_epi32(FirstLanes(n - i), x + i)));
+  }
+  return static_cast<uint32_t>(_mm512_reduce_max_epu32(max_abs));
+}
+
 // Splits the Dyadic {m, e} structs (AoS) of the lanes in `mask` (a prefix)
 // into m and e vectors; other lanes read nothing and are zero.
 inline void LoadDyadics(const int32_t* p, __mmask16 mask, __m512i* m, __m512i* e) {

@@ -10,12 +10,7 @@
 namespace ingot::kernels::avx512vnni {
 
 Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q) {
-  __m512i max_abs = _mm512_setzero_si512();
-  for (int32_t i = 0; i < n; i += 16) {
-    const __m512i v = _mm512_maskz_loadu_epi32(FirstLanes(n - i), x + i);
-    max_abs = _mm512_max_epu32(max_abs, _mm512_abs_epi32(v));  // abs(INT32_MIN) = 2^31 unsigned
-  }
-  const auto a = static_cast<uint32_t>(_mm512_reduce_max_epu32(max_abs));
+  const uint32_t a = MaxMagnitude(x, n);
   if (a == 0) {
     for (int32_t i = 0; i < n; i += 16) _mm_mask_storeu_epi8(q + i, FirstLanes(n - i), _mm_setzero_si128());
     return DyadicOne();
