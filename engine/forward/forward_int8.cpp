@@ -33,6 +33,9 @@ constexpr int64_t kGeluCost = 64;
 // 2^31 / 127 for any context up to 2^24: sum w <= sum P + n / 2 <= kProbOne + n.
 constexpr uint32_t kProbOne = 65535;
 
+// Logit rows per output GEMM: the accumulators hold 2 planes x kLogitChunk rows x n_vocab.
+constexpr int32_t kLogitChunk = 64;
+
 // x * 2^k as a dyadic (exact: only the exponent moves).
 constexpr Dyadic Shifted(Dyadic d, int32_t k) { return Dyadic{d.m, d.e - k}; }
 
@@ -72,12 +75,13 @@ void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_b
   f(&Int8Forward::residual_, Elements(n_batch, c.d_model));
   f(&Int8Forward::res_scale_, Elements(n_batch, 1));
   f(&Int8Forward::wide_, Elements(n_batch, widest));
-  f(&Int8Forward::act_, Elements(n_batch, widest));
+  const int32_t logit_rows = std::min(kLogitChunk, logits_all ? n_batch : 1);  // per output GEMM, 2 planes each
+  f(&Int8Forward::act_, std::max(Elements(n_batch, widest), Elements(2 * logit_rows, c.d_model)));
   f(&Int8Forward::act_scale_, Elements(n_batch, 1));
   f(&Int8Forward::act_shifts_, Elements(n_batch, kernels::ActGroupCount(c.d_ffn)));
   f(&Int8Forward::act_sums_, Elements(n_batch, 1));
   f(&Int8Forward::pos8_, Elements(1, c.learned_positions ? c.d_model : 0));
-  f(&Int8Forward::acc_, std::max(Elements(n_batch, std::max(widest, fused)), Elements(logits_all ? n_batch : 1, c.n_vocab)));
+  f(&Int8Forward::acc_, std::max(Elements(n_batch, std::max(widest, fused)), Elements(2 * logit_rows, c.n_vocab)));
   f(&Int8Forward::q16_, Elements(n_batch, c.q_dim()));
   f(&Int8Forward::k16_, Elements(n_batch, c.kv_dim()));
   f(&Int8Forward::v16_, Elements(n_batch, c.kv_dim()));
@@ -175,24 +179,63 @@ void Int8Forward::NormQuantize(const Int8Norm& norm, NormSite site, int32_t laye
   const int32_t d = c_.d_model;
   if (fp_ != nullptr && fp_->set().norm) {
     for (int32_t t = 0; t < n; ++t) {
-      fp_->NormQuantize(site, layer, Row(residual_, t, d), res_scale_[t], Row(act_, t, d), &act_scale_[t]);
+      fp_->NormQuantize(site, layer, Row(residual_, t, d), res_scale_[t], Row(act_, t, d), nullptr, &act_scale_[t]);
     }
     return;
   }
-  for (int32_t t = 0; t < n; ++t) {
-    const Dyadic s = res_scale_[t];
-    const Dyadic eps_lsb = kernels::DyadicDiv(w_.norm_eps, kernels::DyadicMul(s, s));  // eps in (LSB of x)^2
-    const int32_t* x = Row(residual_, t, d);
-    int32_t* out = Row(wide_, t, d);
-    if (c_.norm == NormKind::kLayer) {
-      // beta is in out_scale's units already (the normalized row's scale is independent of x's).
-      kt_.layer_norm_s32(x, d, eps_lsb, norm.gamma.data(), norm.gamma_shift, norm.beta.empty() ? nullptr : norm.beta.data(),
-                         out);
-    } else {
-      kt_.rms_norm_s32(x, d, eps_lsb, norm.gamma.data(), norm.gamma_shift, out);
-    }
-  }
+  for (int32_t t = 0; t < n; ++t) Normalize(norm, t, Row(wide_, t, d));
   QuantizeRows(wide_.data(), n, d, norm.out_scale);
+}
+
+// RMSNorm or LayerNorm of residual row t -> out [d_model], in norm.out_scale's units.
+void Int8Forward::Normalize(const Int8Norm& norm, int32_t t, int32_t* out) {
+  const int32_t d = c_.d_model;
+  const Dyadic s = res_scale_[t];
+  const Dyadic eps_lsb = kernels::DyadicDiv(w_.norm_eps, kernels::DyadicMul(s, s));  // eps in (LSB of x)^2
+  const int32_t* x = Row(residual_, t, d);
+  if (c_.norm == NormKind::kLayer) {
+    // beta is in out_scale's units already (the normalized row's scale is independent of x's).
+    kt_.layer_norm_s32(x, d, eps_lsb, norm.gamma.data(), norm.gamma_shift, norm.beta.empty() ? nullptr : norm.beta.data(),
+                       out);
+  } else {
+    kt_.rms_norm_s32(x, d, eps_lsb, norm.gamma.data(), norm.gamma_shift, out);
+  }
+}
+
+// Q16 logits [rows, n_vocab] of residual rows 0..rows-1: the final norm, then the output matmul
+// on a ~15-bit input in two int8 planes (x ~= (kPairRadix * high + low) * step, as small heads'
+// keys): at 8 bits its input was the largest single error of stories260K (README). One GEMM over
+// [high rows; low rows] reads the weights once; each plane goes to Q16, high's multiplier
+// kPairRadix times low's, and the two are added. kLogitChunk rows at a time.
+void Int8Forward::Logits(int32_t rows, int32_t* logits) {
+  const int32_t d = c_.d_model;
+  const Int8Matrix& w = *w_.output;
+  const int32_t n_vocab = w.rows();
+  const Dyadic radix = kernels::DyadicFromRatio(kernels::ref::kPairRadix, 1);
+  for (int32_t r0 = 0; r0 < rows; r0 += kLogitChunk) {
+    const int32_t m = std::min(kLogitChunk, rows - r0);
+    int8_t* high = act_.data();
+    int8_t* low = act_.data() + int64_t{m} * d;
+    for (int32_t t = 0; t < m; ++t) {
+      if (fp_ != nullptr && fp_->set().norm) {
+        fp_->NormQuantize(NormSite::kOutput, 0, Row(residual_, r0 + t, d), res_scale_[r0 + t], Row(high, t, d),
+                          Row(low, t, d), &act_scale_[t]);
+      } else {
+        int32_t* normed = Row(wide_, t, d);
+        Normalize(w_.output_norm, r0 + t, normed);
+        const Dyadic step = kernels::ref::QuantizeRowS32ToS8Pair(normed, d, Row(high, t, d), Row(low, t, d));
+        act_scale_[t] = kernels::DyadicMul(w_.output_norm.out_scale, step);
+      }
+    }
+    kernels::ThreadedGemmS8(kt_, act_.data(), d, 2 * m, w.packed, acc_.data(), n_vocab,
+                            ThreadsFor(int64_t{2} * m * n_vocab * d));
+    int32_t* out = Row(logits, r0, n_vocab);
+    for (int32_t t = 0; t < m; ++t) row_mult_[t] = Shifted(kernels::DyadicMul(act_scale_[t], radix), kQ16);
+    kt_.requantize_s32_to_s32(acc_.data(), n_vocab, m, n_vocab, row_mult_.data(), w.scale, acc_.data(), n_vocab);
+    for (int32_t t = 0; t < m; ++t) row_mult_[t] = Shifted(act_scale_[t], kQ16);
+    kt_.requantize_s32_to_s32(Row(acc_, m, n_vocab), n_vocab, m, n_vocab, row_mult_.data(), w.scale, out, n_vocab);
+    for (int64_t i = 0; i < int64_t{m} * n_vocab; ++i) out[i] = kernels::SaturateToS32(int64_t{out[i]} + acc_[i]);
+  }
 }
 
 // acc [n, w.rows] = act_ [n, w.cols] x W^T.
@@ -478,9 +521,7 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
     }
     return;
   }
-  NormQuantize(w_.output_norm, NormSite::kOutput, 0, rows);
-  MatMul(*w_.output, rows, acc_.data());
-  ToQ16(acc_.data(), w_.output->rows(), *w_.output, rows, logits);
+  Logits(rows, logits);
 }
 
 }  // namespace ingot

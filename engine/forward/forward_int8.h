@@ -58,6 +58,8 @@ class Int8Forward {
 
   void Embed(const int32_t* tokens, int32_t n, int32_t n_past);
   void NormQuantize(const Int8Norm& norm, NormSite site, int32_t layer, int32_t n);
+  void Normalize(const Int8Norm& norm, int32_t t, int32_t* out);
+  void Logits(int32_t rows, int32_t* logits);
   // What act_ holds: per-token int8 rows, or grouped rows (kernels/grouped_s8.h: a power-of-two
   // sub-scale per 32 inputs, with act_shifts_ and act_sums_), which only ffn_down reads.
   enum class ActLayout { kPerToken, kGrouped };

@@ -145,13 +145,27 @@ FpModules::FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx) 
 FpModules::~FpModules() = default;
 
 void FpModules::NormQuantize(NormSite site, int32_t layer, const int32_t* x, kernels::Dyadic x_scale, int8_t* q,
-                             kernels::Dyadic* q_scale) const {
+                             int8_t* q_low, kernels::Dyadic* q_scale) const {
   const int32_t d = model_.config().d_model;
   const double s = DyadicToDouble(x_scale);
   std::vector<float> row(static_cast<size_t>(d));
   for (int32_t i = 0; i < d; ++i) row[static_cast<size_t>(i)] = static_cast<float>(x[i] * s);
   fp32::Norm(model_.config(), row.data(), NormWeight(model_, site, layer), NormBias(model_, site, layer), row.data());
-  QuantizeFloatRow(row.data(), d, q, q_scale);
+  if (q_low == nullptr) {
+    QuantizeFloatRow(row.data(), d, q, q_scale);
+    return;
+  }
+  float amax = 0.0f;
+  for (float v : row) amax = std::max(amax, std::fabs(v));
+  const double step = amax > 0.0f ? static_cast<double>(amax) / kernels::ref::kPairMax : 1.0;
+  for (int32_t i = 0; i < d; ++i) {
+    const long k = std::clamp(std::lround(row[static_cast<size_t>(i)] / step), -long{kernels::ref::kPairMax},
+                              long{kernels::ref::kPairMax});
+    const long high = std::lround(static_cast<double>(k) / kernels::ref::kPairRadix);  // no ties: the radix is odd
+    q[i] = static_cast<int8_t>(high);
+    q_low[i] = static_cast<int8_t>(k - kernels::ref::kPairRadix * high);
+  }
+  *q_scale = DyadicFromDouble(step);
 }
 
 void FpModules::Rope(int32_t* x_q16, int32_t n_heads, int32_t pos) const {

@@ -55,9 +55,10 @@ class FpModules {
   const FpModuleSet& set() const { return set_; }
 
   // The model's norm (RMSNorm or LayerNorm) of one residual row (real = x * x_scale) -> int8 row
-  // + its scale.
+  // + its scale; with q_low, two planes as kernels::ref::QuantizeRowS32ToS8Pair makes them
+  // (real ~= (kPairRadix * q + q_low) * q_scale).
   void NormQuantize(NormSite site, int32_t layer, const int32_t* x, kernels::Dyadic x_scale, int8_t* q,
-                    kernels::Dyadic* q_scale) const;
+                    int8_t* q_low, kernels::Dyadic* q_scale) const;
   // RoPE on n_heads Q16 head rows at position pos, in place.
   void Rope(int32_t* x_q16, int32_t n_heads, int32_t pos) const;
   // gate = silu(gate) * up, Q16, in place.

@@ -94,7 +94,7 @@ void CheckAllTablesAgree(const std::string& relative, const char* text, uint64_t
 
 TEST_CASE("stories260K int8 logits: the same bits on every ISA and thread count, and the golden hash") {
   // Integer arithmetic is exact: this value holds for any compiler, CPU and thread count.
-  CheckAllTablesAgree("models/stories260K/stories260K.bin", kStory, 5492484510988244514ull);
+  CheckAllTablesAgree("models/stories260K/stories260K.bin", kStory, 2677901663074232389ull);
 }
 
 TEST_CASE("docs-llama-7m int8 logits: the same bits on every ISA and thread count") {
@@ -104,7 +104,7 @@ TEST_CASE("docs-llama-7m int8 logits: the same bits on every ISA and thread coun
 TEST_CASE("docs-gpt2-7m int8 logits: the same bits on every ISA and thread count, and the golden hash") {
   // gpt2's integer path: LayerNorm, tanh GELU, biases, learned positions.
   CheckAllTablesAgree("models/docs-gpt2-7m/model.f32.gguf", "The package manager installs software from the archive",
-                      8762027569686747918ull);
+                      11497020277482511798ull);
 }
 
 }  // namespace
