@@ -9,7 +9,10 @@
 // 12 totals all stay in registers. Measured on TinyLlama's ffn_down (M 510), it
 // runs at 0.9x of the plain GEMM; 6 x 4 with the totals in L1 ran at 0.6-0.75x.
 // Folding only where a row's shift changes did not pay: with 6 rows a fold is
-// due in most groups anyway, and the branches mispredict.
+// due in most groups anyway, and the branches mispredict. Nor did taking the rows
+// in chunks of 96 past every panel (to keep them in L2): the kernel alone gained
+// at M = 2016, but re-reading the weights for every chunk cost the whole 2016-token
+// prefill 4% (its attention slowed).
 // Bound: |result| <= 127 * 127 * K * 2^shift < 2^31 (GroupShiftLimit); the
 // offset terms may wrap, vpdpbusd and the folds wrap too, and the corrected
 // result is exact modulo 2^32, hence exact.
@@ -27,7 +30,6 @@ constexpr int32_t kGroupSteps = kActGroup / kPackK;     // 8 k-steps per group
 constexpr int64_t kPrefetchBytes = 2048;                // as gemv_s8_avx512vnni.cpp
 constexpr int32_t kTileRows = 6;
 constexpr int32_t kTileBlocks = 2;
-constexpr int32_t kChunkRows = 16 * kTileRows;  // 96
 
 inline __m512i WeightsU8(const int8_t* p) {
   return _mm512_xor_si512(_mm512_loadu_si512(p), _mm512_set1_epi32(static_cast<int32_t>(0x80808080u)));
@@ -196,19 +198,12 @@ void GemvS8Grouped(const PackedS8Weights& w, const GroupedS8Rows& x, int32_t n_b
 void GemmS8Grouped(const GroupedS8Rows& a, int32_t m_count, const PackedS8Weights& w, int32_t n_begin,
                    int32_t n_end, int32_t* c, int64_t ldc) {
   if (n_begin >= n_end || m_count <= 0) return;
+  int32_t block = n_begin / kPackRows;
   const int32_t block_end = (n_end + kPackRows - 1) / kPackRows;
-  // Rows in chunks of kChunkRows, each chunk meeting every weight panel: a panel's activations
-  // (96 x K) stay in L2 while it runs, instead of all M rows streaming past every panel.
-  for (int32_t m = 0; m < m_count; m += kChunkRows) {
-    const int32_t rows = m_count - m < kChunkRows ? m_count - m : kChunkRows;
-    const GroupedS8Rows chunk = GroupedRowsFrom(a, m);
-    int32_t* c_chunk = c + m * ldc;
-    int32_t block = n_begin / kPackRows;
-    for (; block + kTileBlocks <= block_end; block += kTileBlocks) {
-      GemmPanel<kTileBlocks>(chunk, rows, w, block, n_begin, n_end, c_chunk, ldc);
-    }
-    if (block < block_end) GemmPanel<1>(chunk, rows, w, block, n_begin, n_end, c_chunk, ldc);
+  for (; block + kTileBlocks <= block_end; block += kTileBlocks) {
+    GemmPanel<kTileBlocks>(a, m_count, w, block, n_begin, n_end, c, ldc);
   }
+  if (block < block_end) GemmPanel<1>(a, m_count, w, block, n_begin, n_end, c, ldc);
 }
 
 }  // namespace ingot::kernels::avx512vnni
