@@ -14,6 +14,10 @@ namespace {
 constexpr int32_t kBlockBytes = kPackRows * kPackK;  // 64
 constexpr int32_t kTileRows = 6;
 constexpr int32_t kTileBlocks = 4;
+// Tiles of at most this many rows prefetch their weights kPrefetchBytes ahead (as the GEMV): the
+// two planes of the output matmul's input in decode are such a GEMM.
+constexpr int32_t kStreamingRows = 2;
+constexpr int64_t kPrefetchBytes = 2048;
 
 // Accumulators are named registers c<row><block> rather than an array: GCC 12
 // keeps a 24-zmm array in memory (each step stores it), which halves the
@@ -64,6 +68,10 @@ void GemmTile(const int8_t* a, int64_t lda, const PackedS8Weights& w, int32_t bl
   const __m512i zero = _mm512_setzero_si512();
   for (; g < groups; ++g) {
     const int8_t* p = base + static_cast<int64_t>(g) * kBlockBytes;
+    if constexpr (kRows <= kStreamingRows) {
+      // Few rows read each weight line about once, from memory (as a GEMV): prefetch ahead.
+      for (int b = 0; b < kBlocks; ++b) _mm_prefetch(reinterpret_cast<const char*>(p + b * block_stride + kPrefetchBytes), _MM_HINT_T0);
+    }
     const __m512i w0 = _mm512_loadu_si512(p);
     const __m512i w1 = kBlocks > 1 ? _mm512_loadu_si512(p + block_stride) : zero;
     const __m512i w2 = kBlocks > 2 ? _mm512_loadu_si512(p + 2 * block_stride) : zero;
