@@ -86,6 +86,7 @@ void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_b
   f(&Int8Forward::k16_, Elements(n_batch, c.kv_dim()));
   f(&Int8Forward::v16_, Elements(n_batch, c.kv_dim()));
   f(&Int8Forward::q8_, Elements(n_batch, c.q_dim()));
+  f(&Int8Forward::q8_low_, Elements(n_batch, wide_keys ? c.q_dim() : 0));
   f(&Int8Forward::q8_scale_, Elements(n_batch, c.n_heads));
   f(&Int8Forward::gate_, Elements(n_batch, c.d_ffn));
   f(&Int8Forward::up_, Elements(n_batch, c.d_ffn));
@@ -93,6 +94,7 @@ void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_b
   const int32_t group = c.n_heads / c.n_kv_heads;
   f(&Int8Forward::scores_, Elements(int64_t{n_threads} * group, n_ctx));
   f(&Int8Forward::scores_low_, Elements(int64_t{n_threads} * group, wide_keys ? n_ctx : 0));
+  f(&Int8Forward::scores_q_low_, Elements(int64_t{n_threads} * 2 * group, wide_keys ? n_ctx : 0));
   f(&Int8Forward::probs_, Elements(int64_t{n_threads} * group, n_ctx));
   f(&Int8Forward::factors_, Elements(n_threads, n_ctx));
 }
@@ -338,10 +340,25 @@ void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, 
   Dyadic* factors = Row(factors_, worker, n_ctx_);         // [n_ctx]
 
   // Dots q.k[p] of the group's query heads with every cached key: a GEMM against each packed
-  // plane of the keys; with wide keys q.k = 255 q.high + q.low.
+  // plane of the keys; with wide keys q.k = 255 q.high + q.low. Their queries have two planes
+  // too, q = 255 q_high + q_low: each plane's dots are combined first, exactly (|dot| <=
+  // 127 * 127 * 16, so 255 * dot + dot < 2^31), into high = 255 q_high.k_high + q_low.k_high and
+  // low = 255 q_high.k_low + q_low.k_low, and q.k = 255 high + low as before.
   const int8_t* q8 = Row(q8_, first_head, hd);
-  kt_.gemm_s8(q8, hd, group, kv_.Keys(layer, g, Int8KvCache::kHigh, n), 0, n, scores, n_ctx_);
-  if (wide) kt_.gemm_s8(q8, hd, group, kv_.Keys(layer, g, Int8KvCache::kLow, n), 0, n, scores_low, n_ctx_);
+  const Int8KvCache::KeyPlane planes[2] = {Int8KvCache::kHigh, Int8KvCache::kLow};
+  int32_t* dots[2] = {scores, scores_low};
+  for (int32_t k_plane = 0; k_plane < (wide ? 2 : 1); ++k_plane) {
+    kt_.gemm_s8(q8, hd, group, kv_.Keys(layer, g, planes[k_plane], n), 0, n, dots[k_plane], n_ctx_);
+    if (!wide) continue;
+    int32_t* q_low_dots = Row(scores_q_low_, (2 * worker + k_plane) * group, n_ctx_);  // [group, n_ctx]
+    kt_.gemm_s8(Row(q8_low_, first_head, hd), hd, group, kv_.Keys(layer, g, planes[k_plane], n), 0, n, q_low_dots,
+                n_ctx_);
+    for (int32_t i = 0; i < group; ++i) {
+      int32_t* d = Row(dots[k_plane], i, n_ctx_);
+      const int32_t* d_low = Row(q_low_dots, i, n_ctx_);
+      for (int32_t p = 0; p < n; ++p) d[p] = kernels::ref::kPairRadix * d[p] + d_low[p];
+    }
+  }
   if (fp_ != nullptr && fp_->set().softmax) {
     for (int32_t i = 0; i < group; ++i) {
       fp_->AttendInt8(Row(scores, i, n_ctx_), wide ? Row(scores_low, i, n_ctx_) : nullptr, q8_scale_[first_head + i],
@@ -416,7 +433,11 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
     }
     for (int32_t h = 0; h < c_.n_heads; ++h) {
       const int32_t head = t * c_.n_heads + h;  // row of q8_ [n_batch * n_heads, head_dim]
-      q8_scale_[head] = Shifted(kt_.quantize_row_s32_to_s8(Row(q, h, hd), hd, Row(q8_, head, hd)), -kQ16);
+      // Small heads keep their queries at ~15 bits too, in q8_ and q8_low_ (as their keys).
+      q8_scale_[head] = Shifted(
+          kv_.wide_keys() ? kernels::ref::QuantizeRowS32ToS8Pair(Row(q, h, hd), hd, Row(q8_, head, hd), Row(q8_low_, head, hd))
+                          : kt_.quantize_row_s32_to_s8(Row(q, h, hd), hd, Row(q8_, head, hd)),
+          -kQ16);
     }
     for (int32_t g = 0; g < c_.n_kv_heads; ++g) {
       // Wide keys: once per token and KV head, so the reference kernel serves every ISA.

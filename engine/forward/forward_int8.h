@@ -94,13 +94,13 @@ class Int8Forward {
   std::vector<int32_t> act_sums_;           // [n_batch] grouped rows' sums
   std::vector<int32_t> acc_;                // matmul accumulators: [n_batch, widest] or [logit rows, n_vocab]
   std::vector<int32_t> q16_, k16_, v16_;    // [n_batch, q_dim / kv_dim] Q16
-  std::vector<int8_t> q8_;                  // [n_batch, n_heads, head_dim]
+  std::vector<int8_t> q8_, q8_low_;         // [n_batch, n_heads, head_dim]; q8_low_ for small heads only
   std::vector<kernels::Dyadic> q8_scale_;   // [n_batch, n_heads]
   std::vector<int32_t> gate_, up_;          // [n_batch, d_ffn] Q16 (gate_ unused by GELU)
   std::vector<kernels::Dyadic> row_mult_;   // [n_batch] per-row requantization multipliers
   // Per-worker attention scratch: [group, n_ctx] scores (then P.V weights), the dots with the
   // keys' low plane, u16 probabilities; [n_ctx] value-scale factors.
-  std::vector<int32_t> scores_, scores_low_;
+  std::vector<int32_t> scores_, scores_low_, scores_q_low_;  // scores_q_low_: [2 * group, n_ctx], small heads
   std::vector<uint16_t> probs_;
   std::vector<kernels::Dyadic> factors_;
 };
