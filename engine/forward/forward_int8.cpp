@@ -94,7 +94,7 @@ void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_b
   const int32_t group = c.n_heads / c.n_kv_heads;
   f(&Int8Forward::scores_, Elements(int64_t{n_threads} * group, n_ctx));
   f(&Int8Forward::scores_low_, Elements(int64_t{n_threads} * group, wide_keys ? n_ctx : 0));
-  f(&Int8Forward::scores_q_low_, Elements(int64_t{n_threads} * 2 * group, wide_keys ? n_ctx : 0));
+  f(&Int8Forward::scores_q_low_, Elements(int64_t{n_threads} * group, wide_keys ? n_ctx : 0));
   f(&Int8Forward::probs_, Elements(int64_t{n_threads} * group, n_ctx));
   f(&Int8Forward::factors_, Elements(n_threads, n_ctx));
 }
@@ -232,10 +232,9 @@ void Int8Forward::Logits(int32_t rows, int32_t* logits) {
     kernels::ThreadedGemmS8(kt_, act_.data(), d, 2 * m, w.packed, acc_.data(), n_vocab,
                             ThreadsFor(int64_t{2} * m * n_vocab * d));
     int32_t* out = Row(logits, r0, n_vocab);
+    ToQ16(Row(acc_, m, n_vocab), n_vocab, w, m, out);  // the low plane
     for (int32_t t = 0; t < m; ++t) row_mult_[t] = Shifted(kernels::DyadicMul(act_scale_[t], radix), kQ16);
     kt_.requantize_s32_to_s32(acc_.data(), n_vocab, m, n_vocab, row_mult_.data(), w.scale, acc_.data(), n_vocab);
-    for (int32_t t = 0; t < m; ++t) row_mult_[t] = Shifted(act_scale_[t], kQ16);
-    kt_.requantize_s32_to_s32(Row(acc_, m, n_vocab), n_vocab, m, n_vocab, row_mult_.data(), w.scale, out, n_vocab);
     for (int64_t i = 0; i < int64_t{m} * n_vocab; ++i) out[i] = kernels::SaturateToS32(int64_t{out[i]} + acc_[i]);
   }
 }
@@ -350,7 +349,7 @@ void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, 
   for (int32_t k_plane = 0; k_plane < (wide ? 2 : 1); ++k_plane) {
     kt_.gemm_s8(q8, hd, group, kv_.Keys(layer, g, planes[k_plane], n), 0, n, dots[k_plane], n_ctx_);
     if (!wide) continue;
-    int32_t* q_low_dots = Row(scores_q_low_, (2 * worker + k_plane) * group, n_ctx_);  // [group, n_ctx]
+    int32_t* q_low_dots = Row(scores_q_low_, worker * group, n_ctx_);  // [group, n_ctx]
     kt_.gemm_s8(Row(q8_low_, first_head, hd), hd, group, kv_.Keys(layer, g, planes[k_plane], n), 0, n, q_low_dots,
                 n_ctx_);
     for (int32_t i = 0; i < group; ++i) {
@@ -407,6 +406,16 @@ void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, 
   }
 }
 
+// A Q16 query or key head -> int8, or with small heads (the cache's wide keys) two int8 planes,
+// high and low (kernels/ref/quantize_row.h); returns its real scale. Once per token and head, so
+// the reference pair kernel serves every ISA.
+Dyadic Int8Forward::QuantizeHead(const int32_t* x, int8_t* high, int8_t* low) {
+  const int32_t hd = c_.head_dim;
+  return Shifted(kv_.wide_keys() ? kernels::ref::QuantizeRowS32ToS8Pair(x, hd, high, low)
+                                 : kt_.quantize_row_s32_to_s8(x, hd, high),
+                 -kQ16);
+}
+
 // q16_, k16_, v16_ (Q16) -> RoPE -> int8 per head; k, v into the cache; attention output to act_.
 void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
   const int32_t hd = c_.head_dim;
@@ -433,18 +442,10 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
     }
     for (int32_t h = 0; h < c_.n_heads; ++h) {
       const int32_t head = t * c_.n_heads + h;  // row of q8_ [n_batch * n_heads, head_dim]
-      // Small heads keep their queries at ~15 bits too, in q8_ and q8_low_ (as their keys).
-      q8_scale_[head] = Shifted(
-          kv_.wide_keys() ? kernels::ref::QuantizeRowS32ToS8Pair(Row(q, h, hd), hd, Row(q8_, head, hd), Row(q8_low_, head, hd))
-                          : kt_.quantize_row_s32_to_s8(Row(q, h, hd), hd, Row(q8_, head, hd)),
-          -kQ16);
+      q8_scale_[head] = QuantizeHead(Row(q, h, hd), Row(q8_, head, hd), Row(q8_low_, head, hd));
     }
     for (int32_t g = 0; g < c_.n_kv_heads; ++g) {
-      // Wide keys: once per token and KV head, so the reference kernel serves every ISA.
-      const Dyadic k_scale = Shifted(
-          kv_.wide_keys() ? kernels::ref::QuantizeRowS32ToS8Pair(Row(k, g, hd), hd, k8_.data(), k8_low_.data())
-                          : kt_.quantize_row_s32_to_s8(Row(k, g, hd), hd, k8_.data()),
-          -kQ16);
+      const Dyadic k_scale = QuantizeHead(Row(k, g, hd), k8_.data(), k8_low_.data());
       const Dyadic v_scale = Shifted(kt_.quantize_row_s32_to_s8(Row(v, g, hd), hd, v8_.data()), -kQ16);
       kv_.Store(layer, g, pos, k8_.data(), k8_low_.data(), k_scale, v8_.data(), v_scale);
     }

@@ -60,6 +60,7 @@ class Int8Forward {
   void NormQuantize(const Int8Norm& norm, NormSite site, int32_t layer, int32_t n);
   void Normalize(const Int8Norm& norm, int32_t t, int32_t* out);
   void Logits(int32_t rows, int32_t* logits);
+  kernels::Dyadic QuantizeHead(const int32_t* x, int8_t* high, int8_t* low);
   // What act_ holds: per-token int8 rows, or grouped rows (kernels/grouped_s8.h: a power-of-two
   // sub-scale per 32 inputs, with act_shifts_ and act_sums_), which only ffn_down reads.
   enum class ActLayout { kPerToken, kGrouped };
@@ -99,8 +100,9 @@ class Int8Forward {
   std::vector<int32_t> gate_, up_;          // [n_batch, d_ffn] Q16 (gate_ unused by GELU)
   std::vector<kernels::Dyadic> row_mult_;   // [n_batch] per-row requantization multipliers
   // Per-worker attention scratch: [group, n_ctx] scores (then P.V weights), the dots with the
-  // keys' low plane, u16 probabilities; [n_ctx] value-scale factors.
-  std::vector<int32_t> scores_, scores_low_, scores_q_low_;  // scores_q_low_: [2 * group, n_ctx], small heads
+  // keys' low plane, the dots of the queries' low plane (small heads), u16 probabilities;
+  // [n_ctx] value-scale factors.
+  std::vector<int32_t> scores_, scores_low_, scores_q_low_;
   std::vector<uint16_t> probs_;
   std::vector<kernels::Dyadic> factors_;
 };

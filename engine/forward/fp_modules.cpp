@@ -161,9 +161,7 @@ void FpModules::NormQuantize(NormSite site, int32_t layer, const int32_t* x, ker
   for (int32_t i = 0; i < d; ++i) {
     const long k = std::clamp(std::lround(row[static_cast<size_t>(i)] / step), -long{kernels::ref::kPairMax},
                               long{kernels::ref::kPairMax});
-    const long high = std::lround(static_cast<double>(k) / kernels::ref::kPairRadix);  // no ties: the radix is odd
-    q[i] = static_cast<int8_t>(high);
-    q_low[i] = static_cast<int8_t>(k - kernels::ref::kPairRadix * high);
+    kernels::ref::SplitPair(static_cast<int32_t>(k), q + i, q_low + i);
   }
   *q_scale = DyadicFromDouble(step);
 }

@@ -28,7 +28,7 @@ class Int8KvCache {
  public:
   Int8KvCache(int32_t n_layers, int32_t n_kv_heads, int32_t n_ctx, int32_t head_dim);
 
-  // Whether keys of this head size have the low plane.
+  // Whether keys of this head size have the low plane (the forward pass gives their queries one too).
   static bool WideKeys(int32_t head_dim) { return head_dim <= kMaxHeadDimForWideKeys; }
   bool wide_keys() const { return key_planes_ == 2; }
 

@@ -1,12 +1,9 @@
 #include "kernels/ref/grouped_s8.h"
 
-#include "kernels/ref/quantize_row.h"
 
 namespace ingot::kernels::ref {
 
 namespace {
-
-uint32_t Magnitude(int32_t v) { return static_cast<uint32_t>(v < 0 ? -int64_t{v} : v); }
 
 // The grouped dot product of packed row `row` with activation row q / shifts.
 int32_t GroupedDot(const PackedS8Weights& w, int32_t row, const int8_t* q, const uint8_t* shifts) {
@@ -24,22 +21,18 @@ int32_t GroupedDot(const PackedS8Weights& w, int32_t row, const int8_t* q, const
 
 Dyadic QuantizeRowS32ToS8Grouped(const int32_t* x, int32_t n, int8_t* q, uint8_t* shifts, int32_t* sum) {
   const int32_t limit = GroupShiftLimit(n);
-  uint32_t a = 0;
-  for (int32_t i = 0; i < n; ++i) a = Magnitude(x[i]) > a ? Magnitude(x[i]) : a;
+  const uint32_t a = MaxMagnitude(x, n);
   *sum = 0;
   if (a == 0) {
     for (int32_t i = 0; i < n; ++i) q[i] = 0;
     for (int32_t g = 0; g < ActGroupCount(n); ++g) shifts[g] = static_cast<uint8_t>(limit);
-    return Dyadic{kDyadicOne, 30 + limit};
+    return GroupedStep(a, limit);
   }
   const Dyadic inv = QuantizeInverseStep(a);
   for (int32_t g = 0; g < ActGroupCount(n); ++g) {
     const int32_t begin = g * kActGroup;
     const int32_t end = begin + kActGroup < n ? begin + kActGroup : n;
-    uint32_t a_g = 0;
-    for (int32_t i = begin; i < end; ++i) a_g = Magnitude(x[i]) > a_g ? Magnitude(x[i]) : a_g;
-    int32_t f = limit;
-    while (f > 0 && (uint64_t{a_g} << f) > a) --f;
+    const int32_t f = GroupFineBits(MaxMagnitude(x + begin, end - begin), a, limit);
     shifts[g] = static_cast<uint8_t>(limit - f);
     const Dyadic inv_g{inv.m, inv.e - f};
     int32_t group_sum = 0;
@@ -49,8 +42,7 @@ Dyadic QuantizeRowS32ToS8Grouped(const int32_t* x, int32_t n, int8_t* q, uint8_t
     }
     *sum += group_sum << (limit - f);
   }
-  const Dyadic step = QuantizeStep(a);
-  return Dyadic{step.m, step.e + limit};
+  return GroupedStep(a, limit);
 }
 
 void GemvS8Grouped(const PackedS8Weights& w, const GroupedS8Rows& x, int32_t n_begin, int32_t n_end, int32_t* y) {

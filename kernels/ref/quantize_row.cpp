@@ -2,9 +2,7 @@
 
 namespace ingot::kernels::ref {
 
-namespace {
-
-uint32_t MaxMagnitude(const int32_t* x, int32_t n) {  // up to 2^31 for int32 input
+uint32_t MaxMagnitude(const int32_t* x, int32_t n) {
   uint32_t a = 0;
   for (int32_t i = 0; i < n; ++i) {
     const int64_t v = x[i];
@@ -13,8 +11,6 @@ uint32_t MaxMagnitude(const int32_t* x, int32_t n) {  // up to 2^31 for int32 in
   }
   return a;
 }
-
-}  // namespace
 
 Dyadic QuantizeRowS32ToS8Pair(const int32_t* x, int32_t n, int8_t* hi, int8_t* lo) {
   const uint32_t a = MaxMagnitude(x, n);
@@ -25,11 +21,7 @@ Dyadic QuantizeRowS32ToS8Pair(const int32_t* x, int32_t n, int8_t* hi, int8_t* l
   const Dyadic inv = DyadicFromRatio(kPairMax, a);
   for (int32_t i = 0; i < n; ++i) {
     const int64_t k = MultiplyByDyadic(x[i], inv);
-    const int32_t q = static_cast<int32_t>(k < -kPairMax ? -kPairMax : (k > kPairMax ? kPairMax : k));
-    // Nearest multiple of the radix (no ties: the radix is odd), by a floor division.
-    const int32_t h = (q + kPairMax + kPairRadix / 2) / kPairRadix - 127;
-    hi[i] = static_cast<int8_t>(h);
-    lo[i] = static_cast<int8_t>(q - kPairRadix * h);
+    SplitPair(static_cast<int32_t>(k < -kPairMax ? -kPairMax : (k > kPairMax ? kPairMax : k)), hi + i, lo + i);
   }
   return DyadicFromRatio(a, kPairMax);
 }

@@ -27,6 +27,17 @@ inline constexpr int32_t kPairRadix = 255;
 inline constexpr int32_t kPairMax = 127 * kPairRadix;  // 32385
 Dyadic QuantizeRowS32ToS8Pair(const int32_t* x, int32_t n, int8_t* hi, int8_t* lo);  // x, hi, lo [n]
 
+// max_i |x[i]|, as unsigned (|INT32_MIN| = 2^31).
+uint32_t MaxMagnitude(const int32_t* x, int32_t n);
+
+// k in [-kPairMax, kPairMax] as kPairRadix * hi + lo, hi the nearest (no ties: the radix is odd),
+// both in [-127, 127].
+static constexpr void SplitPair(int32_t k, int8_t* hi, int8_t* lo) {
+  const int32_t h = (k + kPairMax + kPairRadix / 2) / kPairRadix - 127;  // a floor division: k + kPairMax >= 0
+  *hi = static_cast<int8_t>(h);
+  *lo = static_cast<int8_t>(k - kPairRadix * h);
+}
+
 // The two dyadics of a row whose max magnitude is a (a >= 1).
 static constexpr Dyadic QuantizeInverseStep(uint32_t a) { return DyadicFromRatio(127, a); }
 static constexpr Dyadic QuantizeStep(uint32_t a) { return DyadicFromRatio(a, 127); }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/fixed_point.h"
+#include "kernels/packed_weights.h"
 
 namespace ingot::kernels::test {
 
@@ -97,5 +98,19 @@ inline void FillS8(int8_t* v, int64_t n, Fill f, Rng& rng) {
     v[i] = static_cast<int8_t>(x);
   }
 }
+
+// An int8 matrix [n, k] (row stride ld) packed into misaligned buffers.
+struct Packed {
+  Buffer<int8_t> data;
+  Buffer<int32_t> sums;
+  PackedS8Weights w;
+  Packed(const int8_t* src, int32_t n, int32_t k, int64_t ld, int32_t misalign)
+      : data(PackedS8DataBytes(n, k), misalign), sums(PackedS8RowSumCount(n), 0) {
+    w = PackS8Weights(src, n, k, ld, data.data(), sums.data());
+  }
+};
+
+// What output the kernels must leave untouched holds.
+inline constexpr int32_t kSentinel = 0x7EADBEEF;
 
 }  // namespace ingot::kernels::test

@@ -15,18 +15,6 @@
 namespace ingot::kernels::test {
 namespace {
 
-struct Packed {
-  Buffer<int8_t> data;
-  Buffer<int32_t> sums;
-  PackedS8Weights w;
-  Packed(const int8_t* src, int32_t n, int32_t k, int64_t ld, int32_t misalign)
-      : data(PackedS8DataBytes(n, k), misalign), sums(PackedS8RowSumCount(n), 0) {
-    w = PackS8Weights(src, n, k, ld, data.data(), sums.data());
-  }
-};
-
-constexpr int32_t kSentinel = 0x7EADBEEF;
-
 TEST_CASE("GEMV equals ref: odd N and K, tails, fills, misalignment, sub-ranges, 1 and 2 threads") {
   const KernelTable& t = *g_table;
   const int32_t ns[] = {1, 2, 15, 16, 17, 31, 33, 63, 64, 65, 100, 130};

@@ -14,18 +14,6 @@
 namespace ingot::kernels::test {
 namespace {
 
-constexpr int32_t kSentinel = 0x7EADBEEF;
-
-struct Packed {
-  Buffer<int8_t> data;
-  Buffer<int32_t> sums;
-  PackedS8Weights w;
-  Packed(const int8_t* src, int32_t n, int32_t k, int32_t misalign)
-      : data(PackedS8DataBytes(n, k), misalign), sums(PackedS8RowSumCount(n), 0) {
-    w = PackS8Weights(src, n, k, k, data.data(), sums.data());
-  }
-};
-
 // M rows of K grouped activations: values from a fill, shifts from a pattern, sums by definition.
 struct Grouped {
   Buffer<int8_t> q;
@@ -113,7 +101,10 @@ TEST_CASE("Grouped quantization equals ref: zero rows, INT32_MIN, outliers, tail
     CHECK(got == want);
     CHECK(got_s == want_s);
     CHECK(got_sum == want_sum);
-    for (int32_t r = 0; r < rows; ++r) CHECK(sg[static_cast<size_t>(r)].e == sw[static_cast<size_t>(r)].e);
+    for (int32_t r = 0; r < rows; ++r) {
+      CHECK(sg[static_cast<size_t>(r)].m == sw[static_cast<size_t>(r)].m);
+      CHECK(sg[static_cast<size_t>(r)].e == sw[static_cast<size_t>(r)].e);
+    }
   }
 }
 
@@ -135,7 +126,7 @@ TEST_CASE("Grouped GEMV equals ref: odd N and K, shift patterns, fills, sub-rang
           FillS8(w.data(), w.size(), fill, rng);
           const Grouped x(1, k, k, fill == Fill::kAllMax ? Fill::kAllMin : fill, pattern, rng,
                           static_cast<int32_t>(case_id % 4));
-          const Packed p(w.data(), n, k, static_cast<int32_t>(case_id % 3));
+          const Packed p(w.data(), n, k, k, static_cast<int32_t>(case_id % 3));
           std::vector<int32_t> want(static_cast<size_t>(n), kSentinel);
           ref::GemvS8Grouped(p.w, x.rows(), 0, n, want.data());
           for (int32_t threads : {1, 2}) {
@@ -179,7 +170,7 @@ TEST_CASE("Grouped GEMM equals ref: odd M, N, K, strides, shift patterns, sub-ra
           FillS8(w.data(), w.size(), fill, rng);
           const Grouped a(m, k, lda, fill == Fill::kAllMax ? Fill::kAllMin : fill, pattern, rng,
                           static_cast<int32_t>(case_id % 4));
-          const Packed p(w.data(), n, k, static_cast<int32_t>(case_id % 2));
+          const Packed p(w.data(), n, k, k, static_cast<int32_t>(case_id % 2));
           std::vector<int32_t> want(static_cast<size_t>(m * ldc), kSentinel);
           ref::GemmS8Grouped(a.rows(), m, p.w, 0, n, want.data(), ldc);
           for (int32_t threads : {1, 2}) {
@@ -216,7 +207,7 @@ TEST_CASE("Grouped GEMV and GEMM at the accumulator bound: all-max rows, every s
       for (int64_t i = 0; i < w.size(); ++i) w[i] = 127;
       Rng rng(1);
       Grouped a(m, k, k, sign > 0 ? Fill::kAllMax : Fill::kAllMin, 1, rng, 1);
-      const Packed p(w.data(), n, k, 0);
+      const Packed p(w.data(), n, k, k, 0);
       std::vector<int32_t> want(static_cast<size_t>(m * n)), got(want.size()), gv(static_cast<size_t>(n));
       ref::GemmS8Grouped(a.rows(), m, p.w, 0, n, want.data(), n);
       CHECK(want[0] == sign * 127 * 127 * k * (1 << limit));

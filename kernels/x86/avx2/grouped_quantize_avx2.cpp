@@ -5,7 +5,7 @@
 // lowered by f. Sum bound: |sum| <= 127 * n * 2^kMaxGroupShift < 2^31.
 #include <immintrin.h>
 
-#include "kernels/ref/quantize_row.h"
+#include "kernels/ref/grouped_s8.h"
 #include "kernels/x86/avx2/avx2.h"
 #include "kernels/x86/avx2/simd_avx2.h"
 
@@ -15,24 +15,9 @@ namespace {
 
 constexpr int32_t kGroupVectors = kActGroup / 8;  // 4
 
-inline __m256i Load8(const int32_t* x) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)); }
-
-inline __m256i LoadTail(const int32_t* x, int32_t count) {  // count in [0, 8]
-  int32_t tmp[8] = {};
-  for (int32_t i = 0; i < count; ++i) tmp[i] = x[i];
-  return Load8(tmp);
-}
-
 // Lanes of x [begin, begin + 8) clipped to n, zero past it.
 inline __m256i LoadLanes(const int32_t* x, int32_t begin, int32_t n) {
   return begin + 8 <= n ? Load8(x + begin) : LoadTail(x + begin, n > begin ? n - begin : 0);
-}
-
-inline uint32_t HorizontalMaxU32(__m256i v) {
-  __m128i m = _mm_max_epu32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  m = _mm_max_epu32(m, _mm_shuffle_epi32(m, 0x4E));
-  m = _mm_max_epu32(m, _mm_shuffle_epi32(m, 0xB1));
-  return static_cast<uint32_t>(_mm_cvtsi128_si32(m));
 }
 
 inline int32_t HorizontalSum(__m256i v) {
@@ -47,16 +32,12 @@ inline int32_t HorizontalSum(__m256i v) {
 Dyadic QuantizeRowS32ToS8Grouped(const int32_t* x, int32_t n, int8_t* q, uint8_t* shifts, int32_t* sum) {
   const int32_t limit = GroupShiftLimit(n);
   const int32_t groups = ActGroupCount(n);
-  __m256i max_abs = _mm256_setzero_si256();
-  int32_t i = 0;
-  for (; i + 8 <= n; i += 8) max_abs = _mm256_max_epu32(max_abs, _mm256_abs_epi32(Load8(x + i)));
-  if (i < n) max_abs = _mm256_max_epu32(max_abs, _mm256_abs_epi32(LoadTail(x + i, n - i)));
-  const uint32_t a = HorizontalMaxU32(max_abs);
+  const uint32_t a = MaxMagnitude(x, n);
   *sum = 0;
   if (a == 0) {
     for (int32_t j = 0; j < n; ++j) q[j] = 0;
     for (int32_t g = 0; g < groups; ++g) shifts[g] = static_cast<uint8_t>(limit);
-    return Dyadic{kDyadicOne, 30 + limit};
+    return ref::GroupedStep(a, limit);
   }
   const Dyadic inv = ref::QuantizeInverseStep(a);
   const __m256i m = _mm256_set1_epi32(inv.m);
@@ -75,8 +56,7 @@ Dyadic QuantizeRowS32ToS8Grouped(const int32_t* x, int32_t n, int8_t* q, uint8_t
       group_max = _mm256_max_epu32(group_max, _mm256_abs_epi32(v[j]));
     }
     const uint32_t a_g = HorizontalMaxU32(group_max);
-    int32_t f = limit;
-    while (f > 0 && (uint64_t{a_g} << f) > a) --f;
+    const int32_t f = ref::GroupFineBits(a_g, a, limit);
     shifts[g] = static_cast<uint8_t>(limit - f);
     __m256i group_sum = _mm256_setzero_si256();
     for (int32_t j = 0; j < kGroupVectors && begin + 8 * j < n; ++j) {
@@ -89,8 +69,7 @@ Dyadic QuantizeRowS32ToS8Grouped(const int32_t* x, int32_t n, int8_t* q, uint8_t
     total = _mm256_add_epi32(total, _mm256_sll_epi32(group_sum, _mm_cvtsi32_si128(limit - f)));
   }
   *sum = HorizontalSum(total);
-  const Dyadic step = ref::QuantizeStep(a);
-  return Dyadic{step.m, step.e + limit};
+  return ref::GroupedStep(a, limit);
 }
 
 }  // namespace ingot::kernels::avx2

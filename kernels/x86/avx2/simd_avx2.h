@@ -81,5 +81,30 @@ inline uint64_t PackBytes(__m256i v, bool is_unsigned) {
   return static_cast<uint64_t>(_mm_cvtsi128_si64(_mm256_castsi256_si128(both)));
 }
 
+inline __m256i Load8(const int32_t* x) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)); }
+
+// The first count (in [0, 8]) int32 of x, zeros after.
+inline __m256i LoadTail(const int32_t* x, int32_t count) {
+  int32_t tmp[8] = {};
+  for (int32_t i = 0; i < count; ++i) tmp[i] = x[i];
+  return Load8(tmp);
+}
+
+inline uint32_t HorizontalMaxU32(__m256i v) {
+  __m128i m = _mm_max_epu32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  m = _mm_max_epu32(m, _mm_shuffle_epi32(m, 0x4E));
+  m = _mm_max_epu32(m, _mm_shuffle_epi32(m, 0xB1));
+  return static_cast<uint32_t>(_mm_cvtsi128_si32(m));
+}
+
+// max_i |x[i]| over x [n], as unsigned (|INT32_MIN| = 2^31).
+inline uint32_t MaxMagnitude(const int32_t* x, int32_t n) {
+  __m256i max_abs = _mm256_setzero_si256();
+  int32_t i = 0;
+  for (; i + 8 <= n; i += 8) max_abs = _mm256_max_epu32(max_abs, _mm256_abs_epi32(Load8(x + i)));
+  if (i < n) max_abs = _mm256_max_epu32(max_abs, _mm256_abs_epi32(LoadTail(x + i, n - i)));
+  return HorizontalMaxU32(max_abs);
+}
+
 }  // namespace
 }  // namespace ingot::kernels::avx2

@@ -4,7 +4,7 @@
 // sub-scale f (scalar) and q = clamp(round(x * inv * 2^f)).
 #include <immintrin.h>
 
-#include "kernels/ref/quantize_row.h"
+#include "kernels/ref/grouped_s8.h"
 #include "kernels/x86/avx512vnni/avx512vnni.h"
 #include "kernels/x86/avx512vnni/lanes64.h"
 
@@ -28,7 +28,7 @@ Dyadic QuantizeRowS32ToS8Grouped(const int32_t* x, int32_t n, int8_t* q, uint8_t
   if (a == 0) {
     for (int32_t i = 0; i < n; i += 16) _mm_mask_storeu_epi8(q + i, FirstLanes(n - i), _mm_setzero_si128());
     for (int32_t g = 0; g < ActGroupCount(n); ++g) shifts[g] = static_cast<uint8_t>(limit);
-    return Dyadic{kDyadicOne, 30 + limit};
+    return ref::GroupedStep(a, limit);
   }
   const Dyadic inv = ref::QuantizeInverseStep(a);
   const __m512i m = _mm512_set1_epi32(inv.m);
@@ -40,8 +40,7 @@ Dyadic QuantizeRowS32ToS8Grouped(const int32_t* x, int32_t n, int8_t* q, uint8_t
     const __m512i v1 = _mm512_maskz_loadu_epi32(mask1, x + i + 16);
     const auto a_g = static_cast<uint32_t>(
         _mm512_reduce_max_epu32(_mm512_max_epu32(_mm512_abs_epi32(v0), _mm512_abs_epi32(v1))));
-    int32_t f = limit;
-    while (f > 0 && (uint64_t{a_g} << f) > a) --f;
+    const int32_t f = ref::GroupFineBits(a_g, a, limit);
     shifts[g] = static_cast<uint8_t>(limit - f);
     const int32_t e = inv.e - f < 0 ? 0 : (inv.e - f > 63 ? 63 : inv.e - f);
     const Wide count = WidenCounts(_mm512_set1_epi32(e));
@@ -51,8 +50,7 @@ Dyadic QuantizeRowS32ToS8Grouped(const int32_t* x, int32_t n, int8_t* q, uint8_t
     sums = _mm512_add_epi32(sums, _mm512_sll_epi32(_mm512_add_epi32(q0, q1), _mm_cvtsi32_si128(limit - f)));
   }
   *sum = _mm512_reduce_add_epi32(sums);
-  const Dyadic step = ref::QuantizeStep(a);
-  return Dyadic{step.m, step.e + limit};
+  return ref::GroupedStep(a, limit);
 }
 
 }  // namespace ingot::kernels::avx512vnni
