@@ -6,6 +6,7 @@
 #include <queue>
 
 #include "model_io/error.h"
+#include "model_io/pretokenizer.h"
 #include "model_io/unicode.h"
 
 namespace ingot {
@@ -39,47 +40,6 @@ constexpr std::array<int16_t, kByteAlphabetEnd> kCodePointToByte = [] {
 }();
 static_assert(kByteToCodePoint[' '] == 0x120 && kByteToCodePoint['\n'] == 0x10A && kByteToCodePoint[0xAD] == 0x143);
 
-constexpr uint32_t kNoCodePoint = 0xFFFFFFFF;  // past the end of the text
-
-// Where the word starting at cps[start] ends: the first alternative of GPT-2's regex that
-// matches there, in the regex's order (so "'s" is a word of its own, " 3" a number).
-size_t Gpt2WordEnd(const std::vector<uint32_t>& cps, const std::vector<CodePointClass>& classes, size_t start) {
-  using enum CodePointClass;
-  const size_t n = cps.size();
-  const auto at = [&](size_t i) { return i < n ? cps[i] : kNoCodePoint; };
-
-  // 's|'t|'re|'ve|'m|'ll|'d  (case-sensitive in GPT-2's regex)
-  if (cps[start] == '\'') {
-    const uint32_t c1 = at(start + 1), c2 = at(start + 2);
-    if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') return start + 2;
-    if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) return start + 3;
-  }
-  //  ?\p{L}+|  ?\p{N}+|  ?[^\s\p{L}\p{N}]+ : an optional space, then a run of one class.
-  const size_t body = start + (cps[start] == ' ' ? 1 : 0);
-  if (body < n && classes[body] != kWhitespace) {
-    size_t end = body + 1;
-    while (end < n && classes[end] == classes[body]) ++end;
-    return end;
-  }
-  // \s+(?!\S)|\s+ : a run of whitespace, less its last character when a word follows, which
-  // that word then takes as its leading space.
-  size_t end = start;
-  while (end < n && classes[end] == kWhitespace) ++end;
-  // cps[start] is whitespace here (a space alone at the end included), so end > start; should
-  // that ever fail, one code point is still a word, so the caller's loop always advances.
-  if (end == start) return start + 1;
-  return end - start > 1 && end < n ? end - 1 : end;
-}
-
-// The end of each word of cps, in order.
-std::vector<size_t> Gpt2WordEnds(const std::vector<uint32_t>& cps) {
-  std::vector<CodePointClass> classes(cps.size());
-  std::transform(cps.begin(), cps.end(), classes.begin(), ClassifyCodePoint);
-  std::vector<size_t> ends;
-  for (size_t start = 0; start < cps.size(); start = ends.back()) ends.push_back(Gpt2WordEnd(cps, classes, start));
-  return ends;
-}
-
 // Token text in byte characters -> the bytes it stands for. A character outside the byte
 // alphabet (only in a malformed vocabulary) is kept as UTF-8, where llama.cpp prints
 // "[UNK_BYTE_0x...]".
@@ -98,19 +58,12 @@ std::string DecodeByteCharacters(std::string_view token) {
 
 }  // namespace
 
-std::vector<std::string> SplitGpt2Words(std::string_view text) {
-  const std::vector<uint32_t> cps = DecodeUtf8(text);
-  std::vector<std::string> words;
-  size_t start = 0;
-  for (const size_t end : Gpt2WordEnds(cps)) {
-    std::string& word = words.emplace_back();
-    for (size_t i = start; i < end; ++i) AppendUtf8(cps[i], &word);
-    start = end;
+BpeTokenizer::BpeTokenizer(const BpeVocab& vocab, const std::string& source_name)
+    : tokens_(vocab.tokens), pre_(PreTokenizer::Find(vocab.pre)) {
+  if (pre_ == nullptr) {
+    throw Error(source_name + ": tokenizer.ggml.pre '" + vocab.pre + "' is not supported (known: " +
+                PreTokenizer::Names() + ")");
   }
-  return words;
-}
-
-BpeTokenizer::BpeTokenizer(const BpeVocab& vocab, const std::string& source_name) : tokens_(vocab.tokens) {
   const size_t n_vocab = tokens_.size();
   if (n_vocab == 0) throw Error(source_name + ": the BPE vocabulary has no tokens");
   if (n_vocab > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
@@ -200,7 +153,7 @@ void BpeTokenizer::Encode(std::string_view text, std::vector<int32_t>* ids) cons
 
 void BpeTokenizer::EncodeText(std::string_view text, std::vector<int32_t>* ids) const {
   std::string word;  // one word in byte characters
-  for (const std::string& utf8 : SplitGpt2Words(text)) {
+  for (const std::string& utf8 : pre_->Split(text)) {
     word.clear();
     for (const char byte : utf8) AppendUtf8(kByteToCodePoint[static_cast<uint8_t>(byte)], &word);
     EncodeWord(word, ids);
@@ -208,6 +161,12 @@ void BpeTokenizer::EncodeText(std::string_view text, std::vector<int32_t>* ids) 
 }
 
 void BpeTokenizer::EncodeWord(const std::string& word, std::vector<int32_t>* ids) const {
+  if (pre_->ignore_merges()) {
+    if (const auto it = token_ids_.find(word); it != token_ids_.end()) {
+      ids->push_back(it->second);
+      return;
+    }
+  }
   // The word's characters in a linked list; a merge grows the left symbol over the right one,
   // which is left empty (size 0).
   constexpr size_t kNone = std::numeric_limits<size_t>::max();

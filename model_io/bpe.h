@@ -2,12 +2,14 @@
 // tokenizer.ggml.model = "gpt2", following llama.cpp's tokenization of them:
 //   1. user-defined tokens (type 4) found in the text are cut out and emitted as they are;
 //      control tokens are not (llama.cpp's parse_special off);
-//   2. the rest is split into words by GPT-2's regex, matched by hand over code points:
-//      's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+//   2. the rest is split into words by the vocabulary's pre-tokenizer (tokenizer.ggml.pre,
+//      model_io/pretokenizer.h), for GPT-2 the regex
+//      's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)
 //   3. each word's UTF-8 bytes are written as GPT-2's byte characters (bytes_to_unicode:
 //      printable bytes stand for themselves, the other 68 for U+0100..U+0143, so " the"
-//      reads "Ġthe"), then adjacent symbols are merged lowest merge rank first (leftmost
-//      on ties) and the resulting symbols looked up in the vocabulary.
+//      reads "Ġthe"); a word that is a token as a whole is that token where the pre-tokenizer
+//      says so (Llama 3); otherwise adjacent symbols are merged lowest merge rank first
+//      (leftmost on ties) and the resulting symbols looked up in the vocabulary.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,8 @@
 
 namespace ingot {
 
+class PreTokenizer;
+
 // A byte-level BPE vocabulary as GGUF stores it (tokenizer.ggml.*).
 struct BpeVocab {
   std::vector<std::string> tokens;  // in byte characters: "Ġthe" is " the"
@@ -26,14 +30,13 @@ struct BpeVocab {
   int32_t bos_id = -1;              // -1: none
   int32_t eos_id = -1;
   bool add_bos = false;  // llama.cpp's default for the GPT-2 pre-tokenizer
+  std::string pre = "gpt-2";  // tokenizer.ggml.pre
 };
-
-// The words GPT-2's regex splits text into (invalid UTF-8 already turned into U+FFFD).
-std::vector<std::string> SplitGpt2Words(std::string_view text);
 
 class BpeTokenizer {
  public:
-  // Error("<source_name>: ...") when the tokens, types or merges are inconsistent.
+  // Error("<source_name>: ...") when the tokens, types or merges are inconsistent or the
+  // pre-tokenizer is unknown.
   BpeTokenizer(const BpeVocab& vocab, const std::string& source_name);
 
   // Appends the ids of text (no BOS).
@@ -55,6 +58,7 @@ class BpeTokenizer {
   std::unordered_map<std::string, int32_t> token_ids_;
   std::unordered_map<std::string, int32_t> merge_ranks_;  // "left right" -> rank
   std::vector<int32_t> user_defined_ids_;  // longest text first, as llama.cpp matches them
+  const PreTokenizer* pre_;  // static storage
 };
 
 }  // namespace ingot

@@ -14,6 +14,7 @@
 #include "model_io/bpe.h"
 #include "model_io/error.h"
 #include "model_io/gguf.h"
+#include "model_io/pretokenizer.h"
 #include "model_io/spm_proto.h"
 
 namespace ingot {
@@ -26,12 +27,10 @@ constexpr uintmax_t kMaxModelFileBytes = uintmax_t{1} << 30;
 
 constexpr std::string_view kSpaceSymbol = "\xE2\x96\x81";  // U+2581, sentencepiece's escaped ' '
 
+constexpr int32_t kLlamaTokenTypeNormal = 1;
 constexpr int32_t kLlamaTokenTypeUnknown = 2;
+constexpr int32_t kLlamaTokenTypeUnused = 5;
 constexpr int32_t kLlamaTokenTypeMax = 6;  // 0 undefined .. 6 byte
-
-// llama.cpp's tokenizer.ggml.pre names whose pre-tokenizer is GPT-2's regex alone, with no
-// other tokenizer flag set (the ones BpeTokenizer reproduces).
-constexpr std::string_view kGpt2PreTokenizers[] = {"gpt-2", "phi-2", "mpt", "olmo"};
 
 std::string ReadModelFile(const std::string& path) {
   std::error_code ec;
@@ -126,16 +125,13 @@ int32_t ReadTokenId(const GgufFile& gguf, const char* key, int32_t fallback) {
 
 BpeVocab ReadBpeVocab(const GgufFile& gguf) {
   const std::string& path = gguf.path();
-  // Without the key llama.cpp falls back to its 'default' pre-tokenizer, which splits text
-  // differently from GPT-2's regex; so does every other name.
+  // Without the key llama.cpp falls back to its 'default' pre-tokenizer with a warning that
+  // quality degrades; a file that names none is refused instead.
   const std::optional<std::string> pre = gguf.GetString("tokenizer.ggml.pre");
   if (!pre) throw Error(path + ": missing required key 'tokenizer.ggml.pre' (the BPE pre-tokenizer)");
-  if (std::ranges::find(kGpt2PreTokenizers, *pre) == std::end(kGpt2PreTokenizers)) {
-    std::string names;
-    for (const std::string_view name : kGpt2PreTokenizers) {
-      names += (names.empty() ? "'" : ", '") + std::string(name) + "'";
-    }
-    throw Error(path + ": tokenizer.ggml.pre '" + *pre + "' is not supported (only GPT-2's regex: " + names + ")");
+  const PreTokenizer* pre_tokenizer = PreTokenizer::Find(*pre);
+  if (pre_tokenizer == nullptr) {
+    throw Error(path + ": tokenizer.ggml.pre '" + *pre + "' is not supported (known: " + PreTokenizer::Names() + ")");
   }
   BpeVocab vocab;
   vocab.tokens = RequireTokens(gguf);
@@ -146,7 +142,8 @@ BpeVocab ReadBpeVocab(const GgufFile& gguf) {
   // Without the keys there is no BOS / EOS (llama.cpp would take token 11, a ',' in GPT-2).
   vocab.bos_id = ReadTokenId(gguf, "tokenizer.ggml.bos_token_id", -1);
   vocab.eos_id = ReadTokenId(gguf, "tokenizer.ggml.eos_token_id", -1);
-  vocab.add_bos = gguf.GetBool("tokenizer.ggml.add_bos_token").value_or(false);
+  vocab.add_bos = gguf.GetBool("tokenizer.ggml.add_bos_token").value_or(pre_tokenizer->add_bos());
+  vocab.pre = *pre;
   return vocab;
 }
 
@@ -279,12 +276,15 @@ std::unique_ptr<Tokenizer> Tokenizer::FromSpmVocab(const SpmVocab& vocab, const 
   // Padding is never produced by inference; some converted files name a pad id past the
   // vocabulary, which llama.cpp ignores too.
   if (fixed.pad_id >= static_cast<int32_t>(n_vocab) || fixed.pad_id < -1) fixed.pad_id = -1;
-  // sentencepiece finds <unk> by its piece type and refuses a model without one; files
-  // without token types (or converters that typed it normal) still name it by id.
-  bool has_unknown_type = false;
-  for (const int32_t type : fixed.types) has_unknown_type |= type == kLlamaTokenTypeUnknown;
-  if (!has_unknown_type && fixed.unk_id >= 0) {
-    if (fixed.types.empty()) fixed.types.assign(n_vocab, 1);
+  // sentencepiece finds <unk> by its piece type and takes exactly one. Files without token
+  // types, or converters that typed it normal or control (Phi-3), still name it by id; other
+  // unknown-typed tokens (Phi-3's [PAD...] fillers) become unused pieces, which text never
+  // produces, as llama.cpp never reaches them by merging.
+  if (fixed.unk_id >= 0) {
+    if (fixed.types.empty()) fixed.types.assign(n_vocab, kLlamaTokenTypeNormal);
+    for (int32_t& type : fixed.types) {
+      if (type == kLlamaTokenTypeUnknown) type = kLlamaTokenTypeUnused;
+    }
     fixed.types[static_cast<size_t>(fixed.unk_id)] = kLlamaTokenTypeUnknown;
   }
 

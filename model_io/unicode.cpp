@@ -10,10 +10,11 @@ namespace {
 struct CodePointRange {
   uint32_t first;
   uint32_t last;
-  CodePointClass cls;
+  UnicodeCategory category;
+  bool whitespace;
 };
 
-using enum CodePointClass;
+using enum UnicodeCategory;
 constexpr CodePointRange kCodePointRanges[] = {
 #include "model_io/unicode_classes.inc"
 };
@@ -24,7 +25,8 @@ CodePointClass ClassifyCodePoint(uint32_t cp) {
   // The first range that ends at or after cp; cp is in it only if it also starts at or before.
   const auto* const range = std::lower_bound(std::begin(kCodePointRanges), std::end(kCodePointRanges), cp,
                                              [](const CodePointRange& r, uint32_t value) { return r.last < value; });
-  return range != std::end(kCodePointRanges) && range->first <= cp ? range->cls : kOther;
+  if (range == std::end(kCodePointRanges) || range->first > cp) return {};
+  return {range->category, range->whitespace};
 }
 
 std::vector<uint32_t> DecodeUtf8(std::string_view text) {

@@ -1,5 +1,5 @@
 // Code points for the byte-level BPE tokenizer: UTF-8 decoded the way llama.cpp decodes it,
-// and the classes GPT-2's pre-tokenizer regex tells apart.
+// and the classes the pre-tokenizer regexes tell apart.
 #pragma once
 
 #include <cstdint>
@@ -12,10 +12,15 @@ namespace ingot {
 constexpr uint32_t kReplacementCharacter = 0xFFFD;
 constexpr uint32_t kMaxCodePoint = 0x10FFFF;
 
-// \p{L}, \p{N} and \s (the White_Space property); everything else, unassigned code points
-// included, is kOther. From the table scripts/gen_unicode_classes.py generates, of Unicode
-// 15.0: characters assigned later are kOther here but may be letters to llama.cpp.
-enum class CodePointClass : uint8_t { kOther, kLetter, kNumber, kWhitespace };
+// A code point's general category group (\p{L}, \p{M}, \p{N}, \p{P}, \p{S}, \p{Z}; kOther for
+// the C categories, unassigned code points included) and its White_Space property (\s), which
+// the pre-tokenizer regexes tell apart. From the table scripts/gen_unicode_classes.py generates,
+// of Unicode 15.0: characters assigned later are kOther here but may be letters to llama.cpp.
+enum class UnicodeCategory : uint8_t { kOther, kLetter, kMark, kNumber, kPunctuation, kSymbol, kSeparator };
+struct CodePointClass {
+  UnicodeCategory category = UnicodeCategory::kOther;
+  bool whitespace = false;
+};
 CodePointClass ClassifyCodePoint(uint32_t cp);
 
 // Decodes UTF-8 as llama.cpp does, so that malformed text tokenizes as it does there: a byte

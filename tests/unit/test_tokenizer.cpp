@@ -11,83 +11,21 @@
 #include "model_io/bpe.h"
 #include "model_io/error.h"
 #include "model_io/gguf.h"
+#include "model_io/pretokenizer.h"
 #include "model_io/spm_proto.h"
 #include "model_io/tokenizer.h"
 #include "model_io/unicode.h"
 #include "tests/test_util.h"
+#include "tests/unit/vocab_vectors.h"
 
 namespace ingot {
 namespace {
 
 using test::FindAsset;
 
-struct VocabTest {
-  std::string text;
-  std::vector<int32_t> ids;  // without BOS
-};
-
-// llama.cpp's test-tokenizer-0 format: .inp holds each text followed by
-// "\n__ggml_vocab_test__\n" (so the file ends with a separator, and a text may be empty or
-// consist of newlines only); .out holds one line per text, ids separated by spaces.
-std::vector<VocabTest> ReadVocabTests(const std::string& inp_path, const std::string& out_path) {
-  const std::string inp = test::ReadFile(inp_path);
-  const std::string out = test::ReadFile(out_path);
-  const std::string separator = "\n__ggml_vocab_test__\n";
-  std::vector<VocabTest> tests;
-  for (size_t pos = 0; pos < inp.size();) {
-    const size_t end = inp.find(separator, pos);
-    REQUIRE(end != std::string::npos);
-    tests.push_back({inp.substr(pos, end - pos), {}});
-    pos = end + separator.size();
-  }
-  size_t line_start = 0;
-  for (VocabTest& test : tests) {
-    const size_t line_end = out.find('\n', line_start);
-    REQUIRE(line_end != std::string::npos);
-    const std::string line = out.substr(line_start, line_end - line_start);
-    line_start = line_end + 1;
-    for (size_t pos = 0; pos < line.size();) {
-      if (line[pos] == ' ') {
-        ++pos;
-        continue;
-      }
-      size_t used = 0;
-      test.ids.push_back(std::stoi(line.substr(pos), &used));
-      pos += used;
-    }
-  }
-  CHECK(line_start == out.size());
-  return tests;
-}
-
-std::string IdsToString(const std::vector<int32_t>& ids) {
-  std::string s;
-  for (const int32_t id : ids) s += " " + std::to_string(id);
-  return s;
-}
-
-// Runs the 46 llama-spm vectors; returns how many were checked (0 when assets are absent).
+// The 46 llama-spm vectors; how many matched (0 when assets are absent).
 size_t CheckLlamaSpmVectors(const Tokenizer& tokenizer) {
-  const std::string inp = FindAsset("models/vocab/ggml-vocab-llama-spm.gguf.inp");
-  const std::string out = FindAsset("models/vocab/ggml-vocab-llama-spm.gguf.out");
-  if (inp.empty() || out.empty()) {
-    MESSAGE("skipped: models/vocab/ggml-vocab-llama-spm.gguf.inp/.out not found");
-    return 0;
-  }
-  const std::vector<VocabTest> tests = ReadVocabTests(inp, out);
-  REQUIRE(tests.size() == 46);
-  for (size_t i = 0; i < tests.size(); ++i) {
-    CAPTURE(i);
-    CAPTURE(tests[i].text);
-    const std::vector<int32_t> ids = tokenizer.Encode(tests[i].text, false);
-    CHECK_MESSAGE(ids == tests[i].ids, "got" << IdsToString(ids) << " want" << IdsToString(tests[i].ids));
-    // With BOS: the same ids after it.
-    const std::vector<int32_t> with_bos = tokenizer.Encode(tests[i].text, true);
-    REQUIRE(!with_bos.empty());
-    CHECK(with_bos[0] == tokenizer.bos_id());
-    CHECK(std::vector<int32_t>(with_bos.begin() + 1, with_bos.end()) == tests[i].ids);
-  }
-  return tests.size();
+  return test::CheckVocabVectors(tokenizer, "llama-spm", false);
 }
 
 // Bytes of a GGUF v3 file holding only metadata, for error cases the shared files lack.
@@ -386,12 +324,11 @@ TEST_CASE("GGUF tokenizer metadata errors") {
     gguf.String("tokenizer.ggml.model", "gpt2");
     expected = "mini.gguf: missing required key 'tokenizer.ggml.pre' (the BPE pre-tokenizer)";
   }
-  SUBCASE("gpt2 with another pre-tokenizer") {
+  SUBCASE("gpt2 with an unknown pre-tokenizer") {
     gguf.String("tokenizer.ggml.model", "gpt2");
-    gguf.String("tokenizer.ggml.pre", "llama-bpe");
-    expected =
-        "mini.gguf: tokenizer.ggml.pre 'llama-bpe' is not supported (only GPT-2's regex: 'gpt-2', 'phi-2', "
-        "'mpt', 'olmo')";
+    gguf.String("tokenizer.ggml.pre", "tekken");
+    expected = "mini.gguf: tokenizer.ggml.pre 'tekken' is not supported (known: " + PreTokenizer::Names() + ")";
+    CHECK(PreTokenizer::Names().starts_with("'gpt-2', 'phi-2', 'mpt', 'olmo', 'llama-bpe'"));
   }
   SUBCASE("gpt2 without tokens") {
     gguf.String("tokenizer.ggml.model", "gpt2");
@@ -493,60 +430,6 @@ TEST_CASE("a GGUF gpt2 vocabulary without BOS keys loads") {
   CHECK(tokenizer->Decode({2, 4}) == "ab ab");
 }
 
-TEST_CASE("DecodeUtf8 follows llama.cpp on malformed input") {
-  using V = std::vector<uint32_t>;
-  CHECK(DecodeUtf8("a\xC3\xA9\xE4\xB8\xAD\xF0\x9F\xA6\x99") == V{'a', 0xE9, 0x4E2D, 0x1F999});
-  CHECK(DecodeUtf8("\xFF" "a") == V{kReplacementCharacter, 'a'});
-  CHECK(DecodeUtf8("\x80\xBF") == V{kReplacementCharacter, kReplacementCharacter});  // lone continuations
-  CHECK(DecodeUtf8("\xE4\xB8") == V{kReplacementCharacter, kReplacementCharacter});  // cut short
-  CHECK(DecodeUtf8("\xE4" "a") == V{kReplacementCharacter, 'a'});
-  CHECK(DecodeUtf8(std::string("\xC0\x80", 2)) == V{0});   // overlong: decoded, as llama.cpp does
-  CHECK(DecodeUtf8("\xED\xA0\x80") == V{0xD800});          // a surrogate: decoded too
-  CHECK(DecodeUtf8("\xF4\x90\x80\x80") == V(4, kReplacementCharacter));  // above U+10FFFF
-  CHECK(DecodeUtf8("").empty());
-
-  std::string utf8;
-  for (const uint32_t cp : {0x24u, 0xA2u, 0x20ACu, 0x10348u, 0x10FFFFu}) AppendUtf8(cp, &utf8);
-  CHECK(utf8 == "\x24\xC2\xA2\xE2\x82\xAC\xF0\x90\x8D\x88\xF4\x8F\xBF\xBF");
-  CHECK(DecodeUtf8(utf8) == V{0x24, 0xA2, 0x20AC, 0x10348, 0x10FFFF});
-}
-
-TEST_CASE("ClassifyCodePoint: \\p{L}, \\p{N}, \\s") {
-  using enum CodePointClass;
-  using CodePoints = std::vector<uint32_t>;
-  for (const uint32_t cp : CodePoints{'A', 'z', 0xAA, 0xE9, 0x4E2D, 0x1780, 0x2B740, 0x3400}) {
-    CHECK(ClassifyCodePoint(cp) == kLetter);
-  }
-  for (const uint32_t cp : CodePoints{'0', '9', 0xB2, 0x663, 0x2167, 0x1D7CE}) {
-    CHECK(ClassifyCodePoint(cp) == kNumber);
-  }
-  for (const uint32_t cp :
-       CodePoints{'\t', '\n', 0x0B, '\r', ' ', 0x85, 0xA0, 0x1680, 0x2000, 0x200A, 0x2028, 0x202F, 0x3000}) {
-    CHECK(ClassifyCodePoint(cp) == kWhitespace);
-  }
-  // U+001C..U+001F are whitespace to Python's isspace() but not to \s; U+200B is no space either.
-  for (const uint32_t cp :
-       CodePoints{0, '!', '\'', 0x1C, 0x1F, 0x7F, 0x300, 0x200B, 0xFFFD, 0x1F999, 0xE000, 0x10FFFF}) {
-    CHECK(ClassifyCodePoint(cp) == kOther);
-  }
-}
-
-TEST_CASE("SplitGpt2Words matches GPT-2's regex") {
-  using W = std::vector<std::string>;
-  // Expected splits come from the regex itself (Python's regex module).
-  CHECK(SplitGpt2Words("Hello world's  end\n\n x!!") == W{"Hello", " world", "'s", " ", " end", "\n\n", " x", "!!"});
-  CHECK(SplitGpt2Words("a  ") == W{"a", "  "});
-  CHECK(SplitGpt2Words(" ") == W{" "});
-  CHECK(SplitGpt2Words("'S'll've") == W{"'", "S", "'ll", "'ve"});  // contractions are lower case only
-  CHECK(SplitGpt2Words(" 123abc x\xC2\xB2") == W{" 123", "abc", " x", "\xC2\xB2"});
-  CHECK(SplitGpt2Words("a\xE3\x80\x80" "b") == W{"a", "\xE3\x80\x80", "b"});  // U+3000 is \s but not ' '
-  CHECK(SplitGpt2Words("a\x1C" "b") == W{"a", "\x1C", "b"});
-  CHECK(SplitGpt2Words("\t\n \xC2\xA0x") == W{"\t\n ", "\xC2\xA0", "x"});
-  CHECK(SplitGpt2Words("<|endoftext|>") == W{"<|", "endoftext", "|>"});
-  CHECK(SplitGpt2Words("a\xFF" "b") == W{"a", "\xEF\xBF\xBD", "b"});
-  CHECK(SplitGpt2Words("").empty());
-}
-
 TEST_CASE("byte-level BPE on a tiny vocabulary") {
   BpeVocab vocab;
   const std::string g = "\xC4\xA0";  // 'Ġ', the byte character of ' '
@@ -623,40 +506,6 @@ TEST_CASE("byte-level BPE on a tiny vocabulary") {
     }
     CHECK(ErrorMessage([&] { Tokenizer::FromBpeVocab(vocab, "tiny"); }) == expected);
   }
-}
-
-TEST_CASE("gpt-2 test vectors through the GGUF vocabulary") {
-  const std::string path = FindAsset("models/vocab/ggml-vocab-gpt-2.gguf");
-  const std::string inp = FindAsset("models/vocab/ggml-vocab-gpt-2.gguf.inp");
-  const std::string out = FindAsset("models/vocab/ggml-vocab-gpt-2.gguf.out");
-  if (path.empty() || inp.empty() || out.empty()) {
-    MESSAGE("skipped: models/vocab/ggml-vocab-gpt-2.gguf(.inp/.out) not found");
-    return;
-  }
-  const auto tokenizer = Tokenizer::FromGguf(*GgufFile::Open(path));
-  CHECK(tokenizer->n_vocab() == 50257);
-  CHECK(tokenizer->bos_id() == 50256);
-  CHECK(tokenizer->eos_id() == 50256);
-  CHECK_FALSE(tokenizer->add_bos());
-
-  const std::vector<VocabTest> tests = ReadVocabTests(inp, out);
-  REQUIRE(tests.size() == 46);
-  size_t n_matched = 0;
-  for (size_t i = 0; i < tests.size(); ++i) {
-    CAPTURE(i);
-    CAPTURE(tests[i].text);
-    const std::vector<int32_t> ids = tokenizer->Encode(tests[i].text, false);
-    CHECK_MESSAGE(ids == tests[i].ids, "got" << IdsToString(ids) << " want" << IdsToString(tests[i].ids));
-    n_matched += ids == tests[i].ids ? 1 : 0;
-    CHECK(tokenizer->Decode(ids) == tests[i].text);
-    std::string streamed;
-    for (const int32_t id : ids) streamed += tokenizer->TokenToPiece(id);
-    CHECK(streamed == tests[i].text);
-    std::vector<int32_t> with_bos = {50256};
-    with_bos.insert(with_bos.end(), ids.begin(), ids.end());
-    CHECK(tokenizer->Encode(tests[i].text, true) == with_bos);
-  }
-  CHECK(n_matched == 46);
 }
 
 TEST_CASE("gpt-2: direct checks") {
