@@ -71,9 +71,10 @@ bool PrintHashChecks(ingot_file* file) {
 }
 
 void PrintSummary(const ingot_model_info& m) {
-  char positions[64];
+  char positions[128];
   if (m.rope_dims > 0) {
-    std::snprintf(positions, sizeof(positions), "RoPE base %g over %d dims", static_cast<double>(m.rope_base), m.rope_dims);
+    std::snprintf(positions, sizeof(positions), "RoPE (%s%s) base %g over %d dims", m.rope_style,
+                  m.rope_freq_factors ? ", frequency factors" : "", static_cast<double>(m.rope_base), m.rope_dims);
   } else {
     std::snprintf(positions, sizeof(positions), "learned positions");
   }
@@ -82,6 +83,10 @@ void PrintSummary(const ingot_model_info& m) {
               m.architecture, m.d_model, m.n_layers, m.n_heads, m.n_kv_heads, m.head_dim, m.d_ffn, m.ffn, m.n_vocab, m.n_ctx_train,
               positions, m.norm, static_cast<double>(m.norm_eps), m.tied_output ? "tied to token_embd" : "separate",
               static_cast<double>(m.n_params) / 1e6, static_cast<double>(m.weight_bytes) / (1024.0 * 1024.0));
+  if (m.qkv_bias || m.qk_norm) {
+    std::printf("  attention: %s%s%s\n", m.qkv_bias ? "biases on q, k, v" : "", m.qkv_bias && m.qk_norm ? ", " : "",
+                m.qk_norm ? "RMSNorm of each q and k head before RoPE" : "");
+  }
   std::printf("tokenizer: %s, %d tokens, BOS %d, EOS %d, add BOS %s\n", m.tokenizer, m.n_vocab, m.bos_id, m.eos_id,
               m.add_bos ? "yes" : "no");
   std::printf("kernels: %s\n", m.isa);  // the table chosen at load (INGOT_ISA forces one)

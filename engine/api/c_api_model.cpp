@@ -109,6 +109,10 @@ int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* info) {
     info->n_params = m.n_params();
     info->tokenizer = m.tokenizer_source().c_str();
     info->fp_modules = model->fp_modules.c_str();
+    info->rope_style = c.rope_dims == 0 ? "none" : c.rope_neox ? "NeoX halves" : "adjacent pairs";
+    info->rope_freq_factors = m.rope_freqs.empty() ? 0 : 1;
+    info->qkv_bias = c.qkv_bias ? 1 : 0;
+    info->qk_norm = c.qk_norm ? 1 : 0;
   });
 }
 

@@ -14,6 +14,11 @@ constexpr Architecture kArchitectures[] = {
     // GPT-2 (llama.cpp's LLM_ARCH_GPT2): LayerNorm with bias, a bias on every layer matrix,
     // learned absolute positions instead of RoPE, a GELU feed-forward without a gate.
     {"gpt2", NormKind::kLayer, FfnKind::kGelu, /*learned_positions=*/true, /*linear_bias=*/true},
+    // Qwen 2 / 2.5 (llama.cpp's LLM_ARCH_QWEN2): the llama layout with biases on q, k and v, and
+    // GPT-NeoX RoPE.
+    {"qwen2", NormKind::kRms, FfnKind::kSwiGlu, false, false, /*qkv_bias=*/true, /*qk_norm=*/false, /*rope_neox=*/true},
+    // Qwen 3 (LLM_ARCH_QWEN3): no biases; every query and key head RMSNormed before RoPE (NeoX).
+    {"qwen3", NormKind::kRms, FfnKind::kSwiGlu, false, false, /*qkv_bias=*/false, /*qk_norm=*/true, /*rope_neox=*/true},
 };
 
 using L = LayerWeights;
@@ -23,6 +28,15 @@ constexpr GlobalMatrix kInputs[] = {
     {"token_embd", Dim::kNVocab, Dim::kDModel, Presence::kAlways, &FloatWeights::token_embd, &Int8Weights::token_embd},
     {"position_embd", Dim::kNCtxTrain, Dim::kDModel, Presence::kLearnedPositions, &FloatWeights::position_embd,
      &Int8Weights::position_embd},
+};
+
+constexpr GlobalVector kGlobalVectors[] = {
+    {"rope_freqs", Dim::kRopePairs, Presence::kOptionalRope, &FloatWeights::rope_freqs},
+};
+
+constexpr LayerVector kHeadNorms[] = {
+    {"attn_q_norm", Dim::kHeadDim, Presence::kQkNorm, &L::attn_q_norm, &I::attn_q_norm},
+    {"attn_k_norm", Dim::kHeadDim, Presence::kQkNorm, &L::attn_k_norm, &I::attn_k_norm},
 };
 
 constexpr LayerMatrix kAttention[] = {
@@ -41,14 +55,15 @@ constexpr LayerMatrix kFeedForward[] = {
 };
 
 constexpr Sublayer kSublayers[] = {
-    {{"attn_norm", &L::attn_norm, &L::attn_norm_bias, &I::attn_norm}, kAttention},
-    {{"ffn_norm", &L::ffn_norm, &L::ffn_norm_bias, &I::ffn_norm}, kFeedForward},
+    {{"attn_norm", &L::attn_norm, &L::attn_norm_bias, &I::attn_norm}, kHeadNorms, kAttention},
+    {{"ffn_norm", &L::ffn_norm, &L::ffn_norm_bias, &I::ffn_norm}, {}, kFeedForward},
 };
 
 constexpr const LayerMatrix* kQkvParts[] = {&kAttention[0], &kAttention[1], &kAttention[2]};
 
 constexpr TensorTable kTable = {
     kInputs,
+    kGlobalVectors,
     kSublayers,
     {"output_norm", &FloatWeights::output_norm, &FloatWeights::output_norm_bias, &Int8Weights::output_norm},
     {"output", Dim::kNVocab, Dim::kDModel, Presence::kTiedWhenAbsent, &FloatWeights::output, &Int8Weights::output_storage},
@@ -79,6 +94,8 @@ int64_t DimSize(const ModelConfig& c, Dim dim) {
     case Dim::kDFfn: return c.d_ffn;
     case Dim::kNVocab: return c.n_vocab;
     case Dim::kNCtxTrain: return c.n_ctx_train;
+    case Dim::kHeadDim: return c.head_dim;
+    case Dim::kRopePairs: return c.rope_dims / 2;
   }
   return 0;
 }
@@ -88,11 +105,20 @@ bool IsPresent(Presence presence, const ModelConfig& c) {
     case Presence::kAlways: case Presence::kTiedWhenAbsent: return true;
     case Presence::kGatedFfn: return c.ffn == FfnKind::kSwiGlu;
     case Presence::kLearnedPositions: return c.learned_positions;
+    case Presence::kQkNorm: return c.qk_norm;
+    case Presence::kOptionalRope: return c.rope_dims > 0;
   }
   return false;
 }
 
 const TensorTable& Tensors() { return kTable; }
+
+bool IsQkvPart(const LayerMatrix& m) {
+  for (const LayerMatrix* part : kTable.fused_qkv.parts) {
+    if (part == &m) return true;
+  }
+  return false;
+}
 
 std::string TensorName(int32_t layer, const char* name, const char* suffix) {
   std::string full = layer < 0 ? std::string() : "blk." + std::to_string(layer) + ".";

@@ -30,14 +30,17 @@ struct Architecture {
   FfnKind ffn;
   bool learned_positions;  // position_embd instead of RoPE
   bool linear_bias;        // a bias on every layer matrix
+  bool qkv_bias = false;   // a bias on attn_q, attn_k, attn_v only
+  bool qk_norm = false;    // attn_q_norm, attn_k_norm: RMSNorm of each head before RoPE
+  bool rope_neox = false;  // RoPE on (x[i], x[i + rope_dims/2]) instead of adjacent pairs
 };
 
 // nullptr for an architecture ingot does not run.
 const Architecture* FindArchitecture(std::string_view name);
-std::string SupportedArchitectures();  // "llama, gpt2"
+std::string SupportedArchitectures();  // "llama, gpt2, ..."
 
 // A tensor dimension, read from the config.
-enum class Dim : uint8_t { kOne, kDModel, kQDim, kKvDim, kDFfn, kNVocab, kNCtxTrain };
+enum class Dim : uint8_t { kOne, kDModel, kQDim, kKvDim, kDFfn, kNVocab, kNCtxTrain, kHeadDim, kRopePairs };
 int64_t DimSize(const ModelConfig& config, Dim dim);
 
 // When a matrix exists in a model.
@@ -46,6 +49,8 @@ enum class Presence : uint8_t {
   kGatedFfn,          // SwiGLU only
   kLearnedPositions,  // learned absolute positions only
   kTiedWhenAbsent,    // may be absent from a file, and then the token embedding serves (output)
+  kQkNorm,            // qk_norm only
+  kOptionalRope,      // RoPE models only, and optional: the visitor looks for it (rope_freqs)
 };
 
 // A matrix: its float view and its int8 twin, and, for a layer matrix of an architecture with
@@ -70,14 +75,28 @@ struct NormSpec {
   Int8Norm Int8Owner::*int8;
 };
 
+// A float vector that is not a block's norm: a per-head norm weight (with its int8 form), or
+// RoPE's frequency factors (int8 nullptr: they become the integer RoPE tables).
+template <typename FloatOwner, typename Int8Owner>
+struct VectorSpec {
+  const char* name;  // "attn_q_norm"
+  Dim size;
+  Presence presence;
+  std::vector<float> FloatOwner::*weight;
+  Int8Norm Int8Owner::*int8 = nullptr;
+};
+
 using GlobalMatrix = MatrixSpec<FloatWeights, Int8Weights>;
 using LayerMatrix = MatrixSpec<LayerWeights, Int8Layer>;
 using GlobalNorm = NormSpec<FloatWeights, Int8Weights>;
 using LayerNorm = NormSpec<LayerWeights, Int8Layer>;
+using GlobalVector = VectorSpec<FloatWeights, Int8Weights>;
+using LayerVector = VectorSpec<LayerWeights, Int8Layer>;
 
-// A sublayer in file order: its norm, its matrices, then their biases.
+// A sublayer in file order: its norm, its other vectors, its matrices, then their biases.
 struct Sublayer {
   LayerNorm norm;
+  std::span<const LayerVector> vectors;
   std::span<const LayerMatrix> matrices;
 };
 
@@ -89,6 +108,7 @@ struct FusedMatrix {
 
 struct TensorTable {
   std::span<const GlobalMatrix> inputs;  // token_embd, position_embd
+  std::span<const GlobalVector> vectors;  // rope_freqs
   std::span<const Sublayer> sublayers;   // of every layer: attention, feed-forward
   GlobalNorm output_norm;
   GlobalMatrix output;
@@ -103,16 +123,19 @@ std::string TensorName(int32_t layer, const char* name, const char* suffix);
 
 bool IsPresent(Presence presence, const ModelConfig& config);
 inline bool HasNormBias(const ModelConfig& c) { return c.norm == NormKind::kLayer; }
-template <typename M>
-bool HasBias(const M& m, const ModelConfig& c) {
-  return c.linear_bias && m.bias != nullptr;
+// Whether m is one of attn_q, attn_k, attn_v (the parts of attn_qkv).
+bool IsQkvPart(const LayerMatrix& m);
+inline bool HasBias(const LayerMatrix& m, const ModelConfig& c) {
+  return m.bias != nullptr && (c.linear_bias || (c.qkv_bias && IsQkvPart(m)));
 }
 
 // Calls, in file order, for the tensors of a model with this config:
 //   v.Global(const GlobalMatrix&)             token_embd, position_embd (when present)
+//   v.Vector(const GlobalVector&)             rope_freqs (RoPE models; kOptionalRope: the visitor decides)
 //   v.Norm(layer, const LayerNorm&)           each sublayer's norm
+//   v.Vector(layer, const LayerVector&)       its per-head norms (qk_norm)
 //   v.Matrix(layer, const LayerMatrix&)       each present matrix of the sublayer
-//   v.Bias(layer, const LayerMatrix&)         then each of their biases (linear biases only)
+//   v.Bias(layer, const LayerMatrix&)         then each of their biases (HasBias)
 //   v.Norm(const GlobalNorm&)                 output_norm
 //   v.Global(const GlobalMatrix&)             output (kTiedWhenAbsent: the visitor decides)
 template <typename Visitor>
@@ -121,9 +144,15 @@ void VisitTensors(const ModelConfig& c, Visitor&& v) {
   for (const GlobalMatrix& m : t.inputs) {
     if (IsPresent(m.presence, c)) v.Global(m);
   }
+  for (const GlobalVector& g : t.vectors) {
+    if (IsPresent(g.presence, c)) v.Vector(g);
+  }
   for (int32_t layer = 0; layer < c.n_layers; ++layer) {
     for (const Sublayer& s : t.sublayers) {
       v.Norm(layer, s.norm);
+      for (const LayerVector& lv : s.vectors) {
+        if (IsPresent(lv.presence, c)) v.Vector(layer, lv);
+      }
       for (const LayerMatrix& m : s.matrices) {
         if (IsPresent(m.presence, c)) v.Matrix(layer, m);
       }

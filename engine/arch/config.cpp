@@ -32,6 +32,9 @@ ModelConfig ConfigOf(const Architecture& arch) {
   c.ffn = arch.ffn;
   c.learned_positions = arch.learned_positions;
   c.linear_bias = arch.linear_bias;
+  c.qkv_bias = arch.qkv_bias;
+  c.qk_norm = arch.qk_norm;
+  c.rope_neox = arch.rope_neox;
   return c;
 }
 

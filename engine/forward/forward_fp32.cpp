@@ -29,12 +29,13 @@ uint64_t RopeTables::BytesFor(const ModelConfig& c, int32_t n_ctx) {
   return 2 * static_cast<uint64_t>(RopeTableElements(c, n_ctx)) * sizeof(float);
 }
 
-RopeTables::RopeTables(const ModelConfig& c, int32_t n_ctx) : n_pairs_(c.rope_dims / 2), head_dim_(c.head_dim) {
+RopeTables::RopeTables(const Model& model, int32_t n_ctx)
+    : n_pairs_(model.config().rope_dims / 2), head_dim_(model.config().head_dim), neox_(model.config().rope_neox) {
   const size_t n_pairs = static_cast<size_t>(n_pairs_);
-  cos_.resize(RopeTableElements(c, n_ctx));
+  cos_.resize(RopeTableElements(model.config(), n_ctx));
   sin_.resize(cos_.size());
   for (size_t i = 0; i < n_pairs; ++i) {
-    const double freq = std::pow(static_cast<double>(c.rope_base), -2.0 * static_cast<double>(i) / c.rope_dims);
+    const double freq = fp32::RopeTheta(model.config(), model.rope_freqs, static_cast<int32_t>(i));
     for (int32_t pos = 0; pos < n_ctx; ++pos) {
       const double angle = pos * freq;
       cos_[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::cos(angle));
@@ -48,7 +49,7 @@ void RopeTables::Rotate(float* heads, int32_t n_heads, int32_t pos) const {
   const float* cos = cos_.data() + static_cast<size_t>(pos) * static_cast<size_t>(n_pairs_);
   const float* sin = sin_.data() + static_cast<size_t>(pos) * static_cast<size_t>(n_pairs_);
   for (int32_t h = 0; h < n_heads; ++h) {
-    fp32::Rope(heads + static_cast<size_t>(h) * static_cast<size_t>(head_dim_), n_pairs_, cos, sin);
+    fp32::Rope(heads + static_cast<size_t>(h) * static_cast<size_t>(head_dim_), n_pairs_, cos, sin, neox_);
   }
 }
 
@@ -81,7 +82,7 @@ Fp32Forward::Fp32Forward(const Model& model, int32_t n_ctx, int32_t n_batch, int
       n_ctx_(n_ctx),
       n_threads_(n_threads),
       inv_sqrt_head_dim_(1.0f / std::sqrt(static_cast<float>(c_.head_dim))),
-      rope_(c_, n_ctx) {
+      rope_(model, n_ctx) {
   // resize value-initializes: the KV cache starts at zero.
   ForEachBuffer(c_, n_ctx_, n_batch, n_threads_, [this](auto buffer, size_t n) { (this->*buffer).resize(n); });
 }
@@ -133,6 +134,10 @@ void Fp32Forward::Layer(int32_t layer, int32_t n, int32_t n_past) {
   fp32::AddBias(w.attn_q_bias, n, q_.data());
   fp32::AddBias(w.attn_k_bias, n, k_.data());
   fp32::AddBias(w.attn_v_bias, n, v_.data());
+  if (c_.qk_norm) {
+    fp32::HeadRmsNorm(q_.data(), n * c_.n_heads, c_.head_dim, w.attn_q_norm, c_.norm_eps);
+    fp32::HeadRmsNorm(k_.data(), n * c_.n_kv_heads, c_.head_dim, w.attn_k_norm, c_.norm_eps);
+  }
   Attention(layer, n, n_past);
   fp32::MatMul(w.attn_output, attn_.data(), n, branch_.data(), n_threads_);
   fp32::AddBias(w.attn_output_bias, n, branch_.data());

@@ -16,7 +16,7 @@ namespace ingot {
 // Fp32Forward and the escape hatch's `rope` rotate with these tables.
 class RopeTables {
  public:
-  RopeTables(const ModelConfig& c, int32_t n_ctx);
+  RopeTables(const Model& model, int32_t n_ctx);
   // What the tables of n_ctx positions take, before they are made.
   static uint64_t BytesFor(const ModelConfig& c, int32_t n_ctx);
   // Rotates n_heads head rows [n_heads, head_dim] in place by the angles of position pos.
@@ -25,6 +25,7 @@ class RopeTables {
 
  private:
   int32_t n_pairs_, head_dim_;
+  bool neox_;
   std::vector<float> cos_, sin_;  // [n_ctx, rope_dims / 2]; empty without RoPE
 };
 

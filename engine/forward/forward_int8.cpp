@@ -67,6 +67,7 @@ void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_b
   f(&Int8Forward::rope_cos_, Elements(n_ctx, half));
   f(&Int8Forward::rope_sin_, Elements(n_ctx, half));
   f(&Int8Forward::k8_, Elements(1, c.head_dim));
+  f(&Int8Forward::head_, Elements(1, c.qk_norm ? c.head_dim : 0));
   const bool wide_keys = Int8KvCache::WideKeys(c.head_dim);
   f(&Int8Forward::k8_low_, Elements(1, wide_keys ? c.head_dim : 0));
   f(&Int8Forward::v8_, Elements(1, c.head_dim));
@@ -416,10 +417,25 @@ Dyadic Int8Forward::QuantizeHead(const int32_t* x, int8_t* high, int8_t* low) {
                  -kQ16);
 }
 
-// q16_, k16_, v16_ (Q16) -> RoPE -> int8 per head; k, v into the cache; attention output to act_.
-void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
+// Each of n_heads Q16 head rows [n_heads, head_dim] RMSNormed by norm, in place, back in Q16:
+// the integer RMSNorm of the residual stream over head_dim values (Qwen 3's q/k norms).
+void Int8Forward::HeadNorm(const Int8Norm& norm, int32_t* heads, int32_t n_heads) {
+  const int32_t hd = c_.head_dim;
+  const Dyadic eps_lsb = kernels::DyadicDiv(w_.norm_eps, kernels::DyadicMul(kQ16Scale, kQ16Scale));
+  const Dyadic to_q16 = Shifted(norm.out_scale, kQ16);  // out * out_scale in 2^-16 units
+  for (int32_t h = 0; h < n_heads; ++h) {
+    int32_t* x = Row(heads, h, hd);
+    kt_.rms_norm_s32(x, hd, eps_lsb, norm.gamma.data(), norm.gamma_shift, head_.data());
+    for (int32_t i = 0; i < hd; ++i) x[i] = kernels::SaturateToS32(kernels::MultiplyByDyadic(head_[i], to_q16));
+  }
+}
+
+// q16_, k16_, v16_ (Q16) -> q/k norms -> RoPE -> int8 per head; k, v into the cache; attention
+// output to act_.
+void Int8Forward::Attention(const Int8Layer& weights, int32_t layer, int32_t n, int32_t n_past) {
   const int32_t hd = c_.head_dim;
   const int32_t half = c_.rope_dims / 2;
+  const kernels::RopeLayout rope_layout = c_.rope_neox ? kernels::RopeLayout::kHalves : kernels::RopeLayout::kInterleaved;
   for (int32_t t = 0; t < n; ++t) {
     const int32_t pos = n_past + t;
     const int32_t* cos = half > 0 ? Row(rope_cos_, pos, half) : nullptr;
@@ -427,14 +443,18 @@ void Int8Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
     int32_t* q = Row(q16_, t, c_.q_dim());
     int32_t* k = Row(k16_, t, c_.kv_dim());
     const int32_t* v = Row(v16_, t, c_.kv_dim());
+    if (c_.qk_norm) {
+      HeadNorm(weights.attn_q_norm, q, c_.n_heads);
+      HeadNorm(weights.attn_k_norm, k, c_.n_kv_heads);
+    }
     if (half == 0) {
       // no RoPE (gpt2)
     } else if (fp_ != nullptr && fp_->set().rope) {
       fp_->Rope(q, c_.n_heads, pos);
       fp_->Rope(k, c_.n_kv_heads, pos);
     } else {
-      kt_.rope_s32(q, c_.n_heads, hd, c_.rope_dims, cos, sin, kernels::RopeLayout::kInterleaved);
-      kt_.rope_s32(k, c_.n_kv_heads, hd, c_.rope_dims, cos, sin, kernels::RopeLayout::kInterleaved);
+      kt_.rope_s32(q, c_.n_heads, hd, c_.rope_dims, cos, sin, rope_layout);
+      kt_.rope_s32(k, c_.n_kv_heads, hd, c_.rope_dims, cos, sin, rope_layout);
     }
     if (fp_ != nullptr && fp_->set().kv) {
       fp_->StoreKv(layer, pos, k, v);
@@ -488,7 +508,7 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
     AddBiasQ16(layer.attn_q_bias, n, q16_.data());
     AddBiasQ16(layer.attn_k_bias, n, k16_.data());
     AddBiasQ16(layer.attn_v_bias, n, v16_.data());
-    Attention(l, n, n_past);
+    Attention(layer, l, n, n_past);
     AddToResidual(layer.attn_output, layer.attn_output_bias, n, ActLayout::kPerToken);
 
     NormQuantize(layer.ffn_norm, NormSite::kFfn, l, n);

@@ -108,12 +108,25 @@ void Softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
-void Rope(float* head, int32_t n_pairs, const float* cos, const float* sin) {
+void Rope(float* head, int32_t n_pairs, const float* cos, const float* sin, bool neox) {
   for (int32_t i = 0; i < n_pairs; ++i) {
-    const float a = head[2 * i];
-    const float b = head[2 * i + 1];
-    head[2 * i] = a * cos[i] - b * sin[i];
-    head[2 * i + 1] = a * sin[i] + b * cos[i];
+    float& a = neox ? head[i] : head[2 * i];
+    float& b = neox ? head[i + n_pairs] : head[2 * i + 1];
+    const float a0 = a, b0 = b;
+    a = a0 * cos[i] - b0 * sin[i];
+    b = a0 * sin[i] + b0 * cos[i];
+  }
+}
+
+double RopeTheta(const ModelConfig& c, const std::vector<float>& factors, int32_t i) {
+  const double theta = std::pow(static_cast<double>(c.rope_base), -2.0 * i / c.rope_dims);
+  return factors.empty() ? theta : theta / static_cast<double>(factors[static_cast<size_t>(i)]);
+}
+
+void HeadRmsNorm(float* heads, int32_t n_heads, int32_t head_dim, const std::vector<float>& weight, float eps) {
+  for (int32_t h = 0; h < n_heads; ++h) {
+    float* x = heads + static_cast<size_t>(h) * static_cast<size_t>(head_dim);
+    RmsNorm(x, weight.data(), head_dim, eps, x);
   }
 }
 

@@ -44,8 +44,17 @@ inline float Gelu(float x) {
   return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
 }
 
-// Rotates the leading 2*n_pairs values of one head by the angles of one position, adjacent
-// pairs (x[2i], x[2i+1]) as in llama2.c and llama.cpp's `llama` architecture.
-void Rope(float* head, int32_t n_pairs, const float* cos, const float* sin);
+// Rotates the leading 2*n_pairs values of one head by the angles of one position: adjacent
+// pairs (x[2i], x[2i+1]) as in llama2.c and llama.cpp's `llama` architecture, or with neox the
+// halves' pairs (x[i], x[i + n_pairs]) as GPT-NeoX, Qwen and Gemma.
+void Rope(float* head, int32_t n_pairs, const float* cos, const float* sin, bool neox);
+
+// RoPE's angle per position of pair i: base^(-2i / rope_dims) / factors[i] radians (factors
+// empty: none). The one definition both paths build their tables from.
+double RopeTheta(const ModelConfig& config, const std::vector<float>& factors, int32_t i);
+
+// RMSNorm of each of n_heads rows [n_heads, head_dim] in place, with one weight [head_dim]
+// (Qwen 3's and Gemma 3's per-head q/k norms).
+void HeadRmsNorm(float* heads, int32_t n_heads, int32_t head_dim, const std::vector<float>& weight, float eps);
 
 }  // namespace ingot::fp32

@@ -137,7 +137,7 @@ FpModules::FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx) 
     rope_ = &fp32_->rope();
     kv_.resize(KvScratchElements(model.config()));
   } else if (set.rope) {
-    own_rope_ = std::make_unique<RopeTables>(model.config(), n_ctx);
+    own_rope_ = std::make_unique<RopeTables>(model, n_ctx);
     rope_ = own_rope_.get();
   }
 }

@@ -26,6 +26,22 @@ class Binder {
     }
     w_.*m.weight = Matrix(name, DimSize(c_, m.rows), DimSize(c_, m.cols));
   }
+  void Vector(const GlobalVector& v) {
+    const std::string name = TensorName(-1, v.name, kWeightSuffix);
+    if (v.presence == Presence::kOptionalRope && Find(name) == nullptr) return;
+    std::vector<float>& values = w_.*v.weight;
+    values = Vector(name, DimSize(c_, v.size));
+    for (size_t i = 0; i < values.size(); ++i) {
+      // A factor below 1 speeds a frequency up past the base's; llama.cpp's converters write >= 1.
+      if (!(values[i] >= 1.0f)) {
+        throw Error(file_.path() + ": tensor '" + name + "' holds " + std::to_string(values[i]) + " at " +
+                    std::to_string(i) + " (RoPE frequency factors must be at least 1)");
+      }
+    }
+  }
+  void Vector(int32_t layer, const LayerVector& v) {
+    Layer(layer).*v.weight = Vector(TensorName(layer, v.name, kWeightSuffix), DimSize(c_, v.size));
+  }
   void Norm(const GlobalNorm& n) { BindNorm(-1, n, w_); }
   void Norm(int32_t layer, const LayerNorm& n) { BindNorm(layer, n, Layer(layer)); }
   void Matrix(int32_t layer, const LayerMatrix& m) {

@@ -23,11 +23,14 @@ enum class FfnKind {
 };
 
 struct ModelConfig {
-  std::string arch;        // "llama", "gpt2"
+  std::string arch;        // "llama", "gpt2", "qwen2", "qwen3"
   NormKind norm = NormKind::kRms;
   FfnKind ffn = FfnKind::kSwiGlu;
   bool learned_positions = false;  // position_embd is added to the token embedding (gpt2)
   bool linear_bias = false;        // every matrix but token_embd and output adds a bias (gpt2)
+  bool qkv_bias = false;           // attn_q, attn_k and attn_v add a bias (qwen2)
+  bool qk_norm = false;            // each query and key head is RMSNormed before RoPE (qwen3)
+  bool rope_neox = false;          // RoPE rotates (x[i], x[i + rope_dims/2]) pairs, GPT-NeoX style
   int32_t d_model = 0;
   int32_t n_layers = 0;
   int32_t n_heads = 0;
@@ -38,7 +41,7 @@ struct ModelConfig {
   int32_t n_ctx_train = 0;  // the longest context the model was trained for
   float norm_eps = 1e-5f;
   float rope_base = 10000.0f;
-  int32_t rope_dims = 0;    // leading dims of each head that RoPE rotates (adjacent pairs); 0: no RoPE
+  int32_t rope_dims = 0;    // leading dims of each head that RoPE rotates; 0: no RoPE
 
   int32_t q_dim() const { return n_heads * head_dim; }
   int32_t kv_dim() const { return n_kv_heads * head_dim; }
@@ -68,6 +71,8 @@ struct Weight {
 struct LayerWeights {
   std::vector<float> attn_norm;         // [d_model]
   std::vector<float> attn_norm_bias;    // [d_model] LayerNorm only
+  std::vector<float> attn_q_norm;       // [head_dim] qk_norm only: every query head's RMSNorm
+  std::vector<float> attn_k_norm;       // [head_dim] qk_norm only: every key head's RMSNorm
   Weight attn_q;                        // [q_dim, d_model]
   Weight attn_k;                        // [kv_dim, d_model]
   Weight attn_v;                        // [kv_dim, d_model]
@@ -94,6 +99,7 @@ struct FloatWeights {
   std::vector<float> output_norm;       // [d_model]
   std::vector<float> output_norm_bias;  // [d_model] LayerNorm only
   Weight output;                        // [n_vocab, d_model]; token_embd when tied
+  std::vector<float> rope_freqs;        // [rope_dims / 2] frequency divisors (Llama 3.1+); empty: none
 
   bool tied_output() const { return output.data == token_embd.data; }
 };

@@ -94,6 +94,8 @@ struct Reader {
   void Bias(int32_t layer, const LayerMatrix& m) {
     vectors.layers[static_cast<size_t>(layer)].*m.bias = NormVector(g, TensorName(layer, m.name, kBiasSuffix), Dim32(m.rows), used);
   }
+  void Vector(const GlobalVector& v) { ReadVector(-1, v, vectors); }
+  void Vector(int32_t layer, const LayerVector& v) { ReadVector(layer, v, vectors.layers[static_cast<size_t>(layer)]); }
   void Norm(const GlobalNorm& n) { ReadNorm(-1, n, vectors); }
   void Norm(int32_t layer, const LayerNorm& n) { ReadNorm(layer, n, vectors.layers[static_cast<size_t>(layer)]); }
 
@@ -101,6 +103,12 @@ struct Reader {
   void ReadNorm(int32_t layer, const Spec& n, Owner& owner) {
     owner.*n.weight = NormVector(g, TensorName(layer, n.name, kWeightSuffix), c.d_model, used);
     if (HasNormBias(c)) owner.*n.bias = NormVector(g, TensorName(layer, n.name, kBiasSuffix), c.d_model, used);
+  }
+  template <typename Owner, typename Spec>
+  void ReadVector(int32_t layer, const Spec& v, Owner& owner) {
+    const std::string name = TensorName(layer, v.name, kWeightSuffix);
+    if (v.presence == Presence::kOptionalRope && g.FindTensor(name) == nullptr) return;
+    owner.*v.weight = NormVector(g, name, Dim32(v.size), used);
   }
   int32_t Dim32(Dim d) const { return static_cast<int32_t>(DimSize(c, d)); }
 };
@@ -116,7 +124,7 @@ std::unique_ptr<Int8Weights> LoadIngotWeights(const GgufFile& g, const ModelConf
   w->SetOutput();
   // Converted as in-memory quantization converts them.
   SetInt8NormsAndBiases(c, vectors, *w);
-  SetInt8Constants(c, *w);
+  SetInt8Constants(c, vectors, *w);
   FuseInt8Layers(*w);
   return w;
 }

@@ -83,10 +83,17 @@ struct Lister {
   void Bias(int32_t layer, const LayerMatrix& m) {
     entries.push_back({TensorName(layer, m.name, kBiasSuffix), nullptr, &(Layer(layer).*m.bias)});
   }
+  void Vector(const GlobalVector& v) { AddVector(-1, v, model); }
+  void Vector(int32_t layer, const LayerVector& v) { AddVector(layer, v, Layer(layer)); }
   void Norm(const GlobalNorm& n) { AddNorm(-1, n, model); }
   void Norm(int32_t layer, const LayerNorm& n) { AddNorm(layer, n, Layer(layer)); }
 
   const LayerWeights& Layer(int32_t layer) const { return model.layers[static_cast<size_t>(layer)]; }
+  template <typename Owner, typename Spec>
+  void AddVector(int32_t layer, const Spec& v, const Owner& owner) {
+    const std::vector<float>& values = owner.*v.weight;
+    if (!values.empty()) entries.push_back({TensorName(layer, v.name, kWeightSuffix), nullptr, &values});  // optional: absent stays absent
+  }
   template <typename Owner, typename Spec>
   void AddNorm(int32_t layer, const Spec& n, const Owner& owner) {
     entries.push_back({TensorName(layer, n.name, kWeightSuffix), nullptr, &(owner.*n.weight)});

@@ -6,6 +6,7 @@
 #include <initializer_list>
 
 #include "engine/arch/architecture.h"
+#include "engine/forward/fp32_ops.h"
 
 namespace ingot {
 
@@ -59,15 +60,15 @@ std::vector<int32_t> MakeQ16Bias(const std::vector<float>& bias) {
   return q16;
 }
 
-void SetInt8Constants(const ModelConfig& c, Int8Weights& w) {
+void SetInt8Constants(const ModelConfig& c, const FloatWeights& vectors, Int8Weights& w) {
   w.norm_eps = DyadicFromDouble(static_cast<double>(c.norm_eps));
   w.inv_sqrt_head_dim = DyadicFromDouble(1.0 / std::sqrt(static_cast<double>(c.head_dim)));
   const int32_t half = c.rope_dims / 2;
   w.rope_freq_turns_q64.resize(static_cast<size_t>(half));
   for (int32_t i = 0; i < half; ++i) {
-    // theta_i = base^(-2i / rope_dims) radians per position, as a fraction of a turn in Q64.
-    const long double theta = std::pow(static_cast<long double>(c.rope_base), -2.0L * i / c.rope_dims);
-    const long double turns = theta / (2.0L * 3.141592653589793238462643383279502884L);
+    // theta_i radians per position, as a fraction of a turn in Q64 (theta_i < 2 pi: a
+    // factor below 1 would make it larger, and BindFloatWeights refuses those).
+    const long double turns = fp32::RopeTheta(c, vectors.rope_freqs, i) / (2.0L * 3.141592653589793238462643383279502884L);
     w.rope_freq_turns_q64[static_cast<size_t>(i)] = static_cast<uint64_t>(std::roundl(std::ldexp(turns, 64)));
   }
 }
@@ -128,6 +129,12 @@ struct NormsAndBiases {
 
   void Global(const GlobalMatrix&) {}
   void Matrix(int32_t, const LayerMatrix&) {}
+  void Vector(const GlobalVector&) {}  // rope_freqs: SetInt8Constants
+  void Vector(int32_t layer, const LayerVector& v) {
+    if (v.int8 != nullptr) {
+      dst.layers[static_cast<size_t>(layer)].*v.int8 = MakeInt8Norm(src.layers[static_cast<size_t>(layer)].*v.weight);
+    }
+  }
   void Norm(const GlobalNorm& n) { dst.*n.int8 = MakeInt8Norm(src.*n.weight, src.*n.bias); }
   void Norm(int32_t layer, const LayerNorm& n) {
     const LayerWeights& from = src.layers[static_cast<size_t>(layer)];
@@ -155,6 +162,8 @@ struct Quantizer {
   }
   void Norm(const GlobalNorm&) {}
   void Norm(int32_t, const LayerNorm&) {}
+  void Vector(const GlobalVector&) {}
+  void Vector(int32_t, const LayerVector&) {}
   void Bias(int32_t, const LayerMatrix&) {}
 };
 
@@ -171,7 +180,7 @@ std::unique_ptr<Int8Weights> QuantizeModel(const ModelConfig& config, const Floa
   VisitTensors(config, Quantizer{weights, *w, n_threads});
   w->SetOutput();
   SetInt8NormsAndBiases(config, weights, *w);
-  SetInt8Constants(config, *w);
+  SetInt8Constants(config, weights, *w);
   FuseInt8Layers(*w);
   return w;
 }

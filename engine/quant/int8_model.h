@@ -25,6 +25,7 @@ struct Int8Norm {
 
 struct Int8Layer {
   Int8Norm attn_norm;
+  Int8Norm attn_q_norm, attn_k_norm;  // [head_dim] each, qk_norm only
   Int8Matrix attn_q, attn_k, attn_v, attn_output;
   Int8Norm ffn_norm;
   Int8Matrix ffn_gate, ffn_up, ffn_down;  // ffn_gate empty for a GELU feed-forward (gpt2)
@@ -48,7 +49,7 @@ struct Int8Weights {
   const Int8Matrix* output = nullptr;    // &output_storage or &token_embd
   kernels::Dyadic norm_eps;              // real epsilon
   kernels::Dyadic inv_sqrt_head_dim;     // 1 / sqrt(head_dim)
-  std::vector<uint64_t> rope_freq_turns_q64;  // [rope_dims / 2]: 2^64 * theta_i / (2 pi)
+  std::vector<uint64_t> rope_freq_turns_q64;  // [rope_dims / 2]: 2^64 * theta_i / (2 pi), factors applied
 
   uint64_t weight_bytes() const;  // packed int8 data + scales + row sums
   // Points output at output_storage, or at token_embd when the model has no output matrix of
@@ -72,7 +73,8 @@ std::vector<int32_t> MakeQ16Bias(const std::vector<float>& bias);
 // Every norm (MakeInt8Norm) and layer bias (MakeQ16Bias) of the model from its float vectors.
 void SetInt8NormsAndBiases(const ModelConfig& config, const FloatWeights& src, Int8Weights& dst);
 
-// The model constants every Int8Weights carries (epsilon, 1/sqrt(head_dim), RoPE frequencies).
-void SetInt8Constants(const ModelConfig& config, Int8Weights& weights);
+// The model constants every Int8Weights carries (epsilon, 1/sqrt(head_dim), RoPE frequencies,
+// divided by the model's frequency factors when it has them).
+void SetInt8Constants(const ModelConfig& config, const FloatWeights& vectors, Int8Weights& weights);
 
 }  // namespace ingot

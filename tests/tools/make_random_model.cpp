@@ -13,15 +13,17 @@ int main(int argc, char** argv) {
     std::string shape_name = "tinyllama", type_name = "q8_0", vocab, out;
     uint64_t seed = 1;
     apps::ArgParser parser("make-random-model", "[options] OUT.gguf",
-                           "Writes a random-weight GGUF with a real model's shape: tinyllama (TinyLlama-1.1B:\n"
-                           "d_model 2048, 22 layers, 32 heads, 4 KV heads, FFN 5632, vocab 32000), llama-7b or tiny\n"
-                           "(llama architecture), or gpt2-small (GPT-2 124M: d_model 768, 12 layers, 12 heads, FFN\n"
-                           "3072, vocab 50257, gpt2 architecture). Weights are uniform in [-0.05, 0.05], norms 1,\n"
-                           "biases 0.");
+                           "Writes a random-weight GGUF with a real model's shape and metadata: tinyllama\n"
+                           "(TinyLlama-1.1B: d_model 2048, 22 layers, 32 heads, 4 KV heads, FFN 5632, vocab 32000),\n"
+                           "llama-7b, llama3.2-1b, smollm2-135m (llama architecture), qwen2.5-0.5b (qwen2),\n"
+                           "qwen3-0.6b (qwen3), gpt2-small (GPT-2 124M, gpt2); test shapes tiny, tiny-gpt2,\n"
+                           "tiny-llama3, tiny-smollm2, tiny-qwen2, tiny-qwen3. Real shapes take their vocabulary\n"
+                           "from models/vocab (here or in ../shared). Weights are uniform in [-0.05, 0.05], norms\n"
+                           "1, biases 0; the tiny-<arch> shapes have larger weights and random norms and biases.");
     parser.AddPositional("OUT.gguf", &out, "the file to write", true);
-    parser.AddString("--shape", &shape_name, "tinyllama, llama-7b, tiny, gpt2-small or tiny-gpt2");
+    parser.AddString("--shape", &shape_name, "a shape named above (default tinyllama)");
     parser.AddString("--type", &type_name, "weight type: f32, f16 or q8_0");
-    parser.AddString("--vocab", &vocab, "GGUF file whose tokenizer.ggml.* keys to copy (e.g. ggml-vocab-llama-spm.gguf)");
+    parser.AddString("--vocab", &vocab, "GGUF file whose tokenizer.ggml.* keys to copy, instead of the shape's");
     parser.AddUint64("--seed", &seed, "random seed");
     int exit_code = 0;
     if (!parser.Parse(argc, argv, &exit_code)) return exit_code;

@@ -1,9 +1,15 @@
 #include "tests/tools/random_model.h"
 
+#include <cmath>
 #include <cstring>
+#include <fstream>
 #include <vector>
 
 #include "model_io/error.h"
+
+#ifndef INGOT_SOURCE_DIR
+#define INGOT_SOURCE_DIR "."
+#endif
 
 namespace ingot::test {
 
@@ -16,10 +22,10 @@ uint64_t SplitMix(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-// Fills n_bytes of a tensor of `type` with random values in [-0.05, 0.05].
-void FillRandom(GgmlType type, uint64_t seed, uint8_t* dst, uint64_t n_bytes) {
+// Fills n_bytes of a tensor of `type` with random values in [-scale, scale].
+void FillRandom(GgmlType type, uint64_t seed, double scale, uint8_t* dst, uint64_t n_bytes) {
   uint64_t state = seed;
-  auto uniform = [&] { return static_cast<float>(static_cast<double>(SplitMix(state) >> 11) * 0x1.0p-53 * 0.1 - 0.05); };
+  auto uniform = [&] { return static_cast<float>(static_cast<double>(SplitMix(state) >> 11) * 0x1.0p-53 * (2 * scale) - scale); };
   switch (type) {
     case GgmlType::kF32:
       for (uint64_t i = 0; i < n_bytes / 4; ++i) {
@@ -34,7 +40,7 @@ void FillRandom(GgmlType type, uint64_t seed, uint8_t* dst, uint64_t n_bytes) {
       }
       break;
     case GgmlType::kQ8_0: {
-      const uint16_t d = FloatToHalf(0.05f / 127.0f);
+      const uint16_t d = FloatToHalf(static_cast<float>(scale) / 127.0f);
       for (uint64_t block = 0; block < n_bytes / 34; ++block) {
         uint8_t* b = dst + 34 * block;
         std::memcpy(b, &d, 2);
@@ -50,16 +56,105 @@ void FillRandom(GgmlType type, uint64_t seed, uint8_t* dst, uint64_t n_bytes) {
   }
 }
 
+// Llama 3.1's RoPE frequency factors (its rope_scaling: factor 8, low and high frequency
+// factors 1 and 4, an original context of 8192), as llama.cpp's converter writes them: the
+// divisor of each pair's frequency.
+std::vector<float> Llama31RopeFactors(int32_t rope_dims, float base) {
+  constexpr double kFactor = 8.0, kLow = 1.0, kHigh = 4.0, kOldContext = 8192.0;
+  std::vector<float> factors;
+  for (int32_t i = 0; i < rope_dims / 2; ++i) {
+    const double freq = std::pow(static_cast<double>(base), -2.0 * i / rope_dims);
+    const double wavelen = 2.0 * 3.141592653589793 / freq;
+    double f = 1.0;
+    if (wavelen > kOldContext / kLow) {
+      f = kFactor;
+    } else if (wavelen >= kOldContext / kHigh) {
+      const double smooth = (kOldContext / wavelen - kLow) / (kHigh - kLow);
+      f = 1.0 / ((1.0 - smooth) / kFactor + smooth);
+    }
+    factors.push_back(static_cast<float>(f));
+  }
+  return factors;
+}
+
+std::string FindVocab(const std::string& name) {
+  const std::string file = "models/vocab/ggml-vocab-" + name + ".gguf";
+  for (const std::string& root : {std::string("."), std::string(INGOT_SOURCE_DIR), std::string(INGOT_SOURCE_DIR) + "/../shared"}) {
+    const std::string candidate = root + "/" + file;
+    if (std::ifstream(candidate).good()) return candidate;
+  }
+  throw Error("the vocabulary " + file + " is in neither ./ nor ../shared/ (or give --vocab)");
+}
+
 }  // namespace
 
+ModelShape Dims(const std::string& name, const std::string& arch, int32_t d_model, int32_t n_layers, int32_t n_heads,
+                int32_t n_kv_heads, int32_t d_ffn, int32_t n_vocab, int32_t n_ctx, int32_t head_dim = 0) {
+  ModelShape s;
+  s.name = name;
+  s.arch = arch;
+  s.d_model = d_model;
+  s.n_layers = n_layers;
+  s.n_heads = n_heads;
+  s.n_kv_heads = n_kv_heads;
+  s.d_ffn = d_ffn;
+  s.n_vocab = n_vocab;
+  s.n_ctx = n_ctx;
+  s.head_dim = head_dim;
+  return s;
+}
+
 ModelShape ShapeByName(const std::string& name) {
-  if (name == "tinyllama") return {name, "llama", 2048, 22, 32, 4, 5632, 32000, 2048};
-  if (name == "llama-7b") return {name, "llama", 4096, 32, 32, 32, 11008, 32000, 4096};
-  if (name == "tiny") return {name, "llama", 64, 2, 4, 2, 96, 259, 64};
-  if (name == "wide-heads") return {name, "llama", 2, 16, 1, 1, 4, 259, 4096, 4096};
-  if (name == "gpt2-small") return {name, "gpt2", 768, 12, 12, 12, 3072, 50257, 1024};
-  if (name == "tiny-gpt2") return {name, "gpt2", 64, 2, 4, 4, 128, 259, 64};
-  throw Error("unknown model shape '" + name + "' (known: tinyllama, llama-7b, tiny, wide-heads, gpt2-small, tiny-gpt2)");
+  // A test shape: d_model 64, two layers, 4 heads over 2 KV heads, a real vocabulary.
+  const auto tiny = [&](const std::string& arch, const std::string& vocab, float rope_base) {
+    ModelShape s = Dims(name, arch, 64, 2, 4, 2, 128, 0, 512);
+    s.vocab = vocab;
+    s.rope_base = rope_base;
+    s.tied = true;
+    s.weight_scale = 0.3;
+    // An embedding larger than the layers' outputs keeps each token's own direction in the
+    // residual stream, so the top logits stand apart (as in trained models) instead of being
+    // a near tie among 150k random rows: int8 vs FP32 top-1 then measures the integer path,
+    // not the ties. About half of the top-1 tokens are then the input token itself.
+    s.embed_scale = 5.0;
+    s.random_vectors = true;
+    return s;
+  };
+  const auto real = [&](ModelShape s, const std::string& vocab, float rope_base, bool tied) {
+    s.vocab = vocab;
+    s.rope_base = rope_base;
+    s.tied = tied;
+    return s;
+  };
+  if (name == "tinyllama") return Dims(name, "llama", 2048, 22, 32, 4, 5632, 32000, 2048);
+  if (name == "llama-7b") return Dims(name, "llama", 4096, 32, 32, 32, 11008, 32000, 4096);
+  if (name == "tiny") return Dims(name, "llama", 64, 2, 4, 2, 96, 259, 64);
+  if (name == "wide-heads") return Dims(name, "llama", 2, 16, 1, 1, 4, 259, 4096, 4096);
+  if (name == "gpt2-small") return Dims(name, "gpt2", 768, 12, 12, 12, 3072, 50257, 1024);
+  if (name == "tiny-gpt2") return Dims(name, "gpt2", 64, 2, 4, 4, 128, 259, 64);
+  if (name == "llama3.2-1b") {
+    ModelShape s = real(Dims(name, "llama", 2048, 16, 32, 8, 8192, 0, 131072, 64), "llama-bpe", 500000.0f, true);
+    s.rope_freqs = true;
+    return s;
+  }
+  if (name == "smollm2-135m") return real(Dims(name, "llama", 576, 30, 9, 3, 1536, 0, 8192, 64), "starcoder", 100000.0f, true);
+  if (name == "qwen2.5-0.5b") return real(Dims(name, "qwen2", 896, 24, 14, 2, 4864, 0, 32768, 64), "qwen2", 1000000.0f, true);
+  if (name == "qwen3-0.6b") return real(Dims(name, "qwen3", 1024, 28, 16, 8, 3072, 0, 40960, 128), "qwen2", 1000000.0f, true);
+  if (name == "tiny-llama3") {
+    ModelShape s = tiny("llama", "llama-bpe", 500000.0f);
+    s.rope_freqs = true;
+    return s;
+  }
+  if (name == "tiny-smollm2") return tiny("llama", "starcoder", 100000.0f);
+  if (name == "tiny-qwen2") return tiny("qwen2", "qwen2", 1000000.0f);
+  if (name == "tiny-qwen3") {
+    ModelShape s = tiny("qwen3", "qwen2", 1000000.0f);
+    s.head_dim = 32;  // q_dim 128 != d_model, as in the real Qwen 3
+    return s;
+  }
+  throw Error("unknown model shape '" + name +
+              "' (known: tinyllama, llama-7b, llama3.2-1b, smollm2-135m, qwen2.5-0.5b, qwen3-0.6b, gpt2-small, tiny, "
+              "tiny-gpt2, tiny-llama3, tiny-smollm2, tiny-qwen2, tiny-qwen3, wide-heads)");
 }
 
 void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType type, uint64_t seed,
@@ -80,7 +175,7 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
   } else {
     w.Set(a + "attention.head_count_kv", GgufValue::U32(static_cast<uint32_t>(s.n_kv_heads)));
     w.Set(a + "attention.layer_norm_rms_epsilon", GgufValue::F32(1e-5f));
-    w.Set(a + "rope.freq_base", GgufValue::F32(10000.0f));
+    w.Set(a + "rope.freq_base", GgufValue::F32(s.rope_base));
     w.Set(a + "rope.dimension_count", GgufValue::U32(static_cast<uint32_t>(head_dim)));
     if (s.head_dim > 0) {
       w.Set(a + "attention.key_length", GgufValue::U32(static_cast<uint32_t>(head_dim)));
@@ -88,13 +183,14 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
     }
   }
   int32_t n_vocab = s.n_vocab;
-  if (!vocab_path.empty()) {
-    const std::unique_ptr<GgufFile> vocab = GgufFile::Open(vocab_path);
+  const std::string vocab_file = !vocab_path.empty() ? vocab_path : !s.vocab.empty() ? FindVocab(s.vocab) : "";
+  if (!vocab_file.empty()) {
+    const std::unique_ptr<GgufFile> vocab = GgufFile::Open(vocab_file);
     for (const GgufKeyValue& kv : vocab->metadata()) {
       if (kv.key.rfind("tokenizer.", 0) == 0) w.Set(kv.key, kv.value);
     }
     n_vocab = static_cast<int32_t>(vocab->GetStringArray("tokenizer.ggml.tokens").value_or(std::vector<std::string>{}).size());
-    if (n_vocab == 0) throw Error(vocab_path + ": has no tokenizer.ggml.tokens");
+    if (n_vocab == 0) throw Error(vocab_file + ": has no tokenizer.ggml.tokens");
   } else {
     // <unk>, <s>, </s>, then the 256 byte tokens: enough to encode any text.
     std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
@@ -120,10 +216,30 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
   const uint64_t kv = static_cast<uint64_t>(head_dim) * static_cast<uint64_t>(s.n_kv_heads);
   const uint64_t ffn = static_cast<uint64_t>(s.d_ffn);
   uint64_t tensor_seed = seed;
+  const double scale = s.weight_scale;
   auto matrix = [&](const std::string& name, uint64_t cols, uint64_t rows) {
     const uint64_t this_seed = SplitMix(tensor_seed);
-    w.AddTensor(name, type, {cols, rows}, [type, this_seed](uint8_t* dst, uint64_t n) { FillRandom(type, this_seed, dst, n); });
+    const double amplitude = name == "token_embd.weight" && s.embed_scale > 0.0 ? s.embed_scale : scale;
+    w.AddTensor(name, type, {cols, rows},
+                [type, this_seed, amplitude](uint8_t* dst, uint64_t n) { FillRandom(type, this_seed, amplitude, dst, n); });
   };
+  // F32 vectors: uniform in [center - spread, center + spread].
+  auto vector = [&](const std::string& name, uint64_t n, float center, double spread) {
+    // Only random vectors draw a seed, so that the matrices of models with plain norms and
+    // biases keep their values.
+    const uint64_t this_seed = spread > 0.0 ? SplitMix(tensor_seed) : 0;
+    w.AddTensor(name, GgmlType::kF32, {n}, [this_seed, center, spread](uint8_t* dst, uint64_t n_bytes) {
+      FillRandom(GgmlType::kF32, this_seed, spread, dst, n_bytes);
+      for (uint64_t i = 0; i < n_bytes / 4; ++i) {
+        float v;
+        std::memcpy(&v, dst + 4 * i, 4);
+        v += center;
+        std::memcpy(dst + 4 * i, &v, 4);
+      }
+    });
+  };
+  auto norm = [&](const std::string& name, uint64_t n) { vector(name, n, 1.0f, s.random_vectors ? 0.5 : 0.0); };
+  auto bias = [&](const std::string& name, uint64_t n) { vector(name, n, 0.0f, s.random_vectors ? scale : 0.0); };
   auto filled = [&](const std::string& name, uint64_t n, float value) {
     w.AddTensor(name, GgmlType::kF32, {n}, [value](uint8_t* dst, uint64_t n_bytes) {
       for (uint64_t i = 0; i < n_bytes / 4; ++i) std::memcpy(dst + 4 * i, &value, 4);
@@ -153,20 +269,36 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
     w.Write(path);  // the output matrix is tied to token_embd, as in GPT-2's files
     return;
   }
+  // The llama family, in llama.cpp's names: qwen2 adds q, k, v biases, qwen3 per-head q/k norms.
+  if (s.rope_freqs) {
+    const std::vector<float> factors = Llama31RopeFactors(head_dim, s.rope_base);
+    w.AddTensor("rope_freqs.weight", GgmlType::kF32, {factors.size()}, [factors](uint8_t* dst, uint64_t n_bytes) {
+      std::memcpy(dst, factors.data(), n_bytes);
+    });
+  }
   for (int32_t l = 0; l < s.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
-    ones(p + "attn_norm.weight", d);
+    norm(p + "attn_norm.weight", d);
     matrix(p + "attn_q.weight", d, q);
     matrix(p + "attn_k.weight", d, kv);
     matrix(p + "attn_v.weight", d, kv);
+    if (s.arch == "qwen2") {
+      bias(p + "attn_q.bias", q);
+      bias(p + "attn_k.bias", kv);
+      bias(p + "attn_v.bias", kv);
+    }
+    if (s.arch == "qwen3") {
+      norm(p + "attn_q_norm.weight", static_cast<uint64_t>(head_dim));
+      norm(p + "attn_k_norm.weight", static_cast<uint64_t>(head_dim));
+    }
     matrix(p + "attn_output.weight", q, d);
-    ones(p + "ffn_norm.weight", d);
+    norm(p + "ffn_norm.weight", d);
     matrix(p + "ffn_gate.weight", d, ffn);
     matrix(p + "ffn_up.weight", d, ffn);
     matrix(p + "ffn_down.weight", ffn, d);
   }
-  ones("output_norm.weight", d);
-  matrix("output.weight", d, static_cast<uint64_t>(n_vocab));
+  norm("output_norm.weight", d);
+  if (!s.tied) matrix("output.weight", d, static_cast<uint64_t>(n_vocab));
   w.Write(path);
 }
 

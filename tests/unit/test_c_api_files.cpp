@@ -327,13 +327,13 @@ TEST_CASE("tensor use: the architecture's table reads every tensor of a model fi
     CHECK_FAILS(ingot_model_tensor_used(m.model, 0, nullptr), INGOT_ERROR_INVALID_ARGUMENT, "used is NULL");
   }
 
-  // The same file with two tensors no architecture has (Llama 3 files carry rope_freqs): the
-  // model loads, and only those two are unused.
+  // The same file with two tensors its architecture lacks (BERT's token types, Qwen 3's q norm):
+  // the model loads, and only those two are unused.
   const auto source = ingot::GgufFile::Open(tiny);
   ingot::GgufWriter writer;
   for (const ingot::GgufKeyValue& kv : source->metadata()) writer.Set(kv.key, kv.value);
   const std::vector<float> extra(8, 1.0f);
-  writer.AddTensor("rope_freqs.weight", ingot::GgmlType::kF32, {8}, extra.data());
+  writer.AddTensor("token_types.weight", ingot::GgmlType::kF32, {8}, extra.data());
   for (const ingot::GgufTensorInfo& t : source->tensors()) writer.AddTensor(t.name, t.type, t.dims, source->TensorData(t));
   writer.AddTensor("blk.0.attn_q_norm.weight", ingot::GgmlType::kF32, {8}, extra.data());
   const std::string with_extra = ingot::test::ScratchDir() + "/c_api_files_extra_tensors.gguf";

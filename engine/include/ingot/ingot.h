@@ -158,6 +158,10 @@ typedef struct ingot_model_info {
   uint64_t n_params;      /* elements of all the file's tensors */
   const char* tokenizer;  /* where the tokenizer came from: "GGUF metadata" or a tokenizer.model's path */
   const char* fp_modules; /* the module kinds fp_modules takes, comma-separated, e.g. "norm,rope,act,softmax,kv,lm_head" */
+  const char* rope_style; /* "adjacent pairs" (llama), "NeoX halves" (qwen2, qwen3), "none" (learned positions) */
+  int32_t rope_freq_factors; /* nonzero when the file's rope_freqs divide RoPE's frequencies (Llama 3.1+) */
+  int32_t qkv_bias;       /* nonzero when q, k and v (only) add a bias (qwen2) */
+  int32_t qk_norm;        /* nonzero when each query and key head is RMSNormed before RoPE (qwen3) */
 } ingot_model_info;
 
 INGOT_API int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* info);
