@@ -3,8 +3,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common.h"
@@ -26,6 +28,9 @@ struct Options {
   float temperature = 0.0f, top_p = 0.0f, repeat_penalty = 0.0f;
   int32_t top_k = 0;
   uint64_t seed = 0;
+  std::string system;         // chat: the system prompt
+  std::string chat_template;  // chat: a family name instead of the model's own template
+  bool no_chat = false;
 };
 
 struct Stats {
@@ -35,10 +40,12 @@ struct Stats {
   double generate_seconds = 0.0;
 };
 
-// Streams each piece of generated text to stdout as it comes.
-int32_t PrintPiece(const char* text, size_t length, int32_t /*token*/, void* /*user_data*/) {
+// Streams each piece of generated text to stdout as it comes, and keeps it (user_data: a
+// std::string, the model's answer so far).
+int32_t PrintPiece(const char* text, size_t length, int32_t /*token*/, void* user_data) {
   std::fwrite(text, 1, length, stdout);
   std::fflush(stdout);
+  static_cast<std::string*>(user_data)->append(text, length);
   return 0;
 }
 
@@ -59,13 +66,25 @@ class Conversation {
     return "";
   }
 
-  // Streams up to n_predict tokens (n_predict < 0: until EOS or the context is full).
-  // False when the context is full.
+  // Appends token ids to the context and evaluates them; "" or why they do not fit.
+  std::string FeedTokens(const std::vector<int32_t>& tokens) {
+    const double start = NowSeconds();
+    const int32_t status = ingot_session_eval(session_, tokens.data(), static_cast<int32_t>(tokens.size()));
+    if (status == INGOT_ERROR_CONTEXT_FULL) return LastError();
+    Check(status);
+    stats_.prompt_seconds += NowSeconds() - start;
+    stats_.prompt_tokens += static_cast<int64_t>(tokens.size());
+    return "";
+  }
+
+  // Streams up to n_predict tokens (n_predict < 0: until EOS or the context is full) and keeps
+  // their text in answer(). False when the context is full.
   bool Generate(int32_t n_predict) {
     const double start = NowSeconds();
     int32_t generated = 0;
+    answer_.clear();
     const int32_t status =
-        ingot_session_generate(session_, n_predict < 0 ? INT32_MAX : n_predict, PrintPiece, nullptr, &generated);
+        ingot_session_generate(session_, n_predict < 0 ? INT32_MAX : n_predict, PrintPiece, &answer_, &generated);
     std::fflush(stdout);
     stats_.generate_seconds += NowSeconds() - start;
     stats_.generated_tokens += generated;
@@ -76,10 +95,49 @@ class Conversation {
     Check(status);
     return true;
   }
+  const std::string& answer() const { return answer_; }
 
  private:
   ingot_session* session_;
   Stats& stats_;
+  std::string answer_;
+};
+
+// A chat with the model through its chat template: the messages so far, and each new turn's
+// token ids (only what the session does not hold yet: after the model's answer as generated).
+class Chat {
+ public:
+  Chat(const ingot_model* model, std::string template_name, const std::string& system)
+      : model_(model), template_(std::move(template_name)) {
+    if (!system.empty()) messages_.push_back({"system", system});
+  }
+  // The tokens that add a user turn and open the model's answer.
+  std::vector<int32_t> UserTurn(const std::string& text) {
+    const int32_t start_after = last_answer_;
+    messages_.push_back({"user", text});
+    std::vector<ingot_chat_message> c;
+    for (const auto& [role, content] : messages_) c.push_back({role.c_str(), content.c_str()});
+    int32_t n = 0;
+    const char* name = template_.empty() ? nullptr : template_.c_str();
+    const int32_t status = ingot_chat_tokenize(model_, name, c.data(), static_cast<int32_t>(c.size()), 1, start_after,
+                                               nullptr, 0, &n);
+    if (status != INGOT_ERROR_BUFFER_TOO_SMALL) Check(status);
+    std::vector<int32_t> tokens(static_cast<size_t>(n));
+    Check(ingot_chat_tokenize(model_, name, c.data(), static_cast<int32_t>(c.size()), 1, start_after, tokens.data(), n, &n));
+    return tokens;
+  }
+  // The user turn just added did not fit: forget it.
+  void DropUserTurn() { messages_.pop_back(); }
+  void Answer(const std::string& text) {
+    messages_.push_back({"assistant", text});
+    last_answer_ = static_cast<int32_t>(messages_.size()) - 1;
+  }
+
+ private:
+  const ingot_model* model_;
+  std::string template_;
+  std::vector<std::pair<std::string, std::string>> messages_;  // role, content
+  int32_t last_answer_ = -1;  // the session holds the conversation up to this message's content
 };
 
 int Run(int argc, char** argv) {
@@ -93,8 +151,10 @@ int Run(int argc, char** argv) {
   ArgParser parser("run-model", "[options] prompt.txt",
                    "Generates text that continues the prompt in prompt.txt, streaming it to stdout, then reads\n"
                    "more lines at a '> ' prompt and answers each in the same conversation. /quit or end of\n"
-                   "input ends it. Without -m, the default model (stories260K) is looked up in ./models and\n"
-                   "../shared/models. Speed goes to stderr at the end.");
+                   "input ends it. When the model has a chat template (tokenizer.chat_template), the prompt and\n"
+                   "each line are user turns in it, after --system, and the model answers until its end of turn;\n"
+                   "--no-chat feeds raw text instead. Without -m, the default model (stories260K) is looked up\n"
+                   "in ./models and ../shared/models. Speed goes to stderr at the end.");
   parser.AddPositional("prompt.txt", &o.prompt_path, "UTF-8 text file with the prompt", true);
   parser.AddString("-m,--model", &o.model_path, "model: a GGUF file or a llama2.c checkpoint");
   parser.AddString("--tokenizer", &o.tokenizer_path, "sentencepiece tokenizer.model (llama2.c checkpoints)");
@@ -108,6 +168,9 @@ int Run(int argc, char** argv) {
   parser.AddFloat("--repeat-penalty", &o.repeat_penalty, "penalty for the last 64 tokens (1: off)");
   parser.AddUint64("--seed", &o.seed, "random seed (0 = a random one, printed to stderr)");
   parser.AddString("--mode", &o.mode, "int8 (integer-only) or fp32 (the float reference)");
+  parser.AddString("--system", &o.system, "chat: the system prompt");
+  parser.AddString("--chat-template", &o.chat_template, "chat: the template family to use instead of the model's own: chatml, llama3, gemma, phi3 or llama2");
+  parser.AddFlag("--no-chat", &o.no_chat, "feed the prompt as raw text, even when the model has a chat template");
   parser.AddString("--fp-modules", &o.fp_modules, "int8 mode: modules run in float: norm,rope,act,softmax,kv,lm_head,layer:N "
                                                    "(gpt2: layernorm,gelu,softmax,kv,lm_head,layer:N)");
   int exit_code = 0;
@@ -148,12 +211,37 @@ int Run(int argc, char** argv) {
 
   Stats stats;
   Conversation conversation(session.get(), stats);
-  if (const std::string error = conversation.Feed(prompt); !error.empty()) {
+  // Chat when the model has a template or one is named, unless --no-chat.
+  std::unique_ptr<Chat> chat;
+  if (!o.no_chat) {
+    const char* family = nullptr;
+    int32_t end_of_turn = -1;
+    const char* name = o.chat_template.empty() ? nullptr : o.chat_template.c_str();
+    const int32_t status = ingot_chat_template(model.get(), name, &family, &end_of_turn);
+    const bool has_template = ModelInfo(model.get()).chat_template[0] != '\0';
+    if (status == INGOT_OK) {
+      chat = std::make_unique<Chat>(model.get(), o.chat_template, o.system);
+      if (end_of_turn >= 0) Check(ingot_session_add_stop_token(session.get(), end_of_turn));
+      std::fprintf(stderr, "run-model: chat template %s\n", family);
+    } else if (name != nullptr || has_template) {
+      Check(status);  // an unknown name, or a template ingot does not recognize: say which work
+    }
+  }
+  if (!chat && !o.system.empty()) throw Error("--system needs a chat template (the model has none; name one with --chat-template)");
+  const auto feed_user = [&](const std::string& text) {
+    if (!chat) return conversation.Feed(text);
+    std::string error = conversation.FeedTokens(chat->UserTurn(text));
+    if (!error.empty()) chat->DropUserTurn();
+    return error;
+  };
+  if (const std::string error = feed_user(prompt); !error.empty()) {
     throw Error(o.prompt_path + ": the prompt is too long: " + error);
   }
   std::fputs(prompt.c_str(), stdout);
+  if (chat) std::fputs("\n", stdout);
   std::fflush(stdout);
   bool open = conversation.Generate(o.n_predict);
+  if (chat) chat->Answer(conversation.answer());
   std::string line;
   while (open) {
     std::fputs("\n> ", stdout);
@@ -161,11 +249,12 @@ int Run(int argc, char** argv) {
     if (!std::getline(std::cin, line) || line == "/quit") break;
     if (line.empty()) continue;
     // A line that does not fit is refused; the conversation stays open.
-    if (const std::string error = conversation.Feed("\n" + line + "\n"); !error.empty()) {
+    if (const std::string error = chat ? feed_user(line) : conversation.Feed("\n" + line + "\n"); !error.empty()) {
       std::fprintf(stderr, "run-model: line refused: %s\n", error.c_str());
       continue;
     }
     open = conversation.Generate(o.n_predict);
+    if (chat) chat->Answer(conversation.answer());
   }
   std::fputs("\n", stdout);
   std::fflush(stdout);

@@ -14,6 +14,7 @@ namespace ingot {
 namespace {
 
 constexpr int32_t kTokenTypeNormal = 1;
+constexpr int32_t kTokenTypeControl = 3;
 constexpr int32_t kTokenTypeUserDefined = 4;
 constexpr int32_t kTokenTypeMax = 6;  // 0 undefined .. 6 byte
 
@@ -95,6 +96,7 @@ BpeTokenizer::BpeTokenizer(const BpeVocab& vocab, const std::string& source_name
       pieces_[i] = token;
       if (!token.empty()) user_defined_ids_.push_back(id);
     }
+    if ((type == kTokenTypeControl || type == kTokenTypeUserDefined) && !token.empty()) special_ids_.push_back(id);
   }
   std::stable_sort(user_defined_ids_.begin(), user_defined_ids_.end(), [&](int32_t a, int32_t b) {
     return tokens_[static_cast<size_t>(a)].size() > tokens_[static_cast<size_t>(b)].size();

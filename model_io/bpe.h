@@ -48,6 +48,8 @@ class BpeTokenizer {
   const std::string& TokenToPiece(int32_t id) const { return pieces_[static_cast<size_t>(id)]; }
   const std::string& IdToPiece(int32_t id) const { return tokens_[static_cast<size_t>(id)]; }
   int32_t n_vocab() const { return static_cast<int32_t>(tokens_.size()); }
+  // Control and user-defined tokens: what a chat template writes by name.
+  const std::vector<int32_t>& special_ids() const { return special_ids_; }
 
  private:
   void EncodeText(std::string_view text, std::vector<int32_t>* ids) const;
@@ -58,6 +60,7 @@ class BpeTokenizer {
   std::unordered_map<std::string, int32_t> token_ids_;
   std::unordered_map<std::string, int32_t> merge_ranks_;  // "left right" -> rank
   std::vector<int32_t> user_defined_ids_;  // longest text first, as llama.cpp matches them
+  std::vector<int32_t> special_ids_;
   const PreTokenizer* pre_;  // static storage
 };
 

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "model_io/bpe.h"
+#include "model_io/chat_template.h"
 #include "model_io/error.h"
 #include "model_io/gguf.h"
 #include "model_io/pretokenizer.h"
@@ -159,6 +160,21 @@ struct Tokenizer::Impl {
   int32_t bos_id = -1;
   int32_t eos_id = -1;
   bool add_bos = true;
+  std::vector<std::pair<std::string, int32_t>> specials;  // control and user-defined: text, id; longest first
+
+  void BuildSpecials() {
+    for (int32_t id = 0; id < n_vocab; ++id) {
+      // sentencepiece matches user-defined pieces in Encode itself.
+      const bool special = bpe ? false : processor.IsControl(id);
+      if (special) specials.emplace_back(processor.IdToPiece(id), id);
+    }
+    if (bpe) {
+      for (const int32_t id : bpe->special_ids()) specials.emplace_back(bpe->IdToPiece(id), id);
+    }
+    std::erase_if(specials, [](const auto& s) { return s.first.empty(); });
+    std::stable_sort(specials.begin(), specials.end(),
+                     [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  }
 
   void Load(std::string_view serialized_proto, const std::string& what) {
     const auto status = processor.LoadFromSerializedProto(serialized_proto);
@@ -172,6 +188,7 @@ struct Tokenizer::Impl {
       throw Error(source + ": " + what + ": " + message);
     }
     BuildStreamPieces();
+    BuildSpecials();
   }
 
   // Streaming text per token, following llama.cpp's token_to_piece for SPM vocabularies
@@ -304,6 +321,7 @@ std::unique_ptr<Tokenizer> Tokenizer::FromBpeVocab(const BpeVocab& vocab, const 
   impl.source = source_name;
   impl.bpe = std::make_unique<BpeTokenizer>(vocab, source_name);
   impl.n_vocab = impl.bpe->n_vocab();
+  impl.BuildSpecials();
   CheckIdInRange(source_name, "BOS", vocab.bos_id, vocab.tokens.size());
   CheckIdInRange(source_name, "EOS", vocab.eos_id, vocab.tokens.size());
   impl.bos_id = vocab.bos_id;
@@ -325,6 +343,47 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool add_bos) cons
   if (!status.ok()) throw Error(impl_->source + ": cannot encode text: " + status.message());
   result.insert(result.end(), ids.begin(), ids.end());
   return result;
+}
+
+std::vector<int32_t> Tokenizer::EncodeChat(const ChatText& chat, bool add_bos) const {
+  std::vector<int32_t> result;
+  if (add_bos && impl_->bos_id >= 0) result.push_back(impl_->bos_id);
+  const std::string_view text = chat.text;
+  size_t raw_begin = 0;  // start of the text not encoded yet
+  const auto flush = [&](size_t end) {
+    if (end > raw_begin) {
+      const std::vector<int32_t> ids = Encode(text.substr(raw_begin, end - raw_begin), false);
+      result.insert(result.end(), ids.begin(), ids.end());
+    }
+  };
+  size_t next_content = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t content_begin = next_content < chat.content.size() ? chat.content[next_content].first : text.size();
+    if (pos >= content_begin) {
+      pos = chat.content[next_content++].second;  // content: plain text, skipped over
+      continue;
+    }
+    const auto special = std::find_if(impl_->specials.begin(), impl_->specials.end(), [&](const auto& s) {
+      return s.first.size() <= content_begin - pos && text.compare(pos, s.first.size(), s.first) == 0;
+    });
+    if (special == impl_->specials.end()) {
+      ++pos;
+      continue;
+    }
+    flush(pos);
+    result.push_back(special->second);
+    pos += special->first.size();
+    raw_begin = pos;
+  }
+  flush(text.size());
+  return result;
+}
+
+int32_t Tokenizer::FindSpecial(std::string_view text) const {
+  for (const auto& [special, id] : impl_->specials) {
+    if (special == text) return id;
+  }
+  return -1;
 }
 
 std::string Tokenizer::Decode(const std::vector<int32_t>& ids) const {

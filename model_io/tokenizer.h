@@ -14,6 +14,7 @@ namespace ingot {
 
 class GgufFile;
 struct BpeVocab;
+struct ChatText;
 
 // An SPM vocabulary as GGUF stores it (tokenizer.ggml.*).
 // scores and types may be left empty (all 0.0 / all normal, as llama.cpp assumes when the
@@ -39,7 +40,7 @@ class Tokenizer {
   static std::unique_ptr<Tokenizer> FromSerializedModel(std::string_view bytes, const std::string& source_name);
   // The tokenizer.ggml.* keys of a GGUF file; Error naming the file when they are missing,
   // inconsistent, or of an unsupported tokenizer.ggml.model ('llama' and 'gpt2' are
-  // supported) or tokenizer.ggml.pre (for 'gpt2': 'gpt-2', 'phi-2', 'mpt', 'olmo').
+  // supported) or tokenizer.ggml.pre (for 'gpt2': the names model_io/pretokenizer.h knows).
   static std::unique_ptr<Tokenizer> FromGguf(const GgufFile& gguf);
   static std::unique_ptr<Tokenizer> FromSpmVocab(const SpmVocab& vocab, const std::string& source_name);
   static std::unique_ptr<Tokenizer> FromBpeVocab(const BpeVocab& vocab, const std::string& source_name);
@@ -54,6 +55,13 @@ class Tokenizer {
   // BPE (model_io/bpe.h): no prefix, every byte representable, user-defined tokens in the
   // text cut out as themselves; invalid UTF-8 bytes become U+FFFD, as in llama.cpp.
   std::vector<int32_t> Encode(std::string_view text, bool add_bos) const;
+  // Token ids of a formatted conversation (model_io/chat_template.h): in the template's text,
+  // control and user-defined tokens written by name become those tokens (longest first), and
+  // the text between them is encoded as Encode does; message content is never searched for
+  // them, so typed control-token text stays plain text. BOS first when add_bos.
+  std::vector<int32_t> EncodeChat(const ChatText& chat, bool add_bos) const;
+  // The id of the control or user-defined token written `text` ("<|im_end|>"), or -1.
+  int32_t FindSpecial(std::string_view text) const;
   // The whole text of ids. SPM: as sentencepiece decodes it: control tokens dropped, the
   // dummy-prefix space of the first piece removed, byte tokens joined into UTF-8 (invalid
   // sequences become U+FFFD). BPE: the TokenToPiece bytes joined, nothing cleaned up (no

@@ -7,6 +7,7 @@
 #include "engine/api/handles.h"
 #include "engine/forward/fp_modules.h"
 #include "engine/quant/int8_model.h"
+#include "engine/session/chat.h"
 #include "ingot/ingot.h"
 #include "model_io/gguf.h"
 
@@ -36,6 +37,7 @@ ingot_model* NewModel(F&& load) {
   for (const std::string& kind : FpModuleKinds(m.config())) {
     handle->fp_modules += (handle->fp_modules.empty() ? "" : ",") + kind;
   }
+  handle->chat_template = ChatTemplateText(m);
   const ModelConfig& c = m.config();
   Emit(INGOT_LOG_INFO, "loaded " + m.path() + " (" + m.format() + ", " + c.arch + ", " + std::to_string(c.n_layers) +
                            " layers, vocab " + std::to_string(c.n_vocab) + ") in " + std::to_string(Now() - start) +
@@ -113,6 +115,7 @@ int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* info) {
     info->rope_freq_factors = m.rope_freqs.empty() ? 0 : 1;
     info->qkv_bias = c.qkv_bias ? 1 : 0;
     info->qk_norm = c.qk_norm ? 1 : 0;
+    info->chat_template = model->chat_template.c_str();
   });
 }
 

@@ -113,15 +113,7 @@ int32_t ingot_session_tokenize(const ingot_session* session, const char* text, i
     Require(text, "text");
     Require(n_tokens, "n_tokens");
     if (capacity < 0) Fail(INGOT_ERROR_INVALID_ARGUMENT, "capacity is negative");
-    const std::vector<int32_t> ids = session->generator->model().tokenizer().Encode(text, add_bos != 0);
-    if (ids.size() > static_cast<size_t>(INT32_MAX)) Fail(INGOT_ERROR_INVALID_ARGUMENT, "the text has more than 2^31 - 1 tokens");
-    *n_tokens = static_cast<int32_t>(ids.size());
-    if (ids.size() > static_cast<size_t>(capacity)) {
-      Fail(INGOT_ERROR_BUFFER_TOO_SMALL, std::to_string(ids.size()) + " tokens do not fit in capacity " +
-                                             std::to_string(capacity));
-    }
-    if (!ids.empty()) Require(tokens, "tokens");
-    std::copy(ids.begin(), ids.end(), tokens);
+    CopyTokens(session->generator->model().tokenizer().Encode(text, add_bos != 0), tokens, capacity, n_tokens);
   });
 }
 
@@ -189,6 +181,13 @@ int32_t ingot_session_cancel(ingot_session* session) {
   return Guard("ingot_session_cancel", INGOT_ERROR_INTERNAL, [&] {
     Require(session, "session");
     session->generator->Cancel();
+  });
+}
+
+int32_t ingot_session_add_stop_token(ingot_session* session, int32_t token) {
+  return Guard("ingot_session_add_stop_token", INGOT_ERROR_INVALID_ARGUMENT, [&] {
+    Require(session, "session");
+    session->generator->AddStopToken(token);
   });
 }
 

@@ -1,5 +1,7 @@
 #include "engine/api/guard.h"
 
+#include <algorithm>
+#include <climits>
 #include <mutex>
 #include <new>
 
@@ -85,6 +87,18 @@ void RequireThreads(int32_t n_threads) {
     Fail(INGOT_ERROR_INVALID_ARGUMENT, "n_threads must be 0 (all cores) to " + std::to_string(kMaxThreads) + ", got " +
                                            std::to_string(n_threads));
   }
+}
+
+void CopyTokens(const std::vector<int32_t>& ids, int32_t* tokens, int32_t capacity, int32_t* n_tokens) {
+  Require(n_tokens, "n_tokens");
+  if (capacity < 0) Fail(INGOT_ERROR_INVALID_ARGUMENT, "capacity is negative");
+  if (ids.size() > static_cast<size_t>(INT32_MAX)) Fail(INGOT_ERROR_INVALID_ARGUMENT, "more than 2^31 - 1 tokens");
+  *n_tokens = static_cast<int32_t>(ids.size());
+  if (ids.size() > static_cast<size_t>(capacity)) {
+    Fail(INGOT_ERROR_BUFFER_TOO_SMALL, std::to_string(ids.size()) + " tokens do not fit in capacity " + std::to_string(capacity));
+  }
+  if (!ids.empty()) Require(tokens, "tokens");
+  std::copy(ids.begin(), ids.end(), tokens);
 }
 
 size_t RequireIndex(int64_t index, size_t size) {

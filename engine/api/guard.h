@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ingot/ingot.h"
 
@@ -80,6 +81,10 @@ void RequireThreads(int32_t n_threads);
 // index as a position in a list of `size` items: INGOT_ERROR_INVALID_ARGUMENT unless in range.
 size_t RequireIndex(int64_t index, size_t size);
 
+// Hands token ids to a caller's buffer: *n_tokens = their count always; INGOT_ERROR_BUFFER_TOO_SMALL
+// (nothing written) when they exceed capacity; tokens may be NULL only for none.
+void CopyTokens(const std::vector<int32_t>& ids, int32_t* tokens, int32_t capacity, int32_t* n_tokens);
+
 
 }  // namespace ingot::api
 
@@ -89,6 +94,7 @@ using ingot::api::Fail;
 using ingot::api::Guard;
 using ingot::api::ParamsOrDefaults;
 using ingot::api::ResetParams;
+using ingot::api::CopyTokens;
 using ingot::api::RequireIndex;
 using ingot::api::Require;
 using ingot::api::RequireSize;

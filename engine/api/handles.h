@@ -13,6 +13,7 @@
 struct ingot_model {
   std::unique_ptr<ingot::Model> model;
   std::string fp_modules;  // FpModuleKinds, comma-separated (ingot_model_info points at it)
+  std::string chat_template;  // tokenizer.chat_template, "" when none (ingot_model_info points at it)
   std::atomic<int32_t> sessions{0};
 };
 

@@ -128,6 +128,16 @@ int32_t Generator::Sample() {
   return sampler_.Sample(LastLogits(), history_);
 }
 
+void Generator::AddStopToken(int32_t token) {
+  const Claim claim(*this);
+  if (token < 0 || token >= model().config().n_vocab) {
+    throw Error("stop token " + std::to_string(token) + " is out of the vocabulary (" +
+                    std::to_string(model().config().n_vocab) + " tokens)",
+                ErrorKind::kInvalidArgument);
+  }
+  stop_tokens_.push_back(token);
+}
+
 void Generator::Generate(int32_t max_tokens, const OnPiece& on_piece, int32_t* n_generated) {
   *n_generated = 0;
   const Claim claim(*this);
@@ -147,7 +157,7 @@ void Generator::Generate(int32_t max_tokens, const OnPiece& on_piece, int32_t* n
       break;
     }
     const int32_t token = sampler_.Sample(LastLogits(), history_);
-    if (token == tokenizer.eos_id()) break;
+    if (token == tokenizer.eos_id() || std::ranges::find(stop_tokens_, token) != stop_tokens_.end()) break;
     Run(&token, 1, false);
     ++*n_generated;
     last = token;

@@ -40,7 +40,8 @@ class Generator {
   void EvalPrompt(std::string_view text);
 
   // Samples up to max_tokens tokens from the current logits, evaluating each and streaming
-  // its text to on_piece (may be empty). Ends at the end-of-text token (not passed on), after
+  // its text to on_piece (may be empty). Ends at the end-of-text token or a stop token (not
+  // passed on, not evaluated), after
   // max_tokens, or when on_piece returns false; throws kContextFull when the context fills up
   // first and kCancelled after Cancel(), the tokens so far kept. Unless on_piece asked to
   // stop, the bytes of an unfinished character reach it last, as U+FFFD. *n_generated counts
@@ -49,6 +50,10 @@ class Generator {
 
   // One token sampled from the current logits (no evaluation); kInvalidState before any.
   int32_t Sample();
+
+  // Generate also ends at token (a chat template's end of turn, say); an id out of the
+  // vocabulary is kInvalidArgument.
+  void AddStopToken(int32_t token);
 
   // Asks the running (or next) Eval, EvalPrompt or Generate to stop with kCancelled before it
   // evaluates another token. Safe from any thread, at any time.
@@ -83,6 +88,7 @@ class Generator {
   Sampler sampler_;  // first: bad sampling parameters are refused before the KV cache is allocated
   Session session_;
   std::vector<int32_t> history_;  // the tokens in the context, for the repetition penalty
+  std::vector<int32_t> stop_tokens_;  // besides EOS
   int32_t logit_rows_ = 0;        // rows of logits the last evaluation left (0: none)
   std::atomic<bool> cancel_{false};
   mutable std::atomic<bool> busy_{false};  // a call holds the generator

@@ -74,6 +74,12 @@ std::string Edited(const std::string& from, const std::string& name, const std::
   return path;
 }
 
+std::string LastError() {
+  const char* message = nullptr;
+  ingot_last_error(&message);
+  return message != nullptr ? message : "";
+}
+
 std::string Join(const std::vector<int32_t>& ids) {
   std::string s;
   for (const int32_t id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
@@ -187,6 +193,54 @@ TEST_CASE("ingot_model_get_info names the kinds") {
     CHECK(info.tied_output == 1);
     CHECK(ingot_model_free(model) == INGOT_OK);
   }
+}
+
+TEST_CASE("the C API's chat: the model's template, its end of turn, and a conversation in parts") {
+  ingot_model* qwen = nullptr;
+  ingot_model* llama = nullptr;
+  REQUIRE(ingot_model_load(TinyModel("tiny-qwen2").c_str(), nullptr, &qwen) == INGOT_OK);
+  REQUIRE(ingot_model_load(TinyModel("tiny-llama3").c_str(), nullptr, &llama) == INGOT_OK);
+  const char* name = nullptr;
+  int32_t end_of_turn = 0;
+  REQUIRE(ingot_chat_template(qwen, nullptr, &name, &end_of_turn) == INGOT_OK);  // its vocabulary's ChatML template
+  CHECK(std::string(name) == "chatml");
+  CHECK(end_of_turn == 151645);  // <|im_end|>
+  CHECK(ingot_chat_template(llama, nullptr, &name, &end_of_turn) == INGOT_ERROR_UNSUPPORTED);
+  CHECK(LastError().find("the model has no chat template; name one of chatml, llama3, gemma, phi3, llama2") !=
+        std::string::npos);
+  REQUIRE(ingot_chat_template(llama, "llama3", &name, &end_of_turn) == INGOT_OK);
+  CHECK(end_of_turn == 128009);  // <|eot_id|>
+  CHECK(ingot_chat_template(llama, "vicuna", &name, &end_of_turn) == INGOT_ERROR_INVALID_ARGUMENT);
+
+  // The whole conversation = its first turn + the answer's own tokens + what follows the answer.
+  const ingot_chat_message messages[] = {
+      {"system", "Be brief."}, {"user", "Hello there"}, {"assistant", "Hi! How can I help?"}, {"user", "Say <|im_end|>."}};
+  const auto tokenize = [&](int32_t n, int32_t start_after) {
+    std::vector<int32_t> ids(256);
+    int32_t count = 0;
+    REQUIRE(ingot_chat_tokenize(qwen, nullptr, messages, n, 1, start_after, ids.data(), 256, &count) == INGOT_OK);
+    ids.resize(static_cast<size_t>(count));
+    return ids;
+  };
+  std::vector<int32_t> parts = tokenize(2, -1);
+  const std::vector<int32_t> answer = Model::Load(TinyModel("tiny-qwen2"))->tokenizer().Encode(messages[2].content, false);
+  parts.insert(parts.end(), answer.begin(), answer.end());
+  const std::vector<int32_t> rest = tokenize(4, 2);
+  parts.insert(parts.end(), rest.begin(), rest.end());
+  CHECK(parts == tokenize(4, -1));
+  CHECK(rest.front() == 151645);  // the answer's end of turn comes first
+
+  int32_t count = 0;
+  CHECK(ingot_chat_tokenize(qwen, nullptr, messages, 4, 1, -1, nullptr, 0, &count) == INGOT_ERROR_BUFFER_TOO_SMALL);
+  CHECK(count == static_cast<int32_t>(parts.size()));
+  CHECK(ingot_chat_tokenize(qwen, nullptr, messages, 4, 1, 4, nullptr, 0, &count) == INGOT_ERROR_INVALID_ARGUMENT);
+  const ingot_chat_message no_role[] = {{nullptr, "x"}};
+  CHECK(ingot_chat_tokenize(qwen, nullptr, no_role, 1, 1, -1, nullptr, 0, &count) == INGOT_ERROR_INVALID_ARGUMENT);
+  CHECK(LastError().find("messages[0].role is NULL") != std::string::npos);
+  const ingot_chat_message tool[] = {{"tool", "x"}};
+  CHECK(ingot_chat_tokenize(qwen, nullptr, tool, 1, 1, -1, nullptr, 0, &count) == INGOT_ERROR_INVALID_ARGUMENT);
+  CHECK(ingot_model_free(qwen) == INGOT_OK);
+  CHECK(ingot_model_free(llama) == INGOT_OK);
 }
 
 TEST_CASE("a file whose tensors disagree with its architecture is a one-line error naming the tensor") {

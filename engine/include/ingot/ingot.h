@@ -162,6 +162,7 @@ typedef struct ingot_model_info {
   int32_t rope_freq_factors; /* nonzero when the file's rope_freqs divide RoPE's frequencies (Llama 3.1+) */
   int32_t qkv_bias;       /* nonzero when q, k and v (only) add a bias (qwen2) */
   int32_t qk_norm;        /* nonzero when each query and key head is RMSNormed before RoPE (qwen3) */
+  const char* chat_template; /* the file's tokenizer.chat_template (Jinja text), "" when it has none */
 } ingot_model_info;
 
 INGOT_API int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* info);
@@ -261,6 +262,36 @@ INGOT_API int32_t ingot_session_cancel(ingot_session* session);
 
 /* Empties the context (and clears a pending cancel); the sampler's random state continues. */
 INGOT_API int32_t ingot_session_reset(ingot_session* session);
+
+/* ingot_session_generate also stops at token, as at the end-of-text token (a chat template's
+ * end of turn, which ingot_chat_template gives). */
+INGOT_API int32_t ingot_session_add_stop_token(ingot_session* session, int32_t token);
+
+/* Chat: a conversation as the text an instruct model was trained on. ingot writes the families
+ * "chatml" (Qwen, SmolLM2), "llama3", "gemma", "phi3" and "llama2" ("mistral"), recognized
+ * from the model's tokenizer.chat_template text (no Jinja runs). */
+typedef struct ingot_chat_message {
+  const char* role;    /* "system" (first only), "user" or "assistant" */
+  const char* content; /* UTF-8; plain text: control-token text in it stays text */
+} ingot_chat_message;
+
+/* The family ingot uses for the model: template_name when not NULL, else the family of the
+ * model's own chat template. *name (may be NULL) gets the family's name, *end_of_turn (may be
+ * NULL) the token that ends the model's turn, -1 when the end-of-text token does. An unknown
+ * name is INGOT_ERROR_INVALID_ARGUMENT; no template_name and no recognized template of the
+ * model's is INGOT_ERROR_UNSUPPORTED, the message listing the names that work. */
+INGOT_API int32_t ingot_chat_template(const ingot_model* model, const char* template_name, const char** name,
+                                      int32_t* end_of_turn);
+
+/* Token ids of a conversation in that family (template_name as above), with the opening of the
+ * model's next turn when add_generation_prompt is nonzero. start_after -1: the whole
+ * conversation, BOS first when the model asks; start_after = i: only what follows message i's
+ * content, for a session that holds the conversation up to there (e.g. the model's answer as
+ * it generated it, message i). *n_tokens and capacity as ingot_session_tokenize. */
+INGOT_API int32_t ingot_chat_tokenize(const ingot_model* model, const char* template_name,
+                                      const ingot_chat_message* messages, int32_t n_messages,
+                                      int32_t add_generation_prompt, int32_t start_after, int32_t* tokens,
+                                      int32_t capacity, int32_t* n_tokens);
 
 typedef struct ingot_session_info {
   size_t struct_size; /* sizeof(ingot_session_info), set by the caller */
