@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """An independent reference for the llama-family architectures: greedy decoding of a GGUF file of
-llama.cpp's `llama` (Llama 2/3, SmolLM2), `qwen2` or `qwen3` architecture in numpy (float64),
+llama.cpp's `llama` (Llama 2/3, SmolLM2), `qwen2`, `qwen3` or `phi3` architecture in numpy (float64),
 written from the GGUF format description and the models' published definitions alone, sharing
 no code with ingot.
 
@@ -14,6 +14,8 @@ SwiGLU feed-forward):
          that layout; rope_freqs.weight, when present (Llama 3.1+), divides the frequencies.
   qwen2  biases on q, k and v; RoPE on the halves' pairs (x[i], x[i + d/2]), GPT-NeoX style.
   qwen3  no biases; q and k heads each RMSNormed (attn_q_norm, attn_k_norm) before RoPE (NeoX).
+  phi3   q, k, v stacked in one attn_qkv; gate and up stacked in one ffn_up (gate first, as
+         Phi-3's gate_up_proj chunks); RoPE NeoX.
 The output matrix is token_embd when output.weight is absent (tied)."""
 import os
 import sys
@@ -23,7 +25,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gpt2_reference import load  # noqa: E402  (the GGUF reader: metadata and F32/F16 tensors)
 
-NEOX = {"llama": False, "qwen2": True, "qwen3": True}
+NEOX = {"llama": False, "qwen2": True, "qwen3": True, "phi3": True}
 
 
 def rms_norm(x, w, eps):
@@ -72,7 +74,11 @@ def main():
         for l in range(L):
             p = "blk.%d." % l
             h = rms_norm(x, w[p + "attn_norm.weight"], eps)
-            q, k, v = w[p + "attn_q.weight"] @ h, w[p + "attn_k.weight"] @ h, w[p + "attn_v.weight"] @ h
+            if p + "attn_qkv.weight" in w:
+                qkv = w[p + "attn_qkv.weight"] @ h
+                q, k, v = qkv[:H * hd], qkv[H * hd:(H + KV) * hd], qkv[(H + KV) * hd:]
+            else:
+                q, k, v = w[p + "attn_q.weight"] @ h, w[p + "attn_k.weight"] @ h, w[p + "attn_v.weight"] @ h
             if p + "attn_q.bias" in w:
                 q, k, v = q + w[p + "attn_q.bias"], k + w[p + "attn_k.bias"], v + w[p + "attn_v.bias"]
             q, k, v = q.reshape(H, hd), k.reshape(KV, hd), v.reshape(KV, hd)
@@ -92,8 +98,11 @@ def main():
                 att[i] = (e / e.sum()) @ V[:, g]
             x = x + w[p + "attn_output.weight"] @ att.reshape(-1)
             h = rms_norm(x, w[p + "ffn_norm.weight"], eps)
-            gate = w[p + "ffn_gate.weight"] @ h
-            x = x + w[p + "ffn_down.weight"] @ (gate / (1.0 + np.exp(-gate)) * (w[p + "ffn_up.weight"] @ h))
+            if p + "ffn_gate.weight" in w:
+                gate, up = w[p + "ffn_gate.weight"] @ h, w[p + "ffn_up.weight"] @ h
+            else:
+                gate, up = np.split(w[p + "ffn_up.weight"] @ h, 2)
+            x = x + w[p + "ffn_down.weight"] @ (gate / (1.0 + np.exp(-gate)) * up)
         if pos >= len(prompt) - 1:
             logits = out_w @ rms_norm(x, w["output_norm.weight"], eps)
             nxt = int(np.argmax(logits))

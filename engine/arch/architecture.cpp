@@ -19,6 +19,9 @@ constexpr Architecture kArchitectures[] = {
     {"qwen2", NormKind::kRms, FfnKind::kSwiGlu, false, false, /*qkv_bias=*/true, /*qk_norm=*/false, /*rope_neox=*/true},
     // Qwen 3 (LLM_ARCH_QWEN3): no biases; every query and key head RMSNormed before RoPE (NeoX).
     {"qwen3", NormKind::kRms, FfnKind::kSwiGlu, false, false, /*qkv_bias=*/false, /*qk_norm=*/true, /*rope_neox=*/true},
+    // Phi-3 / Phi-3.5 (LLM_ARCH_PHI3): the llama block with q, k, v in one attn_qkv, gate and up
+    // in one ffn_up ([gate; up]), and NeoX RoPE.
+    {"phi3", NormKind::kRms, FfnKind::kSwiGlu, false, false, false, false, /*rope_neox=*/true, /*fused_gate_up=*/true},
 };
 
 using L = LayerWeights;
@@ -60,6 +63,11 @@ constexpr Sublayer kSublayers[] = {
 };
 
 constexpr const LayerMatrix* kQkvParts[] = {&kAttention[0], &kAttention[1], &kAttention[2]};
+constexpr const LayerMatrix* kGateUpParts[] = {&kFeedForward[0], &kFeedForward[1]};
+constexpr FusedMatrix kFused[] = {
+    {"attn_qkv", kQkvParts},
+    {"ffn_up", kGateUpParts, /*gate_up=*/true},
+};
 
 constexpr TensorTable kTable = {
     kInputs,
@@ -67,7 +75,7 @@ constexpr TensorTable kTable = {
     kSublayers,
     {"output_norm", &FloatWeights::output_norm, &FloatWeights::output_norm_bias, &Int8Weights::output_norm},
     {"output", Dim::kNVocab, Dim::kDModel, Presence::kTiedWhenAbsent, &FloatWeights::output, &Int8Weights::output_storage},
-    {"attn_qkv", kQkvParts},
+    kFused,
 };
 
 }  // namespace
@@ -114,7 +122,7 @@ bool IsPresent(Presence presence, const ModelConfig& c) {
 const TensorTable& Tensors() { return kTable; }
 
 bool IsQkvPart(const LayerMatrix& m) {
-  for (const LayerMatrix* part : kTable.fused_qkv.parts) {
+  for (const LayerMatrix* part : kQkvParts) {
     if (part == &m) return true;
   }
   return false;

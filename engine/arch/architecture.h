@@ -33,6 +33,7 @@ struct Architecture {
   bool qkv_bias = false;   // a bias on attn_q, attn_k, attn_v only
   bool qk_norm = false;    // attn_q_norm, attn_k_norm: RMSNorm of each head before RoPE
   bool rope_neox = false;  // RoPE on (x[i], x[i + rope_dims/2]) instead of adjacent pairs
+  bool fused_gate_up = false;  // ffn_up holds [ffn_gate; ffn_up] stacked (phi3)
 };
 
 // nullptr for an architecture ingot does not run.
@@ -100,10 +101,13 @@ struct Sublayer {
   std::span<const LayerMatrix> matrices;
 };
 
-// Matrices that a float file may hold as one, their rows stacked in order (gpt2's attn_qkv).
+// Matrices that a float file may hold as one, their rows stacked in order: attn_qkv (gpt2's
+// and phi3's files), used when the file has it; and ffn_up holding [ffn_gate; ffn_up] (phi3),
+// used when the architecture says so (fused_gate_up).
 struct FusedMatrix {
   const char* name;  // "attn_qkv"
   std::span<const LayerMatrix* const> parts;
+  bool gate_up = false;  // fused by the architecture (ModelConfig::fused_gate_up), not by the file
 };
 
 struct TensorTable {
@@ -112,7 +116,7 @@ struct TensorTable {
   std::span<const Sublayer> sublayers;   // of every layer: attention, feed-forward
   GlobalNorm output_norm;
   GlobalMatrix output;
-  FusedMatrix fused_qkv;
+  std::span<const FusedMatrix> fused;
 };
 const TensorTable& Tensors();
 

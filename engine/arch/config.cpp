@@ -35,6 +35,7 @@ ModelConfig ConfigOf(const Architecture& arch) {
   c.qkv_bias = arch.qkv_bias;
   c.qk_norm = arch.qk_norm;
   c.rope_neox = arch.rope_neox;
+  c.fused_gate_up = arch.fused_gate_up;
   return c;
 }
 

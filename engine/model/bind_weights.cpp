@@ -46,8 +46,8 @@ class Binder {
   void Norm(int32_t layer, const LayerNorm& n) { BindNorm(layer, n, Layer(layer)); }
   void Matrix(int32_t layer, const LayerMatrix& m) {
     const int64_t rows = DimSize(c_, m.rows);
-    if (const int64_t first = FusedFirstRow(layer, m); first >= 0) {
-      Layer(layer).*m.weight = fused_.RowRange(first, rows);
+    if (const auto [bound, first] = FusedFirstRow(layer, m); bound != nullptr) {
+      Layer(layer).*m.weight = bound->weight.RowRange(first, rows);
       return;
     }
     Layer(layer).*m.weight = Matrix(TensorName(layer, m.name, kWeightSuffix), rows, DimSize(c_, m.cols));
@@ -55,9 +55,9 @@ class Binder {
   void Bias(int32_t layer, const LayerMatrix& m) {
     const int64_t rows = DimSize(c_, m.rows);
     std::vector<float>& bias = Layer(layer).*m.bias;
-    if (const int64_t first = FusedFirstRow(layer, m); first >= 0) {
-      if (fused_bias_.empty()) fused_bias_ = Vector(TensorName(layer, Tensors().fused_qkv.name, kBiasSuffix), fused_.rows);
-      bias.assign(fused_bias_.begin() + first, fused_bias_.begin() + first + rows);
+    if (const auto [bound, first] = FusedFirstRow(layer, m); bound != nullptr) {
+      if (bound->bias.empty()) bound->bias = Vector(TensorName(layer, bound->spec->name, kBiasSuffix), bound->weight.rows);
+      bias.assign(bound->bias.begin() + first, bound->bias.begin() + first + rows);
       return;
     }
     bias = Vector(TensorName(layer, m.name, kBiasSuffix), rows);
@@ -72,23 +72,37 @@ class Binder {
     if (HasNormBias(c_)) owner.*n.bias = Vector(TensorName(layer, n.name, kBiasSuffix), c_.d_model);
   }
 
-  // The first row of m in the layer's fused matrix, binding that matrix on first use; -1 when
-  // m is not a part of it or the file has the parts as tensors of their own.
-  int64_t FusedFirstRow(int32_t layer, const LayerMatrix& m) {
-    const FusedMatrix& fused = Tensors().fused_qkv;
-    int64_t first = -1, rows = 0;
-    for (const LayerMatrix* part : fused.parts) {
-      if (part == &m) first = rows;
-      rows += DimSize(c_, part->rows);
+  // A layer's fused matrix, bound on first use.
+  struct Fused {
+    const FusedMatrix* spec = nullptr;
+    int32_t layer = -1;
+    Weight weight;             // data null: the file has the parts as tensors of their own
+    std::vector<float> bias;   // once read
+  };
+
+  // The fused matrix m is bound from in this layer and m's first row in it; {nullptr, 0} when
+  // m is a tensor of its own. attn_qkv is used when the file has it; phi3's [gate; up] ffn_up
+  // whenever the architecture fuses them (then it must be there, with its stacked shape).
+  std::pair<Fused*, int64_t> FusedFirstRow(int32_t layer, const LayerMatrix& m) {
+    const std::span<const FusedMatrix> all = Tensors().fused;
+    for (size_t f = 0; f < all.size(); ++f) {
+      const FusedMatrix& spec = all[f];
+      if (spec.gate_up && !c_.fused_gate_up) continue;
+      int64_t first = -1, rows = 0;
+      for (const LayerMatrix* part : spec.parts) {
+        if (part == &m) first = rows;
+        rows += DimSize(c_, part->rows);
+      }
+      if (first < 0) continue;
+      Fused& fused = fused_[f];
+      if (fused.layer != layer) {
+        fused = Fused{&spec, layer, Weight{}, {}};
+        const std::string name = TensorName(layer, spec.name, kWeightSuffix);
+        if (spec.gate_up || Find(name) != nullptr) fused.weight = Matrix(name, rows, DimSize(c_, m.cols));  // the parts share cols
+      }
+      return fused.weight.data != nullptr ? std::pair{&fused, first} : std::pair<Fused*, int64_t>{nullptr, 0};
     }
-    if (first < 0) return -1;
-    if (layer != fused_layer_) {
-      fused_layer_ = layer;
-      fused_bias_.clear();
-      const std::string name = TensorName(layer, fused.name, kWeightSuffix);
-      fused_ = Find(name) != nullptr ? Matrix(name, rows, DimSize(c_, m.cols)) : Weight{};  // the parts share cols
-    }
-    return fused_.data != nullptr ? first : -1;
+    return {nullptr, 0};
   }
 
   const GgufTensorInfo* Find(const std::string& name) const {
@@ -158,9 +172,7 @@ class Binder {
   std::vector<bool>& used_;  // [file tensors]
   int32_t n_threads_;
   uint64_t bytes_ = 0;
-  int32_t fused_layer_ = -1;
-  Weight fused_;                   // the current layer's fused matrix, if the file has one
-  std::vector<float> fused_bias_;  // and its bias, once read
+  std::vector<Fused> fused_ = std::vector<Fused>(Tensors().fused.size());  // [Tensors().fused]
 };
 
 }  // namespace

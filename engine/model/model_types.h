@@ -23,7 +23,7 @@ enum class FfnKind {
 };
 
 struct ModelConfig {
-  std::string arch;        // "llama", "gpt2", "qwen2", "qwen3"
+  std::string arch;        // "llama", "gpt2", "qwen2", "qwen3", "phi3"
   NormKind norm = NormKind::kRms;
   FfnKind ffn = FfnKind::kSwiGlu;
   bool learned_positions = false;  // position_embd is added to the token embedding (gpt2)
@@ -31,6 +31,7 @@ struct ModelConfig {
   bool qkv_bias = false;           // attn_q, attn_k and attn_v add a bias (qwen2)
   bool qk_norm = false;            // each query and key head is RMSNormed before RoPE (qwen3)
   bool rope_neox = false;          // RoPE rotates (x[i], x[i + rope_dims/2]) pairs, GPT-NeoX style
+  bool fused_gate_up = false;      // the file's ffn_up holds [ffn_gate; ffn_up] (phi3)
   int32_t d_model = 0;
   int32_t n_layers = 0;
   int32_t n_heads = 0;

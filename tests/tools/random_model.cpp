@@ -139,6 +139,7 @@ ModelShape ShapeByName(const std::string& name) {
   }
   if (name == "smollm2-135m") return real(Dims(name, "llama", 576, 30, 9, 3, 1536, 0, 8192, 64), "starcoder", 100000.0f, true);
   if (name == "qwen2.5-0.5b") return real(Dims(name, "qwen2", 896, 24, 14, 2, 4864, 0, 32768, 64), "qwen2", 1000000.0f, true);
+  if (name == "phi3-mini") return real(Dims(name, "phi3", 3072, 32, 32, 32, 8192, 0, 4096, 96), "phi-3", 10000.0f, false);
   if (name == "qwen3-0.6b") return real(Dims(name, "qwen3", 1024, 28, 16, 8, 3072, 0, 40960, 128), "qwen2", 1000000.0f, true);
   if (name == "tiny-llama3") {
     ModelShape s = tiny("llama", "llama-bpe", 500000.0f);
@@ -147,14 +148,20 @@ ModelShape ShapeByName(const std::string& name) {
   }
   if (name == "tiny-smollm2") return tiny("llama", "starcoder", 100000.0f);
   if (name == "tiny-qwen2") return tiny("qwen2", "qwen2", 1000000.0f);
+  if (name == "tiny-phi3") {
+    ModelShape s = tiny("phi3", "phi-3", 10000.0f);
+    s.n_kv_heads = s.n_heads;  // Phi-3 mini: no grouped-query attention
+    s.tied = false;            // its own output matrix
+    return s;
+  }
   if (name == "tiny-qwen3") {
     ModelShape s = tiny("qwen3", "qwen2", 1000000.0f);
     s.head_dim = 32;  // q_dim 128 != d_model, as in the real Qwen 3
     return s;
   }
   throw Error("unknown model shape '" + name +
-              "' (known: tinyllama, llama-7b, llama3.2-1b, smollm2-135m, qwen2.5-0.5b, qwen3-0.6b, gpt2-small, tiny, "
-              "tiny-gpt2, tiny-llama3, tiny-smollm2, tiny-qwen2, tiny-qwen3, wide-heads)");
+              "' (known: tinyllama, llama-7b, llama3.2-1b, smollm2-135m, qwen2.5-0.5b, qwen3-0.6b, phi3-mini, gpt2-small, "
+              "tiny, tiny-gpt2, tiny-llama3, tiny-smollm2, tiny-qwen2, tiny-qwen3, tiny-phi3, wide-heads)");
 }
 
 void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType type, uint64_t seed,
@@ -279,9 +286,13 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
   for (int32_t l = 0; l < s.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     norm(p + "attn_norm.weight", d);
-    matrix(p + "attn_q.weight", d, q);
-    matrix(p + "attn_k.weight", d, kv);
-    matrix(p + "attn_v.weight", d, kv);
+    if (s.arch == "phi3") {
+      matrix(p + "attn_qkv.weight", d, q + 2 * kv);  // q, k, v stacked, as llama.cpp writes Phi-3
+    } else {
+      matrix(p + "attn_q.weight", d, q);
+      matrix(p + "attn_k.weight", d, kv);
+      matrix(p + "attn_v.weight", d, kv);
+    }
     if (s.arch == "qwen2") {
       bias(p + "attn_q.bias", q);
       bias(p + "attn_k.bias", kv);
@@ -293,8 +304,12 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
     }
     matrix(p + "attn_output.weight", q, d);
     norm(p + "ffn_norm.weight", d);
-    matrix(p + "ffn_gate.weight", d, ffn);
-    matrix(p + "ffn_up.weight", d, ffn);
+    if (s.arch == "phi3") {
+      matrix(p + "ffn_up.weight", d, 2 * ffn);  // gate and up stacked
+    } else {
+      matrix(p + "ffn_gate.weight", d, ffn);
+      matrix(p + "ffn_up.weight", d, ffn);
+    }
     matrix(p + "ffn_down.weight", ffn, d);
   }
   norm("output_norm.weight", d);

@@ -31,7 +31,7 @@
 namespace ingot {
 namespace {
 
-constexpr const char* kShapes[] = {"tiny-llama3", "tiny-smollm2", "tiny-qwen2", "tiny-qwen3"};
+constexpr const char* kShapes[] = {"tiny-llama3", "tiny-smollm2", "tiny-qwen2", "tiny-qwen3", "tiny-phi3"};
 
 // The tiny model of a shape, written once per process (F32).
 std::string TinyModel(const std::string& shape) {
@@ -157,7 +157,7 @@ TEST_CASE("tiny llama-family models: the integer path agrees with FP32 on >= 95 
 TEST_CASE("tiny llama-family models: the same int8 logits on every kernel table and thread count") {
   // Golden hashes: any machine must reproduce them (the models are written from a fixed seed).
   const uint64_t golden[] = {10915919646150951257ull, 16570049430348974948ull, 1095968997381519190ull,
-                             9380904533950786328ull};
+                             9380904533950786328ull, 14792987640530326820ull};
   for (size_t i = 0; i < std::size(kShapes); ++i) {
     CAPTURE(kShapes[i]);
     CHECK(test::CheckInt8LogitsAgree(TinyModel(kShapes[i]), "Once upon a time, in a land far away") == golden[i]);
@@ -178,7 +178,8 @@ TEST_CASE("ingot_model_get_info names the kinds") {
   };
   for (const Expected& e : {Expected{"tiny-llama3", "llama", "adjacent pairs", 1, 0, 0},
                             Expected{"tiny-qwen2", "qwen2", "NeoX halves", 0, 1, 0},
-                            Expected{"tiny-qwen3", "qwen3", "NeoX halves", 0, 0, 1}}) {
+                            Expected{"tiny-qwen3", "qwen3", "NeoX halves", 0, 0, 1},
+                            Expected{"tiny-phi3", "phi3", "NeoX halves", 0, 0, 0}}) {
     CAPTURE(e.shape);
     ingot_model* model = nullptr;
     REQUIRE(ingot_model_load(TinyModel(e.shape).c_str(), nullptr, &model) == INGOT_OK);
@@ -190,7 +191,7 @@ TEST_CASE("ingot_model_get_info names the kinds") {
     CHECK(info.rope_freq_factors == e.factors);
     CHECK(info.qkv_bias == e.qkv_bias);
     CHECK(info.qk_norm == e.qk_norm);
-    CHECK(info.tied_output == 1);
+    CHECK(info.tied_output == (std::string(e.arch) != "phi3" ? 1 : 0));
     CHECK(ingot_model_free(model) == INGOT_OK);
   }
 }
@@ -256,6 +257,12 @@ TEST_CASE("a file whose tensors disagree with its architecture is a one-line err
         test::ScratchDir() + "/short_v_bias.gguf: tensor 'blk.1.attn_v.bias' has shape [31], expected [32]");
   CHECK(error(Edited(llama3, "short_rope_freqs.gguf", "", "rope_freqs.weight")) ==
         test::ScratchDir() + "/short_rope_freqs.gguf: tensor 'rope_freqs.weight' has shape [7], expected [8]");
+  // Phi-3's ffn_up must hold gate and up stacked.
+  const std::string phi3 = TinyModel("tiny-phi3");
+  CHECK(error(Edited(phi3, "short_gate_up.gguf", "", "blk.0.ffn_up.weight")) ==
+        test::ScratchDir() + "/short_gate_up.gguf: tensor 'blk.0.ffn_up.weight' has shape [64, 255], expected [64, 256]");
+  CHECK(error(Edited(phi3, "no_qkv.gguf", "blk.1.attn_qkv.weight", "")) ==
+        test::ScratchDir() + "/no_qkv.gguf: missing tensor 'blk.1.attn_q.weight'");
   // Without rope_freqs a llama model is Llama 2's RoPE: it loads.
   CHECK(error(Edited(llama3, "no_rope_freqs.gguf", "rope_freqs.weight", "")) == "(loaded)");
 }
