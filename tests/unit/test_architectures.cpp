@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -192,6 +193,13 @@ TEST_CASE("ingot_model_get_info names the kinds") {
     CHECK(info.qkv_bias == e.qkv_bias);
     CHECK(info.qk_norm == e.qk_norm);
     CHECK(info.tied_output == (std::string(e.arch) != "phi3" ? 1 : 0));
+    // A program built against API 1.0 passes that struct's size and gets its fields only.
+    ingot_model_info old{};
+    old.struct_size = offsetof(ingot_model_info, rope_style);
+    old.rope_style = "untouched";
+    REQUIRE(ingot_model_get_info(model, &old) == INGOT_OK);
+    CHECK(old.n_layers == info.n_layers);
+    CHECK(std::string(old.rope_style) == "untouched");
     CHECK(ingot_model_free(model) == INGOT_OK);
   }
 }

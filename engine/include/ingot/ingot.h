@@ -62,7 +62,7 @@ extern "C" {
  * against an older header could break; it is the shared library's SONAME version
  * (libingot.so.1). */
 #define INGOT_API_VERSION_MAJOR 1
-#define INGOT_API_VERSION_MINOR 0
+#define INGOT_API_VERSION_MINOR 1
 
 /* The library's API version (to compare with the header's) and its release, e.g. "0.1.0".
  * Any pointer may be NULL. */
@@ -158,7 +158,8 @@ typedef struct ingot_model_info {
   uint64_t n_params;      /* elements of all the file's tensors */
   const char* tokenizer;  /* where the tokenizer came from: "GGUF metadata" or a tokenizer.model's path */
   const char* fp_modules; /* the module kinds fp_modules takes, comma-separated, e.g. "norm,rope,act,softmax,kv,lm_head" */
-  const char* rope_style; /* "adjacent pairs" (llama), "NeoX halves" (qwen2, qwen3), "none" (learned positions) */
+  /* Since API 1.1 (a struct_size of API 1.0's struct gets the fields above only): */
+  const char* rope_style; /* "adjacent pairs" (llama), "NeoX halves" (qwen2, qwen3, phi3), "none" (learned positions) */
   int32_t rope_freq_factors; /* nonzero when the file's rope_freqs divide RoPE's frequencies (Llama 3.1+) */
   int32_t qkv_bias;       /* nonzero when q, k and v (only) add a bias (qwen2) */
   int32_t qk_norm;        /* nonzero when each query and key head is RMSNormed before RoPE (qwen3) */
