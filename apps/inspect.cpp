@@ -87,6 +87,14 @@ void PrintSummary(const ingot_model_info& m) {
     std::printf("  attention: %s%s%s\n", m.qkv_bias ? "biases on q, k, v" : "", m.qkv_bias && m.qk_norm ? ", " : "",
                 m.qk_norm ? "RMSNorm of each q and k head before RoPE" : "");
   }
+  if (m.sliding_window > 0) {
+    std::printf("  sliding window: %d positions (RoPE base %g) in every layer but each %dth, which sees all (RoPE scaling %g)\n",
+                m.sliding_window, static_cast<double>(m.rope_base_local), m.global_every, static_cast<double>(m.rope_scale));
+  }
+  if (m.embed_scaled || m.post_norms) {
+    std::printf("  %s%s%s\n", m.embed_scaled ? "embedding times sqrt(d_model)" : "", m.embed_scaled && m.post_norms ? ", " : "",
+                m.post_norms ? "each branch RMSNormed before the residual add" : "");
+  }
   std::printf("tokenizer: %s, %d tokens, BOS %d, EOS %d, add BOS %s\n", m.tokenizer, m.n_vocab, m.bos_id, m.eos_id,
               m.add_bos ? "yes" : "no");
   std::printf("kernels: %s\n", m.isa);  // the table chosen at load (INGOT_ISA forces one)

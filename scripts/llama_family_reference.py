@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """An independent reference for the llama-family architectures: greedy decoding of a GGUF file of
-llama.cpp's `llama` (Llama 2/3, SmolLM2), `qwen2`, `qwen3` or `phi3` architecture in numpy (float64),
+llama.cpp's `llama` (Llama 2/3, SmolLM2), `qwen2`, `qwen3`, `phi3` or `gemma3` architecture in numpy
+(float64),
 written from the GGUF format description and the models' published definitions alone, sharing
 no code with ingot.
 
@@ -16,6 +17,11 @@ SwiGLU feed-forward):
   qwen3  no biases; q and k heads each RMSNormed (attn_q_norm, attn_k_norm) before RoPE (NeoX).
   phi3   q, k, v stacked in one attn_qkv; gate and up stacked in one ffn_up (gate first, as
          Phi-3's gate_up_proj chunks); RoPE NeoX.
+  gemma3 the embedding times sqrt(d_model); q/k norms; each branch RMSNormed again
+         (post_attention_norm, post_ffw_norm) before it is added; gelu(gate) * up with the tanh
+         GELU; NeoX RoPE; every layer but each 6th sees only the last attention.sliding_window
+         positions, with RoPE base 10000, the others all, with rope.freq_base and linear
+         rope.scaling.factor. (The converter has already added Gemma's 1 to the norm weights.)
 The output matrix is token_embd when output.weight is absent (tied)."""
 import os
 import sys
@@ -25,17 +31,22 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gpt2_reference import load  # noqa: E402  (the GGUF reader: metadata and F32/F16 tensors)
 
-NEOX = {"llama": False, "qwen2": True, "qwen3": True, "phi3": True}
+NEOX = {"llama": False, "qwen2": True, "qwen3": True, "phi3": True, "gemma3": True}
+SWA_PATTERN = 6  # Gemma 3: layer l is global when (l + 1) % 6 == 0
 
 
 def rms_norm(x, w, eps):
     return x / np.sqrt((x * x).mean(axis=-1, keepdims=True) + eps) * w
 
 
-def rope(x, pos, dims, base, factors, neox):
+def gelu(x):
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def rope(x, pos, dims, base, factors, neox, scale=1.0):
     """Rotates the leading `dims` values of each head row of x [heads, head_dim] by position pos."""
     half = dims // 2
-    theta = base ** (-2.0 * np.arange(half) / dims)
+    theta = base ** (-2.0 * np.arange(half) / dims) / scale
     if factors is not None:
         theta = theta / factors
     c, s = np.cos(pos * theta), np.sin(pos * theta)
@@ -65,14 +76,19 @@ def main():
     base = meta.get(arch + ".rope.freq_base", 10000.0)
     dims = meta.get(arch + ".rope.dimension_count", hd)
     factors = w.get("rope_freqs.weight")
+    window = meta.get(arch + ".attention.sliding_window", 0)
+    scale = meta.get(arch + ".rope.scaling.factor", 1.0) if meta.get(arch + ".rope.scaling.type") == "linear" else 1.0
     out_w = w.get("output.weight", w["token_embd.weight"])
     kc = [[] for _ in range(L)]
     vc = [[] for _ in range(L)]
     tokens, out = list(prompt), []
     for pos in range(len(prompt) + n - 1):
         x = w["token_embd.weight"][tokens[pos]].copy()
+        if arch == "gemma3":
+            x = x * np.sqrt(d)
         for l in range(L):
             p = "blk.%d." % l
+            local = window > 0 and (l + 1) % SWA_PATTERN != 0
             h = rms_norm(x, w[p + "attn_norm.weight"], eps)
             if p + "attn_qkv.weight" in w:
                 qkv = w[p + "attn_qkv.weight"] @ h
@@ -85,24 +101,36 @@ def main():
             if p + "attn_q_norm.weight" in w:
                 q = rms_norm(q, w[p + "attn_q_norm.weight"], eps)
                 k = rms_norm(k, w[p + "attn_k_norm.weight"], eps)
-            q = rope(q, pos, dims, base, factors, NEOX[arch])
-            k = rope(k, pos, dims, base, factors, NEOX[arch])
+            if local:
+                q, k = rope(q, pos, dims, 10000.0, None, True), rope(k, pos, dims, 10000.0, None, True)
+            else:
+                q = rope(q, pos, dims, base, factors, NEOX[arch], scale)
+                k = rope(k, pos, dims, base, factors, NEOX[arch], scale)
             kc[l].append(k)
             vc[l].append(v)
             K, V = np.stack(kc[l]), np.stack(vc[l])  # [pos+1, KV, hd]
+            if local:
+                K, V = K[max(0, pos + 1 - window):], V[max(0, pos + 1 - window):]  # the last `window` positions
             att = np.zeros((H, hd))
             for i in range(H):
                 g = i // (H // KV)
                 s = K[:, g] @ q[i] / np.sqrt(hd)
                 e = np.exp(s - s.max())
                 att[i] = (e / e.sum()) @ V[:, g]
-            x = x + w[p + "attn_output.weight"] @ att.reshape(-1)
+            branch = w[p + "attn_output.weight"] @ att.reshape(-1)
+            if p + "post_attention_norm.weight" in w:
+                branch = rms_norm(branch, w[p + "post_attention_norm.weight"], eps)
+            x = x + branch
             h = rms_norm(x, w[p + "ffn_norm.weight"], eps)
             if p + "ffn_gate.weight" in w:
                 gate, up = w[p + "ffn_gate.weight"] @ h, w[p + "ffn_up.weight"] @ h
             else:
                 gate, up = np.split(w[p + "ffn_up.weight"] @ h, 2)
-            x = x + w[p + "ffn_down.weight"] @ (gate / (1.0 + np.exp(-gate)) * up)
+            act = gelu(gate) if arch == "gemma3" else gate / (1.0 + np.exp(-gate))
+            branch = w[p + "ffn_down.weight"] @ (act * up)
+            if p + "post_ffw_norm.weight" in w:
+                branch = rms_norm(branch, w[p + "post_ffw_norm.weight"], eps)
+            x = x + branch
         if pos >= len(prompt) - 1:
             logits = out_w @ rms_norm(x, w["output_norm.weight"], eps)
             nxt = int(np.argmax(logits))

@@ -119,7 +119,7 @@ int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* caller)
     info->rope_base = c.rope_base;
     info->norm_eps = c.norm_eps;
     info->norm = c.norm == ingot::NormKind::kLayer ? "LayerNorm" : "RMSNorm";
-    info->ffn = c.ffn == ingot::FfnKind::kGelu ? "GELU" : "SwiGLU";
+    info->ffn = c.ffn == ingot::FfnKind::kGelu ? "GELU" : c.ffn == ingot::FfnKind::kGeGlu ? "GeGLU" : "SwiGLU";
     info->tied_output = m.tied_output() ? 1 : 0;
     info->n_params = m.n_params();
     info->tokenizer = m.tokenizer_source().c_str();
@@ -129,6 +129,12 @@ int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* caller)
     info->qkv_bias = c.qkv_bias ? 1 : 0;
     info->qk_norm = c.qk_norm ? 1 : 0;
     info->chat_template = model->chat_template.c_str();
+    info->sliding_window = c.sliding_window;
+    info->global_every = c.swa_pattern;
+    info->rope_base_local = c.rope_base_local;
+    info->rope_scale = c.rope_scale;
+    info->embed_scaled = c.embed_scale ? 1 : 0;
+    info->post_norms = c.post_norms ? 1 : 0;
     full.struct_size = size;
     std::memcpy(caller, &full, size);
   });

@@ -22,6 +22,12 @@ constexpr Architecture kArchitectures[] = {
     // Phi-3 / Phi-3.5 (LLM_ARCH_PHI3): the llama block with q, k, v in one attn_qkv, gate and up
     // in one ffn_up ([gate; up]), and NeoX RoPE.
     {"phi3", NormKind::kRms, FfnKind::kSwiGlu, false, false, false, false, /*rope_neox=*/true, /*fused_gate_up=*/true},
+    // Gemma 3 (LLM_ARCH_GEMMA3): the embedding times sqrt(d_model); q/k norms; each branch
+    // RMSNormed again before the residual add; GeGLU; NeoX RoPE; five sliding-window layers
+    // (RoPE base 10000) for each global one. llama.cpp's converter has already added Gemma's 1
+    // to every norm weight.
+    {"gemma3", NormKind::kRms, FfnKind::kGeGlu, false, false, false, /*qk_norm=*/true, /*rope_neox=*/true, false,
+     /*embed_scale=*/true, /*post_norms=*/true, /*swa_pattern=*/6},
 };
 
 using L = LayerWeights;
@@ -37,9 +43,14 @@ constexpr GlobalVector kGlobalVectors[] = {
     {"rope_freqs", Dim::kRopePairs, Presence::kOptionalRope, &FloatWeights::rope_freqs},
 };
 
-constexpr LayerVector kHeadNorms[] = {
+constexpr LayerVector kAttentionVectors[] = {
     {"attn_q_norm", Dim::kHeadDim, Presence::kQkNorm, &L::attn_q_norm, &I::attn_q_norm},
     {"attn_k_norm", Dim::kHeadDim, Presence::kQkNorm, &L::attn_k_norm, &I::attn_k_norm},
+    {"post_attention_norm", Dim::kDModel, Presence::kPostNorms, &L::attn_post_norm, &I::attn_post_norm},
+};
+
+constexpr LayerVector kFeedForwardVectors[] = {
+    {"post_ffw_norm", Dim::kDModel, Presence::kPostNorms, &L::ffn_post_norm, &I::ffn_post_norm},
 };
 
 constexpr LayerMatrix kAttention[] = {
@@ -58,8 +69,8 @@ constexpr LayerMatrix kFeedForward[] = {
 };
 
 constexpr Sublayer kSublayers[] = {
-    {{"attn_norm", &L::attn_norm, &L::attn_norm_bias, &I::attn_norm}, kHeadNorms, kAttention},
-    {{"ffn_norm", &L::ffn_norm, &L::ffn_norm_bias, &I::ffn_norm}, {}, kFeedForward},
+    {{"attn_norm", &L::attn_norm, &L::attn_norm_bias, &I::attn_norm}, kAttentionVectors, kAttention},
+    {{"ffn_norm", &L::ffn_norm, &L::ffn_norm_bias, &I::ffn_norm}, kFeedForwardVectors, kFeedForward},
 };
 
 constexpr const LayerMatrix* kQkvParts[] = {&kAttention[0], &kAttention[1], &kAttention[2]};
@@ -111,9 +122,10 @@ int64_t DimSize(const ModelConfig& c, Dim dim) {
 bool IsPresent(Presence presence, const ModelConfig& c) {
   switch (presence) {
     case Presence::kAlways: case Presence::kTiedWhenAbsent: return true;
-    case Presence::kGatedFfn: return c.ffn == FfnKind::kSwiGlu;
+    case Presence::kGatedFfn: return c.gated_ffn();
     case Presence::kLearnedPositions: return c.learned_positions;
     case Presence::kQkNorm: return c.qk_norm;
+    case Presence::kPostNorms: return c.post_norms;
     case Presence::kOptionalRope: return c.rope_dims > 0;
   }
   return false;

@@ -34,6 +34,9 @@ struct Architecture {
   bool qk_norm = false;    // attn_q_norm, attn_k_norm: RMSNorm of each head before RoPE
   bool rope_neox = false;  // RoPE on (x[i], x[i + rope_dims/2]) instead of adjacent pairs
   bool fused_gate_up = false;  // ffn_up holds [ffn_gate; ffn_up] stacked (phi3)
+  bool embed_scale = false;    // embedding times sqrt(d_model)
+  bool post_norms = false;     // post_attention_norm, post_ffw_norm on the branches
+  int32_t swa_pattern = 0;     // every swa_pattern-th layer global, the others sliding-window
 };
 
 // nullptr for an architecture ingot does not run.
@@ -47,10 +50,11 @@ int64_t DimSize(const ModelConfig& config, Dim dim);
 // When a matrix exists in a model.
 enum class Presence : uint8_t {
   kAlways,
-  kGatedFfn,          // SwiGLU only
+  kGatedFfn,          // SwiGLU and GeGLU only
   kLearnedPositions,  // learned absolute positions only
   kTiedWhenAbsent,    // may be absent from a file, and then the token embedding serves (output)
   kQkNorm,            // qk_norm only
+  kPostNorms,         // post_norms only
   kOptionalRope,      // RoPE models only, and optional: the visitor looks for it (rope_freqs)
 };
 

@@ -11,12 +11,14 @@ namespace {
 // The keys under "<arch>.": ReadGgufConfig reads them, ConfigKeys writes them.
 enum Key {
   kContextLength, kEmbeddingLength, kBlockCount, kFeedForwardLength, kHeadCount, kHeadCountKv, kKeyLength,
-  kLayerNormEps, kRmsNormEps, kRopeFreqBase, kRopeDims, kVocabSize,
+  kLayerNormEps, kRmsNormEps, kRopeFreqBase, kRopeDims, kVocabSize, kSlidingWindow, kRopeScalingType,
+  kRopeScalingFactor,
 };
 constexpr const char* kKeyNames[] = {
     "context_length", "embedding_length", "block_count", "feed_forward_length", "attention.head_count",
     "attention.head_count_kv", "attention.key_length", "attention.layer_norm_epsilon",
     "attention.layer_norm_rms_epsilon", "rope.freq_base", "rope.dimension_count", "vocab_size",
+    "attention.sliding_window", "rope.scaling.type", "rope.scaling.factor",
 };
 
 // "<arch>.<key>".
@@ -36,6 +38,9 @@ ModelConfig ConfigOf(const Architecture& arch) {
   c.qk_norm = arch.qk_norm;
   c.rope_neox = arch.rope_neox;
   c.fused_gate_up = arch.fused_gate_up;
+  c.embed_scale = arch.embed_scale;
+  c.post_norms = arch.post_norms;
+  c.swa_pattern = arch.swa_pattern;
   return c;
 }
 
@@ -78,6 +83,24 @@ ModelConfig ReadGgufConfig(const GgufFile& g) {
   } else {
     c.rope_base = static_cast<float>(g.GetFloat(KeyOf(c, kRopeFreqBase)).value_or(10000.0));
     c.rope_dims = dim(kRopeDims, 1 << 16, c.head_dim);
+  }
+  if (c.swa_pattern > 0) {
+    c.sliding_window = dim(kSlidingWindow, kMaxContextLength);
+    if (c.sliding_window > c.n_ctx_train) {
+      throw Error(path + ": metadata '" + KeyOf(c, kSlidingWindow) + "' = " + std::to_string(c.sliding_window) +
+                  " is larger than the context (" + KeyOf(c, kContextLength) + " = " + std::to_string(c.n_ctx_train) + ")");
+    }
+    c.rope_base_local = 10000.0f;  // Gemma 3's local layers, as llama.cpp fixes it
+  }
+  if (const auto type = g.GetString(KeyOf(c, kRopeScalingType)); type && *type != "none") {
+    if (*type != "linear") {
+      throw Error(path + ": metadata '" + KeyOf(c, kRopeScalingType) + "' = '" + *type + "' is not supported (only linear)");
+    }
+    c.rope_scale = static_cast<float>(g.GetFloat(KeyOf(c, kRopeScalingFactor)).value_or(1.0));
+    if (!(c.rope_scale >= 1.0f) || !std::isfinite(c.rope_scale)) {
+      throw Error(path + ": metadata '" + KeyOf(c, kRopeScalingFactor) + "' = " + std::to_string(c.rope_scale) +
+                  " is out of range");
+    }
   }
   return c;
 }
@@ -128,6 +151,11 @@ std::vector<GgufKeyValue> ConfigKeys(const ModelConfig& c) {
     keys.push_back({KeyOf(c, kRopeDims), u32(c.rope_dims)});
   }
   if (c.head_dim != c.d_model / c.n_heads) keys.push_back({KeyOf(c, kKeyLength), u32(c.head_dim)});
+  if (c.sliding_window > 0) keys.push_back({KeyOf(c, kSlidingWindow), u32(c.sliding_window)});
+  if (c.rope_scale != 1.0f) {
+    keys.push_back({KeyOf(c, kRopeScalingType), GgufValue::String("linear")});
+    keys.push_back({KeyOf(c, kRopeScalingFactor), GgufValue::F32(c.rope_scale)});
+  }
   return keys;
 }
 

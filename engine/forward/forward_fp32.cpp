@@ -26,28 +26,32 @@ size_t KvCacheElements(const ModelConfig& c, int32_t n_ctx) {
 }  // namespace
 
 uint64_t RopeTables::BytesFor(const ModelConfig& c, int32_t n_ctx) {
-  return 2 * static_cast<uint64_t>(RopeTableElements(c, n_ctx)) * sizeof(float);
+  return (c.sliding_window > 0 ? 4 : 2) * static_cast<uint64_t>(RopeTableElements(c, n_ctx)) * sizeof(float);
 }
 
 RopeTables::RopeTables(const Model& model, int32_t n_ctx)
     : n_pairs_(model.config().rope_dims / 2), head_dim_(model.config().head_dim), neox_(model.config().rope_neox) {
   const size_t n_pairs = static_cast<size_t>(n_pairs_);
-  cos_.resize(RopeTableElements(model.config(), n_ctx));
-  sin_.resize(cos_.size());
-  for (size_t i = 0; i < n_pairs; ++i) {
-    const double freq = fp32::RopeTheta(model.config(), model.rope_freqs, static_cast<int32_t>(i));
-    for (int32_t pos = 0; pos < n_ctx; ++pos) {
-      const double angle = pos * freq;
-      cos_[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::cos(angle));
-      sin_[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::sin(angle));
+  const auto build = [&](bool local, std::vector<float>& cos, std::vector<float>& sin) {
+    cos.resize(RopeTableElements(model.config(), n_ctx));
+    sin.resize(cos.size());
+    for (size_t i = 0; i < n_pairs; ++i) {
+      const double freq = fp32::RopeTheta(model.config(), model.rope_freqs, static_cast<int32_t>(i), local);
+      for (int32_t pos = 0; pos < n_ctx; ++pos) {
+        const double angle = pos * freq;
+        cos[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::cos(angle));
+        sin[static_cast<size_t>(pos) * n_pairs + i] = static_cast<float>(std::sin(angle));
+      }
     }
-  }
+  };
+  build(false, cos_, sin_);
+  if (model.config().sliding_window > 0) build(true, local_cos_, local_sin_);
 }
 
-void RopeTables::Rotate(float* heads, int32_t n_heads, int32_t pos) const {
+void RopeTables::Rotate(float* heads, int32_t n_heads, int32_t pos, bool local) const {
   if (n_pairs_ == 0) return;
-  const float* cos = cos_.data() + static_cast<size_t>(pos) * static_cast<size_t>(n_pairs_);
-  const float* sin = sin_.data() + static_cast<size_t>(pos) * static_cast<size_t>(n_pairs_);
+  const float* cos = (local ? local_cos_ : cos_).data() + static_cast<size_t>(pos) * static_cast<size_t>(n_pairs_);
+  const float* sin = (local ? local_sin_ : sin_).data() + static_cast<size_t>(pos) * static_cast<size_t>(n_pairs_);
   for (int32_t h = 0; h < n_heads; ++h) {
     fp32::Rope(heads + static_cast<size_t>(h) * static_cast<size_t>(head_dim_), n_pairs_, cos, sin, neox_);
   }
@@ -66,7 +70,7 @@ void Fp32Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_b
   f(&Fp32Forward::k_, batch * static_cast<size_t>(c.kv_dim()));
   f(&Fp32Forward::v_, batch * static_cast<size_t>(c.kv_dim()));
   f(&Fp32Forward::up_, batch * static_cast<size_t>(c.d_ffn));
-  f(&Fp32Forward::gate_, c.ffn == FfnKind::kSwiGlu ? batch * static_cast<size_t>(c.d_ffn) : 0);
+  f(&Fp32Forward::gate_, c.gated_ffn() ? batch * static_cast<size_t>(c.d_ffn) : 0);
   f(&Fp32Forward::scores_, static_cast<size_t>(n_threads) * static_cast<size_t>(n_ctx));
 }
 
@@ -97,6 +101,10 @@ uint64_t Fp32Forward::KvCacheBytesFor(const ModelConfig& c, int32_t n_ctx) {
 void Fp32Forward::Embed(const int32_t* tokens, int32_t n, int32_t n_past) {
   const int64_t d = c_.d_model;
   for (int32_t t = 0; t < n; ++t) fp32::DequantizeWeightRow(model_.token_embd, tokens[t], x_.data() + t * d);
+  if (c_.embed_scale) {
+    const float scale = std::sqrt(static_cast<float>(d));
+    for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] *= scale;
+  }
   if (!c_.learned_positions) return;
   for (int32_t t = 0; t < n; ++t) {
     float* position = xb_.data() + t * d;  // [d_model] scratch
@@ -141,6 +149,7 @@ void Fp32Forward::Layer(int32_t layer, int32_t n, int32_t n_past) {
   Attention(layer, n, n_past);
   fp32::MatMul(w.attn_output, attn_.data(), n, branch_.data(), n_threads_);
   fp32::AddBias(w.attn_output_bias, n, branch_.data());
+  if (c_.post_norms) fp32::HeadRmsNorm(branch_.data(), n, c_.d_model, w.attn_post_norm, c_.norm_eps);
   for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += branch_[static_cast<size_t>(i)];
 
   for (int32_t t = 0; t < n; ++t) fp32::Norm(c_, x_.data() + t * d, w.ffn_norm, w.ffn_norm_bias, xb_.data() + t * d);
@@ -149,11 +158,15 @@ void Fp32Forward::Layer(int32_t layer, int32_t n, int32_t n_past) {
   if (c_.ffn == FfnKind::kSwiGlu) {
     fp32::MatMul(w.ffn_gate, xb_.data(), n, gate_.data(), n_threads_);
     for (int64_t i = 0; i < n_ffn; ++i) up_[static_cast<size_t>(i)] *= fp32::Silu(gate_[static_cast<size_t>(i)]);
+  } else if (c_.ffn == FfnKind::kGeGlu) {
+    fp32::MatMul(w.ffn_gate, xb_.data(), n, gate_.data(), n_threads_);
+    for (int64_t i = 0; i < n_ffn; ++i) up_[static_cast<size_t>(i)] *= fp32::Gelu(gate_[static_cast<size_t>(i)]);
   } else {
     for (int64_t i = 0; i < n_ffn; ++i) up_[static_cast<size_t>(i)] = fp32::Gelu(up_[static_cast<size_t>(i)]);
   }
   fp32::MatMul(w.ffn_down, up_.data(), n, branch_.data(), n_threads_);
   fp32::AddBias(w.ffn_down_bias, n, branch_.data());
+  if (c_.post_norms) fp32::HeadRmsNorm(branch_.data(), n, c_.d_model, w.ffn_post_norm, c_.norm_eps);
   for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += branch_[static_cast<size_t>(i)];
 }
 
@@ -171,10 +184,13 @@ void Fp32Forward::Attend(int32_t layer, int32_t head, int32_t pos, const float* 
   const size_t kv_offset = static_cast<size_t>(head / (c_.n_heads / c_.n_kv_heads)) * static_cast<size_t>(hd);
   const float* keys = key_cache_.data() + layer_offset + kv_offset;      // [n_ctx] rows, kv_dim apart
   const float* values = value_cache_.data() + layer_offset + kv_offset;  // [n_ctx] rows, kv_dim apart
-  for (int32_t p = 0; p <= pos; ++p) scores[p] = fp32::Dot(q, keys + static_cast<size_t>(p) * kv_dim, hd) * inv_sqrt_head_dim_;
-  fp32::Softmax(scores, pos + 1);
+  const int32_t first = c_.first_visible(layer, pos);
+  for (int32_t p = first; p <= pos; ++p) {
+    scores[p] = fp32::Dot(q, keys + static_cast<size_t>(p) * kv_dim, hd) * inv_sqrt_head_dim_;
+  }
+  fp32::Softmax(scores + first, pos + 1 - first);
   std::fill_n(out, hd, 0.0f);
-  for (int32_t p = 0; p <= pos; ++p) {
+  for (int32_t p = first; p <= pos; ++p) {
     const float* v = values + static_cast<size_t>(p) * kv_dim;
     const float a = scores[p];
     for (int32_t i = 0; i < hd; ++i) out[i] += a * v[i];
@@ -188,8 +204,8 @@ void Fp32Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
   const int32_t q_dim = c_.q_dim();
   const int32_t kv_dim = c_.kv_dim();
   for (int32_t t = 0; t < n; ++t) {
-    rope_.Rotate(q_.data() + t * q_dim, c_.n_heads, n_past + t);
-    rope_.Rotate(k_.data() + t * kv_dim, c_.n_kv_heads, n_past + t);
+    rope_.Rotate(q_.data() + t * q_dim, c_.n_heads, n_past + t, c_.local_layer(layer));
+    rope_.Rotate(k_.data() + t * kv_dim, c_.n_kv_heads, n_past + t, c_.local_layer(layer));
     StoreKv(layer, n_past + t, k_.data() + t * kv_dim, v_.data() + t * kv_dim);
   }
   // Tasks (token, head) go to the workers round-robin (later tokens attend to more positions);

@@ -5,6 +5,7 @@
 // value has the same bits whatever the batch size or thread count.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -19,14 +20,15 @@ class RopeTables {
   RopeTables(const Model& model, int32_t n_ctx);
   // What the tables of n_ctx positions take, before they are made.
   static uint64_t BytesFor(const ModelConfig& c, int32_t n_ctx);
-  // Rotates n_heads head rows [n_heads, head_dim] in place by the angles of position pos.
-  // Nothing without RoPE (rope_dims 0, e.g. gpt2).
-  void Rotate(float* heads, int32_t n_heads, int32_t pos) const;
+  // Rotates n_heads head rows [n_heads, head_dim] in place by the angles of position pos (of
+  // a sliding-window layer's RoPE when local). Nothing without RoPE (rope_dims 0, e.g. gpt2).
+  void Rotate(float* heads, int32_t n_heads, int32_t pos, bool local = false) const;
 
  private:
   int32_t n_pairs_, head_dim_;
   bool neox_;
   std::vector<float> cos_, sin_;  // [n_ctx, rope_dims / 2]; empty without RoPE
+  std::vector<float> local_cos_, local_sin_;  // the same for sliding-window layers; empty without
 };
 
 // The head of the FP32 pass: the final norm of residual rows x [rows, d_model] into normed

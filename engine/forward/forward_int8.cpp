@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "engine/forward/forward_int8_internal.h"
 #include "kernels/fixed_point.h"
 #include "kernels/parallel.h"
 #include "kernels/ref/quantize_row.h"
@@ -16,49 +17,7 @@ namespace ingot {
 
 using kernels::Dyadic;
 
-namespace {
-
-constexpr int32_t kQ16 = 16;
-constexpr Dyadic kQ16Scale{kernels::kDyadicOne, 30 + kQ16};  // 2^-16: one LSB of a Q16 value
-// The residual stream is shifted right when its magnitude passes 2^29: two branches can then
-// be added before int32 could overflow.
-constexpr int32_t kResidualMaxBits = 29;
-// Below this many multiply-adds an op runs on the calling thread: waking a team costs more.
-constexpr int64_t kMinParallelWork = int64_t{1} << 18;
-// SiLU's and GELU's cost per element in multiply-adds (for ThreadsFor).
-constexpr int64_t kSiluCost = 64;
-constexpr int64_t kGeluCost = 64;
-// Attention probabilities P[p] are u16 with scale 1/kProbOne (kernels/ref/softmax.h). The
-// weights w[p] = round(P[p] * s_v[p] / s_v_max) fit 16 bits, and their sum stays below
-// 2^31 / 127 for any context up to 2^24: sum w <= sum P + n / 2 <= kProbOne + n.
-constexpr uint32_t kProbOne = 65535;
-
-// Logit rows per output GEMM: the accumulators hold 2 planes x kLogitChunk rows x n_vocab.
-constexpr int32_t kLogitChunk = 64;
-
-// x * 2^k as a dyadic (exact: only the exponent moves).
-constexpr Dyadic Shifted(Dyadic d, int32_t k) { return Dyadic{d.m, d.e - k}; }
-
-// a < b for normalized non-negative dyadics.
-bool DyadicLess(Dyadic a, Dyadic b) {
-  if (a.m == 0 || b.m == 0) return a.m == 0 && b.m != 0;
-  return a.e != b.e ? a.e > b.e : a.m < b.m;
-}
-
-// Row r of a row-major [rows, cols] buffer. 64-bit offsets: rows * cols may pass 2^31.
-template <typename T>
-T* Row(T* buffer, int64_t r, int64_t cols) {
-  return buffer + r * cols;
-}
-template <typename T>
-T* Row(std::vector<T>& buffer, int64_t r, int64_t cols) {
-  return buffer.data() + r * cols;
-}
-
-// Elements of a [rows, cols] buffer.
-size_t Elements(int64_t rows, int64_t cols) { return static_cast<size_t>(rows * cols); }
-
-}  // namespace
+using namespace int8_forward;  // NOLINT: the pass's own constants and helpers
 
 template <typename F>
 void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
@@ -66,6 +25,8 @@ void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_b
   const int32_t half = c.rope_dims / 2;  // 0 for gpt2 (learned positions instead)
   f(&Int8Forward::rope_cos_, Elements(n_ctx, half));
   f(&Int8Forward::rope_sin_, Elements(n_ctx, half));
+  f(&Int8Forward::rope_local_cos_, Elements(n_ctx, c.sliding_window > 0 ? half : 0));
+  f(&Int8Forward::rope_local_sin_, Elements(n_ctx, c.sliding_window > 0 ? half : 0));
   f(&Int8Forward::k8_, Elements(1, c.head_dim));
   f(&Int8Forward::head_, Elements(1, c.qk_norm ? c.head_dim : 0));
   const bool wide_keys = Int8KvCache::WideKeys(c.head_dim);
@@ -124,6 +85,10 @@ Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, 
   const int32_t half = c_.rope_dims / 2;
   if (half > 0) {
     kernels::ref::BuildRopeTablesQ30(w_.rope_freq_turns_q64.data(), half, n_ctx_, rope_cos_.data(), rope_sin_.data());
+    if (!w_.rope_local_turns_q64.empty()) {
+      kernels::ref::BuildRopeTablesQ30(w_.rope_local_turns_q64.data(), half, n_ctx_, rope_local_cos_.data(),
+                                       rope_local_sin_.data());
+    }
   }
 }
 
@@ -140,8 +105,9 @@ void Int8Forward::Embed(const int32_t* tokens, int32_t n, int32_t n_past) {
     int32_t* x = Row(residual_, t, d);
     const Dyadic s_token = w_.token_embd.scale[tokens[t]];
     if (!c_.learned_positions) {
+      // The embedding scale (Gemma's sqrt(d_model)) joins the row's scale: exact.
       for (int32_t i = 0; i < d; ++i) x[i] = int32_t{row[i]} * (1 << kQ16);
-      res_scale_[t] = Shifted(s_token, -kQ16);
+      res_scale_[t] = kernels::DyadicMul(Shifted(s_token, -kQ16), w_.embed_scale);
       continue;
     }
     const int32_t pos = n_past + t;
@@ -294,16 +260,32 @@ void Int8Forward::AddBiasQ16(const std::vector<int32_t>& bias, int32_t n, int32_
 
 // residual += (act_ x W^T + bias) in the residual's units, then keeps the residual under 2^29.
 // The matmul is requantized onto the residual's per-token scale in one rounding (as without a
-// bias); the Q16 bias joins through its own multiplier 2^-16 / s_res[t] (one rounding).
-void Int8Forward::AddToResidual(const Int8Matrix& w, const std::vector<int32_t>& bias, int32_t n, ActLayout layout) {
+// bias); the Q16 bias joins through its own multiplier 2^-16 / s_res[t] (one rounding). With a
+// post norm (Gemma) the branch is RMSNormed first: to Q16 (one rounding), the residual stream's
+// integer RMSNorm over d_model, then into the residual's units (one rounding).
+void Int8Forward::AddToResidual(const Int8Matrix& w, const std::vector<int32_t>& bias, int32_t n, ActLayout layout,
+                                const Int8Norm* post_norm) {
   const int32_t d = c_.d_model;
   MatMul(w, n, acc_.data(), layout);
-  for (int32_t t = 0; t < n; ++t) row_mult_[t] = kernels::DyadicDiv(act_scale_[t], res_scale_[t]);
-  kt_.requantize_s32_to_s32(acc_.data(), d, n, d, row_mult_.data(), w.scale, wide_.data(), d);
+  if (post_norm != nullptr) {
+    ToQ16(acc_.data(), d, w, n, wide_.data());
+    AddBiasQ16(bias, n, wide_.data());
+    const Dyadic eps_lsb = kernels::DyadicDiv(w_.norm_eps, kernels::DyadicMul(kQ16Scale, kQ16Scale));
+    for (int32_t t = 0; t < n; ++t) {
+      int32_t* branch = Row(wide_, t, d);
+      int32_t* normed = Row(acc_, t, d);
+      kt_.rms_norm_s32(branch, d, eps_lsb, post_norm->gamma.data(), post_norm->gamma_shift, normed);
+      const Dyadic mult = kernels::DyadicDiv(post_norm->out_scale, res_scale_[t]);
+      for (int32_t i = 0; i < d; ++i) branch[i] = kernels::SaturateToS32(kernels::MultiplyByDyadic(normed[i], mult));
+    }
+  } else {
+    for (int32_t t = 0; t < n; ++t) row_mult_[t] = kernels::DyadicDiv(act_scale_[t], res_scale_[t]);
+    kt_.requantize_s32_to_s32(acc_.data(), d, n, d, row_mult_.data(), w.scale, wide_.data(), d);
+  }
   for (int32_t t = 0; t < n; ++t) {
     int32_t* x = Row(residual_, t, d);
     int32_t* b = Row(wide_, t, d);
-    if (!bias.empty()) {
+    if (!bias.empty() && post_norm == nullptr) {
       const Dyadic bias_mult = kernels::DyadicDiv(kQ16Scale, res_scale_[t]);
       for (int32_t i = 0; i < d; ++i) {
         const int32_t bias_i = kernels::SaturateToS32(kernels::MultiplyByDyadic(bias[i], bias_mult));
@@ -323,178 +305,6 @@ void Int8Forward::AddToResidual(const Int8Matrix& w, const std::vector<int32_t>&
   }
 }
 
-// The query heads of KV head g (token t, position pos) against the cache: head_dim Q16 values
-// per query head into out_q16 (consecutive heads). worker picks the scratch rows.
-void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, int32_t worker, int32_t* out_q16) {
-  const int32_t hd = c_.head_dim;
-  const int32_t group = c_.n_heads / c_.n_kv_heads;
-  const int32_t first_head = t * c_.n_heads + g * group;  // row of q8_ [n_batch * n_heads, head_dim]
-  const int32_t n = pos + 1;
-  const int8_t* values = kv_.Values(layer, g);           // interleaved by 4
-  const Dyadic* k_scale = kv_.KeyScales(layer, g);       // [n_ctx]
-  const Dyadic* v_scale = kv_.ValueScales(layer, g);     // [n_ctx]
-  int32_t* scores = Row(scores_, worker * group, n_ctx_);  // [group, n_ctx]
-  const bool wide = kv_.wide_keys();  // keys in two planes
-  int32_t* scores_low = wide ? Row(scores_low_, worker * group, n_ctx_) : nullptr;  // [group, n_ctx]
-  uint16_t* probs = Row(probs_, worker * group, n_ctx_);    // [group, n_ctx]
-  Dyadic* factors = Row(factors_, worker, n_ctx_);         // [n_ctx]
-
-  // Dots q.k[p] of the group's query heads with every cached key: a GEMM against each packed
-  // plane of the keys; with wide keys q.k = 255 q.high + q.low. Their queries have two planes
-  // too, q = 255 q_high + q_low: each plane's dots are combined first, exactly (|dot| <=
-  // 127 * 127 * 16, so 255 * dot + dot < 2^31), into high = 255 q_high.k_high + q_low.k_high and
-  // low = 255 q_high.k_low + q_low.k_low, and q.k = 255 high + low as before.
-  const int8_t* q8 = Row(q8_, first_head, hd);
-  const Int8KvCache::KeyPlane planes[2] = {Int8KvCache::kHigh, Int8KvCache::kLow};
-  int32_t* dots[2] = {scores, scores_low};
-  for (int32_t k_plane = 0; k_plane < (wide ? 2 : 1); ++k_plane) {
-    kt_.gemm_s8(q8, hd, group, kv_.Keys(layer, g, planes[k_plane], n), 0, n, dots[k_plane], n_ctx_);
-    if (!wide) continue;
-    int32_t* q_low_dots = Row(scores_q_low_, worker * group, n_ctx_);  // [group, n_ctx]
-    kt_.gemm_s8(Row(q8_low_, first_head, hd), hd, group, kv_.Keys(layer, g, planes[k_plane], n), 0, n, q_low_dots,
-                n_ctx_);
-    for (int32_t i = 0; i < group; ++i) {
-      int32_t* d = Row(dots[k_plane], i, n_ctx_);
-      const int32_t* d_low = Row(q_low_dots, i, n_ctx_);
-      for (int32_t p = 0; p < n; ++p) d[p] = kernels::ref::kPairRadix * d[p] + d_low[p];
-    }
-  }
-  if (fp_ != nullptr && fp_->set().softmax) {
-    for (int32_t i = 0; i < group; ++i) {
-      fp_->AttendInt8(Row(scores, i, n_ctx_), wide ? Row(scores_low, i, n_ctx_) : nullptr, q8_scale_[first_head + i],
-                      k_scale, values, v_scale, n, Row(out_q16, i, hd));
-    }
-    return;
-  }
-  // Scores q.k[p] * s_q * s_k[p] / sqrt(head_dim) in Q16 (with wide keys each plane's dots are
-  // brought to Q16, then added), then u16 probabilities.
-  for (int32_t i = 0; i < group; ++i) {
-    int32_t* row = Row(scores, i, n_ctx_);
-    const Dyadic q_mult = Shifted(kernels::DyadicMul(q8_scale_[first_head + i], w_.inv_sqrt_head_dim), kQ16);
-    if (wide) {
-      int32_t* low = Row(scores_low, i, n_ctx_);
-      const Dyadic high_mult = kernels::DyadicMul(q_mult, kernels::DyadicFromRatio(kernels::ref::kPairRadix, 1));
-      kt_.requantize_s32_to_s32(row, n, 1, n, &high_mult, k_scale, row, n);
-      kt_.requantize_s32_to_s32(low, n, 1, n, &q_mult, k_scale, low, n);
-      for (int32_t p = 0; p < n; ++p) row[p] = kernels::SaturateToS32(int64_t{row[p]} + low[p]);
-    } else {
-      kt_.requantize_s32_to_s32(row, n, 1, n, &q_mult, k_scale, row, n);
-    }
-    kt_.softmax_s32_to_u16(row, n, kQ16Scale, Row(probs, i, n_ctx_));
-  }
-
-  // P.V with each position's value scale folded into its weight: w[p] = P[p] * s_v[p] / s_max,
-  // from one factor s_v[p] / s_max per position, shared by the group (a division per position
-  // would cost more than the rest of the attention). s_v[p] / s_max <= 1, so w[p] <= 65535.
-  Dyadic s_max = v_scale[0];
-  for (int32_t p = 1; p < n; ++p) {
-    if (DyadicLess(s_max, v_scale[p])) s_max = v_scale[p];
-  }
-  const Dyadic inv_max = kernels::DyadicDiv(kernels::DyadicOne(), s_max);
-  for (int32_t p = 0; p < n; ++p) factors[p] = kernels::DyadicMul(v_scale[p], inv_max);
-  for (int32_t i = 0; i < group; ++i) {
-    const uint16_t* from = Row(probs, i, n_ctx_);
-    int32_t* to = Row(scores, i, n_ctx_);
-    for (int32_t p = 0; p < n; ++p) to[p] = from[p];
-  }
-  kt_.requantize_s32_to_s32(scores, n_ctx_, group, n, nullptr, factors, scores, n_ctx_);  // now the weights
-  // Real value of the sums: acc * s_max / kProbOne; to Q16.
-  const Dyadic out_mult = kernels::DyadicMul(s_max, kernels::DyadicFromRatio(uint64_t{1} << kQ16, kProbOne));
-  for (int32_t i = 0; i < group; ++i) {
-    int32_t* out = Row(out_q16, i, hd);
-    kt_.weighted_sum_s8(Row(scores, i, n_ctx_), values, n, hd, out);
-    for (int32_t d = 0; d < hd; ++d) out[d] = kernels::SaturateToS32(kernels::MultiplyByDyadic(out[d], out_mult));
-  }
-}
-
-// A Q16 query or key head -> int8, or with small heads (the cache's wide keys) two int8 planes,
-// high and low (kernels/ref/quantize_row.h); returns its real scale. Once per token and head, so
-// the reference pair kernel serves every ISA.
-Dyadic Int8Forward::QuantizeHead(const int32_t* x, int8_t* high, int8_t* low) {
-  const int32_t hd = c_.head_dim;
-  return Shifted(kv_.wide_keys() ? kernels::ref::QuantizeRowS32ToS8Pair(x, hd, high, low)
-                                 : kt_.quantize_row_s32_to_s8(x, hd, high),
-                 -kQ16);
-}
-
-// Each of n_heads Q16 head rows [n_heads, head_dim] RMSNormed by norm, in place, back in Q16:
-// the integer RMSNorm of the residual stream over head_dim values (Qwen 3's q/k norms).
-void Int8Forward::HeadNorm(const Int8Norm& norm, int32_t* heads, int32_t n_heads) {
-  const int32_t hd = c_.head_dim;
-  const Dyadic eps_lsb = kernels::DyadicDiv(w_.norm_eps, kernels::DyadicMul(kQ16Scale, kQ16Scale));
-  const Dyadic to_q16 = Shifted(norm.out_scale, kQ16);  // out * out_scale in 2^-16 units
-  for (int32_t h = 0; h < n_heads; ++h) {
-    int32_t* x = Row(heads, h, hd);
-    kt_.rms_norm_s32(x, hd, eps_lsb, norm.gamma.data(), norm.gamma_shift, head_.data());
-    for (int32_t i = 0; i < hd; ++i) x[i] = kernels::SaturateToS32(kernels::MultiplyByDyadic(head_[i], to_q16));
-  }
-}
-
-// q16_, k16_, v16_ (Q16) -> q/k norms -> RoPE -> int8 per head; k, v into the cache; attention
-// output to act_.
-void Int8Forward::Attention(const Int8Layer& weights, int32_t layer, int32_t n, int32_t n_past) {
-  const int32_t hd = c_.head_dim;
-  const int32_t half = c_.rope_dims / 2;
-  const kernels::RopeLayout rope_layout = c_.rope_neox ? kernels::RopeLayout::kHalves : kernels::RopeLayout::kInterleaved;
-  for (int32_t t = 0; t < n; ++t) {
-    const int32_t pos = n_past + t;
-    const int32_t* cos = half > 0 ? Row(rope_cos_, pos, half) : nullptr;
-    const int32_t* sin = half > 0 ? Row(rope_sin_, pos, half) : nullptr;
-    int32_t* q = Row(q16_, t, c_.q_dim());
-    int32_t* k = Row(k16_, t, c_.kv_dim());
-    const int32_t* v = Row(v16_, t, c_.kv_dim());
-    if (c_.qk_norm) {
-      HeadNorm(weights.attn_q_norm, q, c_.n_heads);
-      HeadNorm(weights.attn_k_norm, k, c_.n_kv_heads);
-    }
-    if (half == 0) {
-      // no RoPE (gpt2)
-    } else if (fp_ != nullptr && fp_->set().rope) {
-      fp_->Rope(q, c_.n_heads, pos);
-      fp_->Rope(k, c_.n_kv_heads, pos);
-    } else {
-      kt_.rope_s32(q, c_.n_heads, hd, c_.rope_dims, cos, sin, rope_layout);
-      kt_.rope_s32(k, c_.n_kv_heads, hd, c_.rope_dims, cos, sin, rope_layout);
-    }
-    if (fp_ != nullptr && fp_->set().kv) {
-      fp_->StoreKv(layer, pos, k, v);
-      continue;  // q, k, v stay at full precision: no int8 copies
-    }
-    for (int32_t h = 0; h < c_.n_heads; ++h) {
-      const int32_t head = t * c_.n_heads + h;  // row of q8_ [n_batch * n_heads, head_dim]
-      q8_scale_[head] = QuantizeHead(Row(q, h, hd), Row(q8_, head, hd), Row(q8_low_, head, hd));
-    }
-    for (int32_t g = 0; g < c_.n_kv_heads; ++g) {
-      const Dyadic k_scale = QuantizeHead(Row(k, g, hd), k8_.data(), k8_low_.data());
-      const Dyadic v_scale = Shifted(kt_.quantize_row_s32_to_s8(Row(v, g, hd), hd, v8_.data()), -kQ16);
-      kv_.Store(layer, g, pos, k8_.data(), k8_low_.data(), k_scale, v8_.data(), v_scale);
-    }
-  }
-  // Tasks (t, KV head) go to n_threads workers round-robin; a worker owns one set of scratch rows.
-  const int32_t group = c_.n_heads / c_.n_kv_heads;
-  const int32_t n_tasks = n * c_.n_kv_heads;
-  const int32_t workers = std::min(ThreadsFor(int64_t{n} * c_.n_heads * (n_past + n) * hd * 2), n_tasks);
-  kernels::ParallelFor(workers, 1, workers, [&](int32_t begin, int32_t end) {
-    for (int32_t worker = begin; worker < end; ++worker) {
-      for (int32_t task = worker; task < n_tasks; task += workers) {
-        const int32_t t = task / c_.n_kv_heads;
-        const int32_t g = task % c_.n_kv_heads;
-        // q16_ and the output (wide_) as [n, n_heads, head_dim]: this group's query heads.
-        const int32_t first_head = t * c_.n_heads + g * group;
-        if (fp_ != nullptr && fp_->set().kv) {
-          for (int32_t i = 0; i < group; ++i) {
-            fp_->AttendFloatKv(layer, g * group + i, n_past + t, Row(q16_, first_head + i, hd),
-                               Row(wide_, first_head + i, hd));
-          }
-        } else {
-          AttendGroup(layer, t, g, n_past + t, worker, Row(wide_, first_head, hd));
-        }
-      }
-    }
-  });
-  QuantizeRows(wide_.data(), n, c_.q_dim(), kQ16Scale);
-}
-
 void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool all_logits, int32_t* logits) {
   Embed(tokens, n, n_past);
   for (int32_t l = 0; l < c_.n_layers; ++l) {
@@ -509,7 +319,8 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
     AddBiasQ16(layer.attn_k_bias, n, k16_.data());
     AddBiasQ16(layer.attn_v_bias, n, v16_.data());
     Attention(layer, l, n, n_past);
-    AddToResidual(layer.attn_output, layer.attn_output_bias, n, ActLayout::kPerToken);
+    AddToResidual(layer.attn_output, layer.attn_output_bias, n, ActLayout::kPerToken,
+                  c_.post_norms ? &layer.attn_post_norm : nullptr);
 
     NormQuantize(layer.ffn_norm, NormSite::kFfn, l, n);
     const int64_t count = int64_t{n} * c_.d_ffn;  // [n, d_ffn] elements of gate_ and up_
@@ -530,15 +341,23 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
       }
     } else {
       MatMulQ16(layer.ffn_gate_up, {{&layer.ffn_gate, gate_.data()}, {&layer.ffn_up, up_.data()}}, n);
-      if (fp_ != nullptr && fp_->set().act) {
+      const bool geglu = c_.ffn == FfnKind::kGeGlu;  // Gemma: gelu(gate) * up
+      if (fp_ != nullptr && fp_->set().act && !geglu) {
         fp_->SwiGlu(gate_.data(), up_.data(), count);
       } else {
-        // The sigmoid's exact division makes SiLU cost ~40 cycles an element: shared by the threads.
+        // The sigmoid's exact division makes SiLU (and the tanh GELU) cost ~40 cycles an element:
+        // shared by the threads.
         const int32_t threads = ThreadsFor(count * kSiluCost);
         kernels::ParallelFor(static_cast<int32_t>(count), 64, threads, [&](int32_t begin, int32_t end) {
-          kt_.silu_s32(gate_.data() + begin, end - begin, kQ16Scale, gate_.data() + begin);
+          if (!geglu) {
+            kt_.silu_s32(gate_.data() + begin, end - begin, kQ16Scale, gate_.data() + begin);
+          } else if (fp_ != nullptr && fp_->set().act) {
+            fp_->Gelu(gate_.data() + begin, end - begin);
+          } else {
+            kt_.gelu_tanh_s32(gate_.data() + begin, end - begin, kQ16Scale, gate_.data() + begin);
+          }
           for (int32_t i = begin; i < end; ++i) {
-            // silu(g) * u: Q16 x Q16 -> Q16.
+            // act(g) * u: Q16 x Q16 -> Q16.
             gate_[i] = kernels::SaturateToS32(kernels::RoundingShiftRight64(int64_t{gate_[i]} * up_[i], kQ16));
           }
         });
@@ -547,7 +366,7 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
     // ffn_down's input (silu(gate) * up, or gelu(up)) is the most heavy-tailed of all: its
     // outliers cost 3/4 of the per-token int8 error (README), so it alone takes grouped rows.
     QuantizeRowsGrouped(hidden, n, c_.d_ffn, kQ16Scale);
-    AddToResidual(layer.ffn_down, layer.ffn_down_bias, n, ActLayout::kGrouped);
+    AddToResidual(layer.ffn_down, layer.ffn_down_bias, n, ActLayout::kGrouped, c_.post_norms ? &layer.ffn_post_norm : nullptr);
   }
   if (logits == nullptr) return;
   // Only the rows whose logits are wanted go through the final norm and the output matrix.

@@ -118,8 +118,9 @@ void Rope(float* head, int32_t n_pairs, const float* cos, const float* sin, bool
   }
 }
 
-double RopeTheta(const ModelConfig& c, const std::vector<float>& factors, int32_t i) {
-  const double theta = std::pow(static_cast<double>(c.rope_base), -2.0 * i / c.rope_dims);
+double RopeTheta(const ModelConfig& c, const std::vector<float>& factors, int32_t i, bool local) {
+  if (local) return std::pow(static_cast<double>(c.rope_base_local), -2.0 * i / c.rope_dims);
+  const double theta = std::pow(static_cast<double>(c.rope_base), -2.0 * i / c.rope_dims) / c.rope_scale;
   return factors.empty() ? theta : theta / static_cast<double>(factors[static_cast<size_t>(i)]);
 }
 

@@ -49,9 +49,10 @@ inline float Gelu(float x) {
 // halves' pairs (x[i], x[i + n_pairs]) as GPT-NeoX, Qwen and Gemma.
 void Rope(float* head, int32_t n_pairs, const float* cos, const float* sin, bool neox);
 
-// RoPE's angle per position of pair i: base^(-2i / rope_dims) / factors[i] radians (factors
-// empty: none). The one definition both paths build their tables from.
-double RopeTheta(const ModelConfig& config, const std::vector<float>& factors, int32_t i);
+// RoPE's angle per position of pair i: base^(-2i / rope_dims) / factors[i] / rope_scale radians
+// (factors empty: none), or for a sliding-window layer (local) rope_base_local^(-2i / rope_dims).
+// The one definition both paths build their tables from.
+double RopeTheta(const ModelConfig& config, const std::vector<float>& factors, int32_t i, bool local = false);
 
 // RMSNorm of each of n_heads rows [n_heads, head_dim] in place, with one weight [head_dim]
 // (Qwen 3's and Gemma 3's per-head q/k norms).

@@ -166,13 +166,13 @@ void FpModules::NormQuantize(NormSite site, int32_t layer, const int32_t* x, ker
   *q_scale = DyadicFromDouble(step);
 }
 
-void FpModules::Rope(int32_t* x_q16, int32_t n_heads, int32_t pos) const {
+void FpModules::Rope(int32_t* x_q16, int32_t n_heads, int32_t pos, bool local) const {
   const int32_t hd = model_.config().head_dim;
   std::vector<float> head(static_cast<size_t>(hd));
   for (int32_t h = 0; h < n_heads; ++h) {
     int32_t* x = x_q16 + static_cast<size_t>(h) * static_cast<size_t>(hd);
     for (int32_t i = 0; i < hd; ++i) head[static_cast<size_t>(i)] = static_cast<float>(x[i] / kQ16);
-    rope_->Rotate(head.data(), 1, pos);
+    rope_->Rotate(head.data(), 1, pos, local);
     for (int32_t i = 0; i < hd; ++i) x[i] = ToQ16(head[static_cast<size_t>(i)]);
   }
 }
@@ -190,18 +190,18 @@ void FpModules::Gelu(int32_t* x_q16, int64_t count) const {
 
 void FpModules::AttendInt8(const int32_t* high, const int32_t* low, kernels::Dyadic q_scale,
                            const kernels::Dyadic* k_scale, const int8_t* values, const kernels::Dyadic* v_scale,
-                           int32_t n, int32_t* out_q16) const {
+                           int32_t n, int32_t n_masked, int32_t* out_q16) const {
   const int32_t hd = model_.config().head_dim;
   const double qs = DyadicToDouble(q_scale) / std::sqrt(static_cast<double>(hd));
   std::vector<float> scores(static_cast<size_t>(n));
-  for (int32_t p = 0; p < n; ++p) {
+  for (int32_t p = n_masked; p < n; ++p) {
     const double dot = low != nullptr ? static_cast<double>(kernels::ref::kPairRadix) * high[p] + low[p] : high[p];
     scores[static_cast<size_t>(p)] = static_cast<float>(dot * qs * DyadicToDouble(k_scale[p]));
   }
-  fp32::Softmax(scores.data(), n);
+  fp32::Softmax(scores.data() + n_masked, n - n_masked);
   for (int32_t i = 0; i < hd; ++i) {
     double sum = 0.0;
-    for (int32_t p = 0; p < n; ++p) {
+    for (int32_t p = n_masked; p < n; ++p) {
       sum += scores[static_cast<size_t>(p)] * DyadicToDouble(v_scale[p]) *
              values[kernels::ref::InterleavedOffset(hd, p, i)];
     }

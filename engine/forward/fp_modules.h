@@ -15,7 +15,8 @@
 
 namespace ingot {
 
-// Which modules run in float. `norm` RMSNorm; `rope` RoPE; `act` SiLU(gate) * up; `softmax` the
+// Which modules run in float. `norm` RMSNorm; `rope` RoPE; `act` SiLU(gate) * up (Gemma: the GELU
+// of gelu(gate) * up); `softmax` the
 // attention core (scores, softmax, P.V) on the int8 q, k, v; `kv` q, k, v kept at full precision
 // instead of int8 (so the attention core is float too); `lm_head` the final norm and the output
 // matmul (float weights); `layer:N` the whole layer N with float weights. A gpt2 model names its
@@ -59,8 +60,8 @@ class FpModules {
   // (real ~= (kPairRadix * q + q_low) * q_scale).
   void NormQuantize(NormSite site, int32_t layer, const int32_t* x, kernels::Dyadic x_scale, int8_t* q,
                     int8_t* q_low, kernels::Dyadic* q_scale) const;
-  // RoPE on n_heads Q16 head rows at position pos, in place.
-  void Rope(int32_t* x_q16, int32_t n_heads, int32_t pos) const;
+  // RoPE on n_heads Q16 head rows at position pos, in place (a sliding-window layer's when local).
+  void Rope(int32_t* x_q16, int32_t n_heads, int32_t pos, bool local) const;
   // gate = silu(gate) * up, Q16, in place.
   void SwiGlu(int32_t* gate_q16, const int32_t* up_q16, int64_t count) const;
   // x = gelu(x) (tanh form, as the FP32 path), Q16, in place.
@@ -70,8 +71,10 @@ class FpModules {
   // q_scale and k_scale [n]), values
   // [n, head_dim] interleaved by 4 rows (kernels/ref/weighted_sum.h) with scales [n]: out
   // [head_dim] in Q16.
+  // The first n_masked positions are outside a sliding window: they take no part.
   void AttendInt8(const int32_t* high, const int32_t* low, kernels::Dyadic q_scale, const kernels::Dyadic* k_scale,
-                  const int8_t* values, const kernels::Dyadic* v_scale, int32_t n, int32_t* out_q16) const;
+                  const int8_t* values, const kernels::Dyadic* v_scale, int32_t n, int32_t n_masked,
+                  int32_t* out_q16) const;
   // `kv`: store one position's k, v (Q16, [kv_dim]) in the float cache of a layer, and attend
   // with a Q16 query head over positions 0..pos.
   void StoreKv(int32_t layer, int32_t pos, const int32_t* k_q16, const int32_t* v_q16);

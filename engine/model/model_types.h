@@ -20,10 +20,11 @@ enum class NormKind {
 enum class FfnKind {
   kSwiGlu,  // down(silu(gate x) * up x) (llama)
   kGelu,    // down(gelu(up x + b_up)) + b_down, tanh-approximated GELU (gpt2)
+  kGeGlu,   // down(gelu(gate x) * up x), tanh-approximated GELU (gemma3)
 };
 
 struct ModelConfig {
-  std::string arch;        // "llama", "gpt2", "qwen2", "qwen3", "phi3"
+  std::string arch;        // "llama", "gpt2", "qwen2", "qwen3", "phi3", "gemma3"
   NormKind norm = NormKind::kRms;
   FfnKind ffn = FfnKind::kSwiGlu;
   bool learned_positions = false;  // position_embd is added to the token embedding (gpt2)
@@ -32,6 +33,15 @@ struct ModelConfig {
   bool qk_norm = false;            // each query and key head is RMSNormed before RoPE (qwen3)
   bool rope_neox = false;          // RoPE rotates (x[i], x[i + rope_dims/2]) pairs, GPT-NeoX style
   bool fused_gate_up = false;      // the file's ffn_up holds [ffn_gate; ffn_up] (phi3)
+  bool embed_scale = false;        // the embedding is multiplied by sqrt(d_model) (gemma3)
+  bool post_norms = false;         // each branch is RMSNormed again before the residual add (gemma3)
+  // Sliding-window attention (gemma3): in every layer but each swa_pattern-th, a position sees
+  // only the sliding_window positions up to itself, with RoPE base rope_base_local; the other
+  // (global) layers see everything, with rope_base and frequencies divided by rope_scale.
+  int32_t sliding_window = 0;      // 0: every layer is global
+  int32_t swa_pattern = 0;
+  float rope_base_local = 10000.0f;
+  float rope_scale = 1.0f;         // linear RoPE scaling of the global layers
   int32_t d_model = 0;
   int32_t n_layers = 0;
   int32_t n_heads = 0;
@@ -45,6 +55,14 @@ struct ModelConfig {
   int32_t rope_dims = 0;    // leading dims of each head that RoPE rotates; 0: no RoPE
 
   int32_t q_dim() const { return n_heads * head_dim; }
+  bool gated_ffn() const { return ffn != FfnKind::kGelu; }
+  // Whether layer l attends through the sliding window.
+  bool local_layer(int32_t l) const { return sliding_window > 0 && (l + 1) % swa_pattern != 0; }
+  // The first position a query at pos sees in layer l: pos - sliding_window + 1 in a
+  // sliding-window layer (as llama.cpp masks), else 0.
+  int32_t first_visible(int32_t l, int32_t pos) const {
+    return local_layer(l) && pos >= sliding_window ? pos - sliding_window + 1 : 0;
+  }
   int32_t kv_dim() const { return n_kv_heads * head_dim; }
 };
 
@@ -82,6 +100,7 @@ struct LayerWeights {
   std::vector<float> attn_v_bias;       // [kv_dim]
   Weight attn_output;                   // [d_model, q_dim]
   std::vector<float> attn_output_bias;  // [d_model]
+  std::vector<float> attn_post_norm;    // [d_model] post_norms only: the attention branch's RMSNorm
   std::vector<float> ffn_norm;          // [d_model]
   std::vector<float> ffn_norm_bias;     // [d_model] LayerNorm only
   Weight ffn_gate;                      // [d_ffn, d_model] SwiGLU only
@@ -89,6 +108,7 @@ struct LayerWeights {
   std::vector<float> ffn_up_bias;       // [d_ffn]
   Weight ffn_down;                      // [d_model, d_ffn]
   std::vector<float> ffn_down_bias;     // [d_model]
+  std::vector<float> ffn_post_norm;     // [d_model] post_norms only: the feed-forward branch's RMSNorm
 };
 
 // A model's float weights: matrices are views into the file (in its type), norm weights and

@@ -64,13 +64,19 @@ void SetInt8Constants(const ModelConfig& c, const FloatWeights& vectors, Int8Wei
   w.norm_eps = DyadicFromDouble(static_cast<double>(c.norm_eps));
   w.inv_sqrt_head_dim = DyadicFromDouble(1.0 / std::sqrt(static_cast<double>(c.head_dim)));
   const int32_t half = c.rope_dims / 2;
-  w.rope_freq_turns_q64.resize(static_cast<size_t>(half));
-  for (int32_t i = 0; i < half; ++i) {
-    // theta_i radians per position, as a fraction of a turn in Q64 (theta_i < 2 pi: a
-    // factor below 1 would make it larger, and BindFloatWeights refuses those).
-    const long double turns = fp32::RopeTheta(c, vectors.rope_freqs, i) / (2.0L * 3.141592653589793238462643383279502884L);
-    w.rope_freq_turns_q64[static_cast<size_t>(i)] = static_cast<uint64_t>(std::roundl(std::ldexp(turns, 64)));
-  }
+  // theta_i radians per position, as a fraction of a turn in Q64 (theta_i < 2 pi: a factor
+  // below 1 would make it larger, and BindFloatWeights refuses those).
+  const auto turns = [&](bool local) {
+    std::vector<uint64_t> q64(static_cast<size_t>(half));
+    for (int32_t i = 0; i < half; ++i) {
+      const long double t = fp32::RopeTheta(c, vectors.rope_freqs, i, local) / (2.0L * 3.141592653589793238462643383279502884L);
+      q64[static_cast<size_t>(i)] = static_cast<uint64_t>(std::roundl(std::ldexp(t, 64)));
+    }
+    return q64;
+  };
+  w.rope_freq_turns_q64 = turns(false);
+  w.rope_local_turns_q64 = c.sliding_window > 0 ? turns(true) : std::vector<uint64_t>{};
+  w.embed_scale = c.embed_scale ? DyadicFromDouble(std::sqrt(static_cast<double>(c.d_model))) : kernels::DyadicOne();
 }
 
 namespace {

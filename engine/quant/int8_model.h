@@ -27,7 +27,9 @@ struct Int8Layer {
   Int8Norm attn_norm;
   Int8Norm attn_q_norm, attn_k_norm;  // [head_dim] each, qk_norm only
   Int8Matrix attn_q, attn_k, attn_v, attn_output;
+  Int8Norm attn_post_norm;  // post_norms only
   Int8Norm ffn_norm;
+  Int8Norm ffn_post_norm;   // post_norms only
   Int8Matrix ffn_gate, ffn_up, ffn_down;  // ffn_gate empty for a GELU feed-forward (gpt2)
   // Biases (gpt2; empty for llama), Q16 int32 (round(b * 2^16)): q, k, v and up are added to the
   // Q16 matmul outputs; attn_output and ffn_down are brought to the residual's per-token scale.
@@ -50,6 +52,8 @@ struct Int8Weights {
   kernels::Dyadic norm_eps;              // real epsilon
   kernels::Dyadic inv_sqrt_head_dim;     // 1 / sqrt(head_dim)
   std::vector<uint64_t> rope_freq_turns_q64;  // [rope_dims / 2]: 2^64 * theta_i / (2 pi), factors applied
+  std::vector<uint64_t> rope_local_turns_q64;  // the same for sliding-window layers (empty: none)
+  kernels::Dyadic embed_scale;           // sqrt(d_model) (embed_scale), else 1
 
   uint64_t weight_bytes() const;  // packed int8 data + scales + row sums
   // Points output at output_storage, or at token_embd when the model has no output matrix of

@@ -16,8 +16,9 @@ int main(int argc, char** argv) {
                            "Writes a random-weight GGUF with a real model's shape and metadata: tinyllama\n"
                            "(TinyLlama-1.1B: d_model 2048, 22 layers, 32 heads, 4 KV heads, FFN 5632, vocab 32000),\n"
                            "llama-7b, llama3.2-1b, smollm2-135m (llama architecture), qwen2.5-0.5b (qwen2),\n"
-                           "qwen3-0.6b (qwen3), phi3-mini (phi3), gpt2-small (GPT-2 124M, gpt2); test shapes tiny,\n"
-                           "tiny-gpt2, tiny-llama3, tiny-smollm2, tiny-qwen2, tiny-qwen3, tiny-phi3. Real shapes take their vocabulary\n"
+                           "qwen3-0.6b (qwen3), phi3-mini (phi3), gemma3-270m (gemma3), gpt2-small (GPT-2 124M,\n"
+                           "gpt2); test shapes tiny, tiny-gpt2, tiny-llama3, tiny-smollm2, tiny-qwen2, tiny-qwen3,\n"
+                           "tiny-phi3, tiny-gemma3. Real shapes take their vocabulary\n"
                            "from models/vocab (here or in ../shared). Weights are uniform in [-0.05, 0.05], norms\n"
                            "1, biases 0; the tiny-<arch> shapes have larger weights and random norms and biases.");
     parser.AddPositional("OUT.gguf", &out, "the file to write", true);

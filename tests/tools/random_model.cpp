@@ -148,6 +148,25 @@ ModelShape ShapeByName(const std::string& name) {
   }
   if (name == "tiny-smollm2") return tiny("llama", "starcoder", 100000.0f);
   if (name == "tiny-qwen2") return tiny("qwen2", "qwen2", 1000000.0f);
+  if (name == "gemma3-270m") {
+    // Gemma's 262,144-token vocabulary is not in ../shared: a made-up one of that size.
+    ModelShape s = Dims(name, "gemma3", 640, 18, 4, 1, 2048, 262144, 32768, 256);
+    s.rope_base = 1000000.0f;
+    s.tied = true;
+    s.sliding_window = 512;
+    return s;
+  }
+  if (name == "tiny-gemma3") {
+    // Six layers, so that one is global; a window of 16 and 4x linear RoPE scaling, to test both.
+    ModelShape s = tiny("gemma3", "llama-spm", 1000000.0f);
+    s.n_layers = 6;
+    s.n_kv_heads = 1;
+    s.head_dim = 32;
+    s.sliding_window = 16;
+    s.rope_scale = 4.0f;
+    s.embed_scale = 0.5;  // smaller: Gemma multiplies the embedding by sqrt(d_model) itself
+    return s;
+  }
   if (name == "tiny-phi3") {
     ModelShape s = tiny("phi3", "phi-3", 10000.0f);
     s.n_kv_heads = s.n_heads;  // Phi-3 mini: no grouped-query attention
@@ -160,8 +179,9 @@ ModelShape ShapeByName(const std::string& name) {
     return s;
   }
   throw Error("unknown model shape '" + name +
-              "' (known: tinyllama, llama-7b, llama3.2-1b, smollm2-135m, qwen2.5-0.5b, qwen3-0.6b, phi3-mini, gpt2-small, "
-              "tiny, tiny-gpt2, tiny-llama3, tiny-smollm2, tiny-qwen2, tiny-qwen3, tiny-phi3, wide-heads)");
+              "' (known: tinyllama, llama-7b, llama3.2-1b, smollm2-135m, qwen2.5-0.5b, qwen3-0.6b, phi3-mini, gemma3-270m, "
+              "gpt2-small, tiny, tiny-gpt2, tiny-llama3, tiny-smollm2, tiny-qwen2, tiny-qwen3, tiny-phi3, tiny-gemma3, "
+              "wide-heads)");
 }
 
 void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType type, uint64_t seed,
@@ -188,6 +208,11 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
       w.Set(a + "attention.key_length", GgufValue::U32(static_cast<uint32_t>(head_dim)));
       w.Set(a + "attention.value_length", GgufValue::U32(static_cast<uint32_t>(head_dim)));
     }
+    if (s.sliding_window > 0) w.Set(a + "attention.sliding_window", GgufValue::U32(static_cast<uint32_t>(s.sliding_window)));
+    if (s.rope_scale > 1.0f) {
+      w.Set(a + "rope.scaling.type", GgufValue::String("linear"));
+      w.Set(a + "rope.scaling.factor", GgufValue::F32(s.rope_scale));
+    }
   }
   int32_t n_vocab = s.n_vocab;
   const std::string vocab_file = !vocab_path.empty() ? vocab_path : !s.vocab.empty() ? FindVocab(s.vocab) : "";
@@ -199,7 +224,8 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
     n_vocab = static_cast<int32_t>(vocab->GetStringArray("tokenizer.ggml.tokens").value_or(std::vector<std::string>{}).size());
     if (n_vocab == 0) throw Error(vocab_file + ": has no tokenizer.ggml.tokens");
   } else {
-    // <unk>, <s>, </s>, then the 256 byte tokens: enough to encode any text.
+    // <unk>, <s>, </s>, then the 256 byte tokens: enough to encode any text; a shape with a
+    // larger vocabulary gets made-up pieces up to its size.
     std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
     std::vector<int32_t> types = {2, 3, 3};
     for (int b = 0; b < 256; ++b) {
@@ -207,6 +233,10 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
       std::snprintf(piece, sizeof(piece), "<0x%02X>", b);
       tokens.push_back(piece);
       types.push_back(6);
+    }
+    while (static_cast<int32_t>(tokens.size()) < s.n_vocab) {
+      tokens.push_back("\xE2\x96\x81t" + std::to_string(tokens.size()));  // "▁t<id>"
+      types.push_back(1);
     }
     n_vocab = static_cast<int32_t>(tokens.size());
     w.Set("tokenizer.ggml.model", GgufValue::String("llama"));
@@ -298,11 +328,12 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
       bias(p + "attn_k.bias", kv);
       bias(p + "attn_v.bias", kv);
     }
-    if (s.arch == "qwen3") {
+    if (s.arch == "qwen3" || s.arch == "gemma3") {
       norm(p + "attn_q_norm.weight", static_cast<uint64_t>(head_dim));
       norm(p + "attn_k_norm.weight", static_cast<uint64_t>(head_dim));
     }
     matrix(p + "attn_output.weight", q, d);
+    if (s.arch == "gemma3") norm(p + "post_attention_norm.weight", d);
     norm(p + "ffn_norm.weight", d);
     if (s.arch == "phi3") {
       matrix(p + "ffn_up.weight", d, 2 * ffn);  // gate and up stacked
@@ -311,6 +342,7 @@ void WriteRandomModel(const std::string& path, const ModelShape& s, GgmlType typ
       matrix(p + "ffn_up.weight", d, ffn);
     }
     matrix(p + "ffn_down.weight", ffn, d);
+    if (s.arch == "gemma3") norm(p + "post_ffw_norm.weight", d);
   }
   norm("output_norm.weight", d);
   if (!s.tied) matrix("output.weight", d, static_cast<uint64_t>(n_vocab));

@@ -11,7 +11,7 @@ namespace ingot::test {
 
 struct ModelShape {
   std::string name;
-  std::string arch;  // "llama", "gpt2", "qwen2", "qwen3" or "phi3"
+  std::string arch;  // "llama", "gpt2", "qwen2", "qwen3", "phi3" or "gemma3"
   int32_t d_model = 0, n_layers = 0, n_heads = 0, n_kv_heads = 0, d_ffn = 0, n_vocab = 0, n_ctx = 0;
   int32_t head_dim = 0;        // attention.key_length when set (0: d_model / n_heads)
   std::string vocab;           // models/vocab/ggml-vocab-<vocab>.gguf to take the tokenizer from; "" made up
@@ -21,12 +21,14 @@ struct ModelShape {
   double weight_scale = 0.05;  // matrices uniform in [-scale, scale]
   double embed_scale = 0.0;    // token_embd uniform in [-embed_scale, embed_scale]; 0: weight_scale
   bool random_vectors = false; // norm weights uniform in [0.5, 1.5] and biases in [-scale, scale], not 1 and 0
+  int32_t sliding_window = 0;  // gemma3: attention.sliding_window
+  float rope_scale = 1.0f;     // linear RoPE scaling (rope.scaling.factor) when above 1
 };
 
 // Real shapes with their real metadata: "tinyllama" (TinyLlama-1.1B), "llama-7b",
-// "llama3.2-1b", "smollm2-135m", "qwen2.5-0.5b", "qwen3-0.6b", "phi3-mini", "gpt2-small" (GPT-2
-// 124M); test shapes of a few MB: "tiny", "tiny-gpt2", and "tiny-llama3", "tiny-smollm2",
-// "tiny-qwen2", "tiny-qwen3", "tiny-phi3" (the real vocabulary, weights large enough that the output is far from uniform
+// "llama3.2-1b", "smollm2-135m", "qwen2.5-0.5b", "qwen3-0.6b", "phi3-mini", "gemma3-270m",
+// "gpt2-small" (GPT-2 124M); test shapes of a few MB: "tiny", "tiny-gpt2", and "tiny-llama3",
+// "tiny-smollm2", "tiny-qwen2", "tiny-qwen3", "tiny-phi3", "tiny-gemma3" (the real vocabulary, weights large enough that the output is far from uniform
 // (matrices in [-0.3, 0.3], the embedding in [-5, 5]), random norms and biases); "wide-heads" (a 1 MB F16 file whose 4096-wide heads ask for a 2 GB
 // FP32 KV cache: the memory tests).
 ModelShape ShapeByName(const std::string& name);

@@ -32,7 +32,7 @@
 namespace ingot {
 namespace {
 
-constexpr const char* kShapes[] = {"tiny-llama3", "tiny-smollm2", "tiny-qwen2", "tiny-qwen3", "tiny-phi3"};
+constexpr const char* kShapes[] = {"tiny-llama3", "tiny-smollm2", "tiny-qwen2", "tiny-qwen3", "tiny-phi3", "tiny-gemma3"};
 
 // The tiny model of a shape, written once per process (F32).
 std::string TinyModel(const std::string& shape) {
@@ -58,12 +58,13 @@ std::string ReferenceIds(const std::string& model, const std::vector<int32_t>& p
   return out;
 }
 
-// A copy of a GGUF file without tensor `drop`, and with tensor `cut` one row (or, for a vector,
-// one value) shorter.
-std::string Edited(const std::string& from, const std::string& name, const std::string& drop, const std::string& cut) {
+// A copy of a GGUF file without tensor `drop`, with tensor `cut` one row (or, for a vector,
+// one value) shorter, and with the u32 metadata key `key` set to `value`.
+std::string Edited(const std::string& from, const std::string& name, const std::string& drop, const std::string& cut,
+                   const std::string& key = "", uint32_t value = 0) {
   const std::unique_ptr<GgufFile> src = GgufFile::Open(from);
   GgufWriter w;
-  for (const GgufKeyValue& kv : src->metadata()) w.Set(kv.key, kv.value);
+  for (const GgufKeyValue& kv : src->metadata()) w.Set(kv.key, kv.key == key ? GgufValue::U32(value) : kv.value);
   for (const GgufTensorInfo& t : src->tensors()) {
     if (t.name == drop) continue;
     std::vector<uint64_t> dims = t.dims;
@@ -158,7 +159,7 @@ TEST_CASE("tiny llama-family models: the integer path agrees with FP32 on >= 95 
 TEST_CASE("tiny llama-family models: the same int8 logits on every kernel table and thread count") {
   // Golden hashes: any machine must reproduce them (the models are written from a fixed seed).
   const uint64_t golden[] = {10915919646150951257ull, 16570049430348974948ull, 1095968997381519190ull,
-                             9380904533950786328ull, 14792987640530326820ull};
+                             9380904533950786328ull, 14792987640530326820ull, 763567458363507441ull};
   for (size_t i = 0; i < std::size(kShapes); ++i) {
     CAPTURE(kShapes[i]);
     CHECK(test::CheckInt8LogitsAgree(TinyModel(kShapes[i]), "Once upon a time, in a land far away") == golden[i]);
@@ -180,7 +181,8 @@ TEST_CASE("ingot_model_get_info names the kinds") {
   for (const Expected& e : {Expected{"tiny-llama3", "llama", "adjacent pairs", 1, 0, 0},
                             Expected{"tiny-qwen2", "qwen2", "NeoX halves", 0, 1, 0},
                             Expected{"tiny-qwen3", "qwen3", "NeoX halves", 0, 0, 1},
-                            Expected{"tiny-phi3", "phi3", "NeoX halves", 0, 0, 0}}) {
+                            Expected{"tiny-phi3", "phi3", "NeoX halves", 0, 0, 0},
+                            Expected{"tiny-gemma3", "gemma3", "NeoX halves", 0, 0, 1}}) {
     CAPTURE(e.shape);
     ingot_model* model = nullptr;
     REQUIRE(ingot_model_load(TinyModel(e.shape).c_str(), nullptr, &model) == INGOT_OK);
@@ -193,6 +195,13 @@ TEST_CASE("ingot_model_get_info names the kinds") {
     CHECK(info.qkv_bias == e.qkv_bias);
     CHECK(info.qk_norm == e.qk_norm);
     CHECK(info.tied_output == (std::string(e.arch) != "phi3" ? 1 : 0));
+    const bool gemma = std::string(e.arch) == "gemma3";
+    CHECK(info.sliding_window == (gemma ? 16 : 0));
+    CHECK(info.global_every == (gemma ? 6 : 0));
+    CHECK(info.rope_scale == (gemma ? 4.0f : 1.0f));
+    CHECK(info.embed_scaled == (gemma ? 1 : 0));
+    CHECK(info.post_norms == (gemma ? 1 : 0));
+    CHECK(std::string(info.ffn) == (gemma ? "GeGLU" : "SwiGLU"));
     // A program built against API 1.0 passes that struct's size and gets its fields only.
     ingot_model_info old{};
     old.struct_size = offsetof(ingot_model_info, rope_style);
@@ -271,6 +280,14 @@ TEST_CASE("a file whose tensors disagree with its architecture is a one-line err
         test::ScratchDir() + "/short_gate_up.gguf: tensor 'blk.0.ffn_up.weight' has shape [64, 255], expected [64, 256]");
   CHECK(error(Edited(phi3, "no_qkv.gguf", "blk.1.attn_qkv.weight", "")) ==
         test::ScratchDir() + "/no_qkv.gguf: missing tensor 'blk.1.attn_q.weight'");
+  // Gemma 3: its post norms, and a window no larger than the context.
+  const std::string gemma3 = TinyModel("tiny-gemma3");
+  CHECK(error(Edited(gemma3, "no_post_norm.gguf", "blk.2.post_ffw_norm.weight", "")) ==
+        test::ScratchDir() + "/no_post_norm.gguf: missing tensor 'blk.2.post_ffw_norm.weight'");
+  CHECK(error(Edited(gemma3, "wide_window.gguf", "", "", "gemma3.attention.sliding_window", 1000)) ==
+        test::ScratchDir() +
+            "/wide_window.gguf: metadata 'gemma3.attention.sliding_window' = 1000 is larger than the context "
+            "(gemma3.context_length = 512)");
   // Without rope_freqs a llama model is Llama 2's RoPE: it loads.
   CHECK(error(Edited(llama3, "no_rope_freqs.gguf", "rope_freqs.weight", "")) == "(loaded)");
 }

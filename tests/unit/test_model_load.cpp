@@ -121,7 +121,7 @@ TEST_CASE("valid GGUF files that are not runnable models are refused by name") {
   };
   CHECK(drop_key("llama.block_count").find("missing required key 'llama.block_count'") != std::string::npos);
   CHECK(drop_key("general.architecture").find("missing required key 'general.architecture'") != std::string::npos);
-  CHECK(set_key("general.architecture", GgufValue::String("mamba")).find("unknown architecture 'mamba' (supported: llama, gpt2, qwen2, qwen3, phi3)") != std::string::npos);
+  CHECK(set_key("general.architecture", GgufValue::String("mamba")).find("unknown architecture 'mamba' (supported: llama, gpt2, qwen2, qwen3, phi3, gemma3)") != std::string::npos);
   CHECK(set_key("llama.attention.head_count_kv", GgufValue::U32(3)).find("not a multiple of head_count_kv 3") != std::string::npos);
   CHECK(set_key("llama.embedding_length", GgufValue::U32(0)).find("'llama.embedding_length' = 0 is out of range") != std::string::npos);
   CHECK(set_key("llama.block_count", GgufValue::String("two")).find("llama.block_count") != std::string::npos);

@@ -153,7 +153,7 @@ typedef struct ingot_model_info {
   float rope_base;
   float norm_eps;
   const char* norm;       /* "RMSNorm" or "LayerNorm" */
-  const char* ffn;        /* "SwiGLU" or "GELU" */
+  const char* ffn;        /* "SwiGLU", "GeGLU" or "GELU" */
   int32_t tied_output;    /* nonzero when the output matrix is token_embd */
   uint64_t n_params;      /* elements of all the file's tensors */
   const char* tokenizer;  /* where the tokenizer came from: "GGUF metadata" or a tokenizer.model's path */
@@ -164,6 +164,12 @@ typedef struct ingot_model_info {
   int32_t qkv_bias;       /* nonzero when q, k and v (only) add a bias (qwen2) */
   int32_t qk_norm;        /* nonzero when each query and key head is RMSNormed before RoPE (qwen3) */
   const char* chat_template; /* the file's tokenizer.chat_template (Jinja text), "" when it has none */
+  int32_t sliding_window;   /* positions a sliding-window layer sees (gemma3); 0: none */
+  int32_t global_every;     /* with a window: every global_every-th layer sees everything */
+  float rope_base_local;    /* with a window: the sliding-window layers' RoPE base */
+  float rope_scale;         /* linear RoPE scaling of the other layers (1: none) */
+  int32_t embed_scaled;     /* nonzero when the embedding is multiplied by sqrt(d_model) (gemma3) */
+  int32_t post_norms;       /* nonzero when each branch is RMSNormed before the residual add (gemma3) */
 } ingot_model_info;
 
 INGOT_API int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* info);
