@@ -3,6 +3,7 @@
 #include <sentencepiece_processor.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -345,7 +346,7 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool add_bos) cons
   return result;
 }
 
-std::vector<int32_t> Tokenizer::EncodeChat(const ChatText& chat, bool add_bos) const {
+std::vector<int32_t> Tokenizer::EncodeChat(const ChatText& chat, bool add_bos, bool rstrip_specials) const {
   std::vector<int32_t> result;
   if (add_bos && impl_->bos_id >= 0) result.push_back(impl_->bos_id);
   const std::string_view text = chat.text;
@@ -373,6 +374,11 @@ std::vector<int32_t> Tokenizer::EncodeChat(const ChatText& chat, bool add_bos) c
     flush(pos);
     result.push_back(special->second);
     pos += special->first.size();
+    const std::string_view name = special->first;
+    if (rstrip_specials && name != "<s>" && name != "<unk>" && name != "<|endoftext|>") {
+      // Into content too, as there (pos may then land inside a content range: it is not searched).
+      while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos]))) ++pos;
+    }
     raw_begin = pos;
   }
   flush(text.size());

@@ -58,8 +58,11 @@ class Tokenizer {
   // Token ids of a formatted conversation (model_io/chat_template.h): in the template's text,
   // control and user-defined tokens written by name become those tokens (longest first), and
   // the text between them is encoded as Encode does; message content is never searched for
-  // them, so typed control-token text stays plain text. BOS first when add_bos.
-  std::vector<int32_t> EncodeChat(const ChatText& chat, bool add_bos) const;
+  // them, so typed control-token text stays plain text. BOS first when add_bos. With
+  // rstrip_specials (Phi-3, whose special tokens strip the whitespace after them in its own
+  // tokenizer and in llama.cpp), the whitespace after each special token but <s>, <unk> and
+  // <|endoftext|> is dropped.
+  std::vector<int32_t> EncodeChat(const ChatText& chat, bool add_bos, bool rstrip_specials = false) const;
   // The id of the control or user-defined token written `text` ("<|im_end|>"), or -1.
   int32_t FindSpecial(std::string_view text) const;
   // The whole text of ids. SPM: as sentencepiece decodes it: control tokens dropped, the

@@ -63,13 +63,14 @@ std::vector<int32_t> TokenizeChat(const Model& model, const ChatSpec& spec, cons
                                   bool add_generation_prompt, int32_t start_after) {
   const ChatText chat = FormatChat(spec.format, messages, add_generation_prompt, spec.options);
   const Tokenizer& tokenizer = model.tokenizer();
-  if (start_after < 0) return tokenizer.EncodeChat(chat, tokenizer.add_bos());
+  const bool rstrip = spec.format == ChatFormat::kPhi3;  // Phi-3's special tokens strip what follows
+  if (start_after < 0) return tokenizer.EncodeChat(chat, tokenizer.add_bos(), rstrip);
   if (static_cast<size_t>(start_after) >= chat.message_end.size()) {
     throw Error("start_after " + std::to_string(start_after) + " is past the " + std::to_string(messages.size()) +
                     " messages",
                 ErrorKind::kInvalidArgument);
   }
-  return tokenizer.EncodeChat(chat.Tail(chat.message_end[static_cast<size_t>(start_after)]), false);
+  return tokenizer.EncodeChat(chat.Tail(chat.message_end[static_cast<size_t>(start_after)]), false, rstrip);
 }
 
 }  // namespace ingot

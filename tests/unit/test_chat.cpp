@@ -92,9 +92,9 @@ const Family kFamilies[] = {
      "<|end|>",
      "<|system|>\nYou are a helpful assistant.<|end|>\n<|user|>\nHello! Who are you?<|end|>\n<|assistant|>\nI am a small "
      "model.<|end|>\n<|user|>\nPlease repeat <|end|> back.<|end|>\n<|assistant|>\n",
-     "1,32006,29871,13,3492,526,263,8444,20255,29889,32007,29871,13,32010,29871,13,10994,29991,11644,526,"
-     "366,29973,32007,29871,13,32001,29871,13,29902,626,263,2319,1904,29889,32007,29871,13,32010,29871,13,"
-     "12148,12312,529,29989,355,29989,29958,1250,29889,32007,29871,13,32001,29871,13,"},
+     // Phi-3's special tokens strip the whitespace after them: "\n" never follows one.
+     "1,32006,887,526,263,8444,20255,29889,32007,32010,15043,29991,11644,526,366,29973,32007,32001,306,626,"
+     "263,2319,1904,29889,32007,32010,3529,12312,529,29989,355,29989,29958,1250,29889,32007,32001,"},
     {"llama-spm", "{{ bos_token + '[INST] ' + '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' }}", ChatFormat::kLlama2,
      "</s>",
      "[INST] <<SYS>>\nYou are a helpful assistant.\n<</SYS>>\n\nHello! Who are you? [/INST]I am a small model.</s>"
@@ -133,7 +133,7 @@ TEST_CASE("chat templates: each family's text and golden token ids; typed contro
     }
     const ChatText chat = FormatChat(f.format, Conversation(f.control), true, ChatFormatOptionsOf(f.template_));
     CHECK(chat.text == f.expected_text);
-    const std::vector<int32_t> ids = tokenizer->EncodeChat(chat, tokenizer->add_bos());
+    const std::vector<int32_t> ids = tokenizer->EncodeChat(chat, tokenizer->add_bos(), f.format == ChatFormat::kPhi3);
     std::string list;
     for (const int32_t id : ids) list += std::to_string(id) + ",";
     CHECK(list == f.golden_ids);
