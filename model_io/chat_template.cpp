@@ -57,7 +57,11 @@ void CheckRoles(const std::vector<ChatMessage>& messages) {
   }
 }
 
-void FormatChatMl(const std::vector<ChatMessage>& messages, bool generation, Builder& b) {
+void FormatChatMl(const std::vector<ChatMessage>& messages, bool generation, const ChatFormatOptions& options,
+                  Builder& b) {
+  if (!options.default_system.empty() && (messages.empty() || messages[0].role != "system")) {
+    b.Template("<|im_start|>system\n" + options.default_system + "<|im_end|>\n");
+  }
   for (const ChatMessage& m : messages) b.Template("<|im_start|>" + m.role + "\n").Content(m.content).End().Template("<|im_end|>\n");
   if (generation) b.Template("<|im_start|>assistant\n");
 }
@@ -162,6 +166,17 @@ ChatFormatOptions ChatFormatOptionsOf(std::string_view t) {
   ChatFormatOptions options;
   options.llama2_system_block = Contains(t, "<<SYS>>");
   options.llama2_bos_between_turns = Contains(t, "bos_token + '[INST]");
+  // A string literal '<|im_start|>system\n...<|im_end|>\n' (newlines as Jinja escapes or as
+  // themselves) is the system prompt a ChatML template writes by default.
+  for (const std::string_view open : {"'<|im_start|>system\\n", "'<|im_start|>system\n"}) {
+    const size_t at = t.find(open);
+    if (at == std::string_view::npos) continue;
+    const size_t begin = at + open.size();
+    const size_t end = t.find("<|im_end|>", begin);
+    const std::string_view text = end == std::string_view::npos ? std::string_view{} : t.substr(begin, end - begin);
+    if (!text.empty() && text.find_first_of("'{}") == std::string_view::npos) options.default_system = text;
+    break;
+  }
   return options;
 }
 
@@ -170,7 +185,7 @@ ChatText FormatChat(ChatFormat format, const std::vector<ChatMessage>& messages,
   CheckRoles(messages);
   Builder b;
   switch (format) {
-    case ChatFormat::kChatMl: FormatChatMl(messages, add_generation_prompt, b); break;
+    case ChatFormat::kChatMl: FormatChatMl(messages, add_generation_prompt, options, b); break;
     case ChatFormat::kLlama3: FormatLlama3(messages, add_generation_prompt, b); break;
     case ChatFormat::kGemma: FormatGemma(messages, add_generation_prompt, b); break;
     case ChatFormat::kPhi3: FormatPhi3(messages, add_generation_prompt, b); break;

@@ -4,7 +4,8 @@
 // ingot does not run Jinja. A model's tokenizer.chat_template is recognized by the family its
 // text belongs to, and each family is written here from its published format (as llama.cpp's
 // llm_chat_apply_template does):
-//   chatml  Qwen 2/2.5/3, SmolLM2 and others:
+//   chatml  Qwen 2/2.5/3, SmolLM2 and others (with the template's default system prompt when the
+//           conversation has none):
 //             <|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n
 //             <|im_start|>assistant\n{answer}<|im_end|>\n ... <|im_start|>assistant\n
 //   llama3  <|start_header_id|>{role}<|end_header_id|>\n\n{content}<|eot_id|> per message, then
@@ -61,6 +62,9 @@ std::string ChatFormatNames();  // "chatml, llama3, gemma, phi3, llama2"
 struct ChatFormatOptions {
   bool llama2_system_block = true;  // <<SYS>> ... <</SYS>> (the template contains "<<SYS>>")
   bool llama2_bos_between_turns = false;  // "<s>[INST]" after the first turn (bos_token + '[INST]')
+  // chatml: the system prompt the template writes when the conversation has none (Qwen 2's
+  // '<|im_start|>system\nYou are a helpful assistant<|im_end|>\n'); "" for none.
+  std::string default_system;
 };
 ChatFormatOptions ChatFormatOptionsOf(std::string_view chat_template);
 

@@ -151,4 +151,20 @@ TEST_CASE("chat templates: each family's text and golden token ids; typed contro
   }
 }
 
+TEST_CASE("chat templates: a ChatML template's default system prompt, from the template's own text") {
+  const std::string path = test::FindAsset("models/vocab/ggml-vocab-qwen2.gguf");
+  if (path.empty()) {
+    MESSAGE("skipped: models/vocab/ggml-vocab-qwen2.gguf not found");
+    return;
+  }
+  const std::string qwen = GgufFile::Open(path)->GetString("tokenizer.chat_template").value_or("");
+  const ChatFormatOptions options = ChatFormatOptionsOf(qwen);
+  CHECK(options.default_system == "You are a helpful assistant");
+  CHECK(FormatChat(ChatFormat::kChatMl, {{"user", "Hi"}}, true, options).text ==
+        "<|im_start|>system\nYou are a helpful assistant<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+  CHECK(FormatChat(ChatFormat::kChatMl, {{"system", "Be brief."}, {"user", "Hi"}}, false, options).text ==
+        "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n");
+  CHECK(ChatFormatOptionsOf("{{'<|im_start|>' + message['role'] + '\\n'}}").default_system.empty());
+}
+
 }  // namespace ingot
