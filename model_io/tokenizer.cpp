@@ -164,13 +164,13 @@ struct Tokenizer::Impl {
   std::vector<std::pair<std::string, int32_t>> specials;  // control and user-defined: text, id; longest first
 
   void BuildSpecials() {
-    for (int32_t id = 0; id < n_vocab; ++id) {
-      // sentencepiece matches user-defined pieces in Encode itself.
-      const bool special = bpe ? false : processor.IsControl(id);
-      if (special) specials.emplace_back(processor.IdToPiece(id), id);
-    }
     if (bpe) {
       for (const int32_t id : bpe->special_ids()) specials.emplace_back(bpe->IdToPiece(id), id);
+    } else {
+      // Control pieces only: sentencepiece matches user-defined pieces in Encode itself.
+      for (int32_t id = 0; id < n_vocab; ++id) {
+        if (processor.IsControl(id)) specials.emplace_back(processor.IdToPiece(id), id);
+      }
     }
     std::erase_if(specials, [](const auto& s) { return s.first.empty(); });
     std::stable_sort(specials.begin(), specials.end(),

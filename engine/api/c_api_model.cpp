@@ -84,18 +84,17 @@ int32_t ingot_model_load_from_memory(const void* data, size_t size, const char* 
 int32_t ingot_model_get_info(const ingot_model* model, ingot_model_info* caller) {
   return Guard("ingot_model_get_info", INGOT_ERROR_INTERNAL, [&] {
     Require(model, "model");
-    ingot_model_info* info = caller;
-    Require(info, "info");
+    Require(caller, "info");
     // API 1.0's struct ended before rope_style: a program built against it gets those fields.
     constexpr size_t kSize10 = offsetof(ingot_model_info, rope_style);
-    if (info->struct_size != sizeof(ingot_model_info) && info->struct_size != kSize10) {
-      Fail(INGOT_ERROR_STRUCT_SIZE, "info->struct_size is " + std::to_string(info->struct_size) + ", this library expects " +
+    const size_t size = caller->struct_size;
+    if (size != sizeof(ingot_model_info) && size != kSize10) {
+      Fail(INGOT_ERROR_STRUCT_SIZE, "info->struct_size is " + std::to_string(size) + ", this library expects " +
                                         std::to_string(sizeof(ingot_model_info)) + " (or " + std::to_string(kSize10) +
                                         ", API 1.0's; set it to sizeof)");
     }
-    const size_t size = info->struct_size;
-    ingot_model_info full{};
-    info = &full;  // filled whole, then copied up to the caller's size
+    ingot_model_info full{};  // filled whole, then copied up to the caller's size
+    ingot_model_info* info = &full;
     const ingot::Model& m = *model->model;
     const ingot::ModelConfig& c = m.config();
     info->architecture = c.arch.c_str();

@@ -3,6 +3,7 @@
 #include "engine/arch/architecture.h"
 
 #include "engine/quant/int8_model.h"
+#include "model_io/error.h"
 
 namespace ingot {
 
@@ -10,24 +11,24 @@ namespace {
 
 constexpr Architecture kArchitectures[] = {
     // Llama 2 layout (also llama2.c checkpoints): RMSNorm, SwiGLU, RoPE, no biases.
-    {"llama", NormKind::kRms, FfnKind::kSwiGlu, /*learned_positions=*/false, /*linear_bias=*/false},
+    {"llama", {}},
     // GPT-2 (llama.cpp's LLM_ARCH_GPT2): LayerNorm with bias, a bias on every layer matrix,
     // learned absolute positions instead of RoPE, a GELU feed-forward without a gate.
-    {"gpt2", NormKind::kLayer, FfnKind::kGelu, /*learned_positions=*/true, /*linear_bias=*/true},
+    {"gpt2", {.norm = NormKind::kLayer, .ffn = FfnKind::kGelu, .learned_positions = true, .linear_bias = true}},
     // Qwen 2 / 2.5 (llama.cpp's LLM_ARCH_QWEN2): the llama layout with biases on q, k and v, and
     // GPT-NeoX RoPE.
-    {"qwen2", NormKind::kRms, FfnKind::kSwiGlu, false, false, /*qkv_bias=*/true, /*qk_norm=*/false, /*rope_neox=*/true},
+    {"qwen2", {.qkv_bias = true, .rope_neox = true}},
     // Qwen 3 (LLM_ARCH_QWEN3): no biases; every query and key head RMSNormed before RoPE (NeoX).
-    {"qwen3", NormKind::kRms, FfnKind::kSwiGlu, false, false, /*qkv_bias=*/false, /*qk_norm=*/true, /*rope_neox=*/true},
+    {"qwen3", {.qk_norm = true, .rope_neox = true}},
     // Phi-3 / Phi-3.5 (LLM_ARCH_PHI3): the llama block with q, k, v in one attn_qkv, gate and up
     // in one ffn_up ([gate; up]), and NeoX RoPE.
-    {"phi3", NormKind::kRms, FfnKind::kSwiGlu, false, false, false, false, /*rope_neox=*/true, /*fused_gate_up=*/true},
+    {"phi3", {.rope_neox = true, .fused_gate_up = true}},
     // Gemma 3 (LLM_ARCH_GEMMA3): the embedding times sqrt(d_model); q/k norms; each branch
     // RMSNormed again before the residual add; GeGLU; NeoX RoPE; five sliding-window layers
     // (RoPE base 10000) for each global one. llama.cpp's converter has already added Gemma's 1
     // to every norm weight.
-    {"gemma3", NormKind::kRms, FfnKind::kGeGlu, false, false, false, /*qk_norm=*/true, /*rope_neox=*/true, false,
-     /*embed_scale=*/true, /*post_norms=*/true, /*swa_pattern=*/6},
+    {"gemma3",
+     {.ffn = FfnKind::kGeGlu, .qk_norm = true, .rope_neox = true, .embed_scale = true, .post_norms = true, .swa_pattern = 6}},
 };
 
 using L = LayerWeights;
@@ -129,6 +130,15 @@ bool IsPresent(Presence presence, const ModelConfig& c) {
     case Presence::kOptionalRope: return c.rope_dims > 0;
   }
   return false;
+}
+
+void CheckRopeFactors(const std::string& path, const std::string& name, const std::vector<float>& factors) {
+  for (size_t i = 0; i < factors.size(); ++i) {
+    if (!(factors[i] >= 1.0f)) {
+      throw Error(path + ": tensor '" + name + "' holds " + std::to_string(factors[i]) + " at " + std::to_string(i) +
+                  " (RoPE frequency factors must be at least 1)");
+    }
+  }
 }
 
 const TensorTable& Tensors() { return kTable; }

@@ -26,17 +26,7 @@ struct Int8Weights;
 
 struct Architecture {
   const char* name;  // general.architecture
-  NormKind norm;
-  FfnKind ffn;
-  bool learned_positions;  // position_embd instead of RoPE
-  bool linear_bias;        // a bias on every layer matrix
-  bool qkv_bias = false;   // a bias on attn_q, attn_k, attn_v only
-  bool qk_norm = false;    // attn_q_norm, attn_k_norm: RMSNorm of each head before RoPE
-  bool rope_neox = false;  // RoPE on (x[i], x[i + rope_dims/2]) instead of adjacent pairs
-  bool fused_gate_up = false;  // ffn_up holds [ffn_gate; ffn_up] stacked (phi3)
-  bool embed_scale = false;    // embedding times sqrt(d_model)
-  bool post_norms = false;     // post_attention_norm, post_ffw_norm on the branches
-  int32_t swa_pattern = 0;     // every swa_pattern-th layer global, the others sliding-window
+  ArchKinds kinds;   // model_types.h
 };
 
 // nullptr for an architecture ingot does not run.
@@ -130,6 +120,10 @@ inline constexpr char kBiasSuffix[] = ".bias";
 std::string TensorName(int32_t layer, const char* name, const char* suffix);
 
 bool IsPresent(Presence presence, const ModelConfig& config);
+// The values a file's RoPE frequency factors (kOptionalRope, rope_freqs) must hold: each at
+// least 1 (llama.cpp's converters write >= 1; a smaller one would push a frequency past the
+// base's, and 0 would divide by zero). Error naming the file, the tensor and the value.
+void CheckRopeFactors(const std::string& path, const std::string& name, const std::vector<float>& factors);
 inline bool HasNormBias(const ModelConfig& c) { return c.norm == NormKind::kLayer; }
 // Whether m is one of attn_q, attn_k, attn_v (the parts of attn_qkv).
 bool IsQkvPart(const LayerMatrix& m);

@@ -29,18 +29,8 @@ Key NormEpsKey(const ModelConfig& c) { return c.norm == NormKind::kLayer ? kLaye
 // A config with the architecture's kinds and nothing else yet.
 ModelConfig ConfigOf(const Architecture& arch) {
   ModelConfig c;
+  static_cast<ArchKinds&>(c) = arch.kinds;
   c.arch = arch.name;
-  c.norm = arch.norm;
-  c.ffn = arch.ffn;
-  c.learned_positions = arch.learned_positions;
-  c.linear_bias = arch.linear_bias;
-  c.qkv_bias = arch.qkv_bias;
-  c.qk_norm = arch.qk_norm;
-  c.rope_neox = arch.rope_neox;
-  c.fused_gate_up = arch.fused_gate_up;
-  c.embed_scale = arch.embed_scale;
-  c.post_norms = arch.post_norms;
-  c.swa_pattern = arch.swa_pattern;
   return c;
 }
 

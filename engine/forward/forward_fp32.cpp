@@ -143,13 +143,13 @@ void Fp32Forward::Layer(int32_t layer, int32_t n, int32_t n_past) {
   fp32::AddBias(w.attn_k_bias, n, k_.data());
   fp32::AddBias(w.attn_v_bias, n, v_.data());
   if (c_.qk_norm) {
-    fp32::HeadRmsNorm(q_.data(), n * c_.n_heads, c_.head_dim, w.attn_q_norm, c_.norm_eps);
-    fp32::HeadRmsNorm(k_.data(), n * c_.n_kv_heads, c_.head_dim, w.attn_k_norm, c_.norm_eps);
+    fp32::RmsNormRows(q_.data(), n * c_.n_heads, c_.head_dim, w.attn_q_norm, c_.norm_eps);
+    fp32::RmsNormRows(k_.data(), n * c_.n_kv_heads, c_.head_dim, w.attn_k_norm, c_.norm_eps);
   }
   Attention(layer, n, n_past);
   fp32::MatMul(w.attn_output, attn_.data(), n, branch_.data(), n_threads_);
   fp32::AddBias(w.attn_output_bias, n, branch_.data());
-  if (c_.post_norms) fp32::HeadRmsNorm(branch_.data(), n, c_.d_model, w.attn_post_norm, c_.norm_eps);
+  if (c_.post_norms) fp32::RmsNormRows(branch_.data(), n, c_.d_model, w.attn_post_norm, c_.norm_eps);
   for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += branch_[static_cast<size_t>(i)];
 
   for (int32_t t = 0; t < n; ++t) fp32::Norm(c_, x_.data() + t * d, w.ffn_norm, w.ffn_norm_bias, xb_.data() + t * d);
@@ -166,7 +166,7 @@ void Fp32Forward::Layer(int32_t layer, int32_t n, int32_t n_past) {
   }
   fp32::MatMul(w.ffn_down, up_.data(), n, branch_.data(), n_threads_);
   fp32::AddBias(w.ffn_down_bias, n, branch_.data());
-  if (c_.post_norms) fp32::HeadRmsNorm(branch_.data(), n, c_.d_model, w.ffn_post_norm, c_.norm_eps);
+  if (c_.post_norms) fp32::RmsNormRows(branch_.data(), n, c_.d_model, w.ffn_post_norm, c_.norm_eps);
   for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += branch_[static_cast<size_t>(i)];
 }
 

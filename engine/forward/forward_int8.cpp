@@ -80,7 +80,8 @@ Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, 
       n_batch_(n_batch),
       n_threads_(n_threads),
       fp_(fp),
-      kv_(config.n_layers, config.n_kv_heads, n_ctx, config.head_dim) {
+      kv_(config.n_layers, config.n_kv_heads, n_ctx, config.head_dim),
+      eps_q16_(kernels::DyadicDiv(weights.norm_eps, kernels::DyadicMul(kQ16Scale, kQ16Scale))) {
   ForEachBuffer(c_, n_ctx_, n_batch_, n_threads_, logits_all, [this](auto buffer, size_t n) { (this->*buffer).resize(n); });
   const int32_t half = c_.rope_dims / 2;
   if (half > 0) {
@@ -258,6 +259,14 @@ void Int8Forward::AddBiasQ16(const std::vector<int32_t>& bias, int32_t n, int32_
   }
 }
 
+// x [n] (Q16) RMSNormed by norm in place, the result in units of `unit` (real = x * unit): the
+// residual stream's integer RMSNorm over n values, then one rounding. scratch [n].
+void Int8Forward::RmsNormQ16(const Int8Norm& norm, int32_t* x, int32_t n, Dyadic unit, int32_t* scratch) {
+  kt_.rms_norm_s32(x, n, eps_q16_, norm.gamma.data(), norm.gamma_shift, scratch);
+  const Dyadic mult = kernels::DyadicDiv(norm.out_scale, unit);
+  for (int32_t i = 0; i < n; ++i) x[i] = kernels::SaturateToS32(kernels::MultiplyByDyadic(scratch[i], mult));
+}
+
 // residual += (act_ x W^T + bias) in the residual's units, then keeps the residual under 2^29.
 // The matmul is requantized onto the residual's per-token scale in one rounding (as without a
 // bias); the Q16 bias joins through its own multiplier 2^-16 / s_res[t] (one rounding). With a
@@ -270,14 +279,7 @@ void Int8Forward::AddToResidual(const Int8Matrix& w, const std::vector<int32_t>&
   if (post_norm != nullptr) {
     ToQ16(acc_.data(), d, w, n, wide_.data());
     AddBiasQ16(bias, n, wide_.data());
-    const Dyadic eps_lsb = kernels::DyadicDiv(w_.norm_eps, kernels::DyadicMul(kQ16Scale, kQ16Scale));
-    for (int32_t t = 0; t < n; ++t) {
-      int32_t* branch = Row(wide_, t, d);
-      int32_t* normed = Row(acc_, t, d);
-      kt_.rms_norm_s32(branch, d, eps_lsb, post_norm->gamma.data(), post_norm->gamma_shift, normed);
-      const Dyadic mult = kernels::DyadicDiv(post_norm->out_scale, res_scale_[t]);
-      for (int32_t i = 0; i < d; ++i) branch[i] = kernels::SaturateToS32(kernels::MultiplyByDyadic(normed[i], mult));
-    }
+    for (int32_t t = 0; t < n; ++t) RmsNormQ16(*post_norm, Row(wide_, t, d), d, res_scale_[t], Row(acc_, t, d));
   } else {
     for (int32_t t = 0; t < n; ++t) row_mult_[t] = kernels::DyadicDiv(act_scale_[t], res_scale_[t]);
     kt_.requantize_s32_to_s32(acc_.data(), d, n, d, row_mult_.data(), w.scale, wide_.data(), d);

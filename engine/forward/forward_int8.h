@@ -70,6 +70,7 @@ class Int8Forward {
   void AddBiasQ16(const std::vector<int32_t>& bias, int32_t n, int32_t* out);
   void AddToResidual(const Int8Matrix& w, const std::vector<int32_t>& bias, int32_t n, ActLayout layout,
                      const Int8Norm* post_norm = nullptr);
+  void RmsNormQ16(const Int8Norm& norm, int32_t* x, int32_t n, kernels::Dyadic unit, int32_t* scratch);
   void HeadNorm(const Int8Norm& norm, int32_t* heads, int32_t n_heads);
   void Attention(const Int8Layer& weights, int32_t layer, int32_t n, int32_t n_past);
   void AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, int32_t worker, int32_t* out_q16);
@@ -86,6 +87,7 @@ class Int8Forward {
   std::vector<int32_t> rope_cos_, rope_sin_;  // [n_ctx, rope_dims / 2] Q30
   std::vector<int32_t> rope_local_cos_, rope_local_sin_;  // the same for sliding-window layers
   Int8KvCache kv_;                 // [n_layers, n_kv_heads] heads of n_ctx positions
+  kernels::Dyadic eps_q16_;        // the norms' epsilon in (2^-16)^2 units: for Q16 rows
   std::vector<int8_t> k8_, k8_low_, v8_;  // [head_dim] one KV head's key planes and value before they are stored
   std::vector<int32_t> head_;             // [head_dim] a head's normalized row (qk_norm)
 

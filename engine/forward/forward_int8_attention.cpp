@@ -119,17 +119,10 @@ Dyadic Int8Forward::QuantizeHead(const int32_t* x, int8_t* high, int8_t* low) {
                  -kQ16);
 }
 
-// Each of n_heads Q16 head rows [n_heads, head_dim] RMSNormed by norm, in place, back in Q16:
-// the integer RMSNorm of the residual stream over head_dim values (Qwen 3's q/k norms).
+// Each of n_heads Q16 head rows [n_heads, head_dim] RMSNormed by norm, in place, back in Q16
+// (Qwen 3's and Gemma 3's q/k norms).
 void Int8Forward::HeadNorm(const Int8Norm& norm, int32_t* heads, int32_t n_heads) {
-  const int32_t hd = c_.head_dim;
-  const Dyadic eps_lsb = kernels::DyadicDiv(w_.norm_eps, kernels::DyadicMul(kQ16Scale, kQ16Scale));
-  const Dyadic to_q16 = Shifted(norm.out_scale, kQ16);  // out * out_scale in 2^-16 units
-  for (int32_t h = 0; h < n_heads; ++h) {
-    int32_t* x = Row(heads, h, hd);
-    kt_.rms_norm_s32(x, hd, eps_lsb, norm.gamma.data(), norm.gamma_shift, head_.data());
-    for (int32_t i = 0; i < hd; ++i) x[i] = kernels::SaturateToS32(kernels::MultiplyByDyadic(head_[i], to_q16));
-  }
+  for (int32_t h = 0; h < n_heads; ++h) RmsNormQ16(norm, Row(heads, h, c_.head_dim), c_.head_dim, kQ16Scale, head_.data());
 }
 
 // q16_, k16_, v16_ (Q16) -> q/k norms -> RoPE -> int8 per head; k, v into the cache; attention

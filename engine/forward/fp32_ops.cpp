@@ -124,10 +124,10 @@ double RopeTheta(const ModelConfig& c, const std::vector<float>& factors, int32_
   return factors.empty() ? theta : theta / static_cast<double>(factors[static_cast<size_t>(i)]);
 }
 
-void HeadRmsNorm(float* heads, int32_t n_heads, int32_t head_dim, const std::vector<float>& weight, float eps) {
-  for (int32_t h = 0; h < n_heads; ++h) {
-    float* x = heads + static_cast<size_t>(h) * static_cast<size_t>(head_dim);
-    RmsNorm(x, weight.data(), head_dim, eps, x);
+void RmsNormRows(float* rows, int32_t n_rows, int32_t cols, const std::vector<float>& weight, float eps) {
+  for (int32_t r = 0; r < n_rows; ++r) {
+    float* x = rows + static_cast<size_t>(r) * static_cast<size_t>(cols);
+    RmsNorm(x, weight.data(), cols, eps, x);
   }
 }
 

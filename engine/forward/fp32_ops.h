@@ -54,8 +54,8 @@ void Rope(float* head, int32_t n_pairs, const float* cos, const float* sin, bool
 // The one definition both paths build their tables from.
 double RopeTheta(const ModelConfig& config, const std::vector<float>& factors, int32_t i, bool local = false);
 
-// RMSNorm of each of n_heads rows [n_heads, head_dim] in place, with one weight [head_dim]
-// (Qwen 3's and Gemma 3's per-head q/k norms).
-void HeadRmsNorm(float* heads, int32_t n_heads, int32_t head_dim, const std::vector<float>& weight, float eps);
+// RMSNorm of each of n_rows rows [n_rows, cols] in place, with one weight [cols] (the per-head q/k
+// norms of Qwen 3 and Gemma 3, and Gemma's branch norms).
+void RmsNormRows(float* rows, int32_t n_rows, int32_t cols, const std::vector<float>& weight, float eps);
 
 }  // namespace ingot::fp32

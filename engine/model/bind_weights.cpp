@@ -29,15 +29,8 @@ class Binder {
   void Vector(const GlobalVector& v) {
     const std::string name = TensorName(-1, v.name, kWeightSuffix);
     if (v.presence == Presence::kOptionalRope && Find(name) == nullptr) return;
-    std::vector<float>& values = w_.*v.weight;
-    values = Vector(name, DimSize(c_, v.size));
-    for (size_t i = 0; i < values.size(); ++i) {
-      // A factor below 1 speeds a frequency up past the base's; llama.cpp's converters write >= 1.
-      if (!(values[i] >= 1.0f)) {
-        throw Error(file_.path() + ": tensor '" + name + "' holds " + std::to_string(values[i]) + " at " +
-                    std::to_string(i) + " (RoPE frequency factors must be at least 1)");
-      }
-    }
+    w_.*v.weight = Vector(name, DimSize(c_, v.size));
+    if (v.presence == Presence::kOptionalRope) CheckRopeFactors(file_.path(), name, w_.*v.weight);
   }
   void Vector(int32_t layer, const LayerVector& v) {
     Layer(layer).*v.weight = Vector(TensorName(layer, v.name, kWeightSuffix), DimSize(c_, v.size));

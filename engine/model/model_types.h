@@ -23,8 +23,9 @@ enum class FfnKind {
   kGeGlu,   // down(gelu(gate x) * up x), tanh-approximated GELU (gemma3)
 };
 
-struct ModelConfig {
-  std::string arch;        // "llama", "gpt2", "qwen2", "qwen3", "phi3", "gemma3"
+// What an architecture is made of: engine/arch/architecture.cpp gives each its kinds, and
+// every ModelConfig starts from its architecture's.
+struct ArchKinds {
   NormKind norm = NormKind::kRms;
   FfnKind ffn = FfnKind::kSwiGlu;
   bool learned_positions = false;  // position_embd is added to the token embedding (gpt2)
@@ -35,11 +36,15 @@ struct ModelConfig {
   bool fused_gate_up = false;      // the file's ffn_up holds [ffn_gate; ffn_up] (phi3)
   bool embed_scale = false;        // the embedding is multiplied by sqrt(d_model) (gemma3)
   bool post_norms = false;         // each branch is RMSNormed again before the residual add (gemma3)
+  int32_t swa_pattern = 0;         // with a sliding window: every swa_pattern-th layer is global
+};
+
+struct ModelConfig : ArchKinds {
+  std::string arch;        // "llama", "gpt2", "qwen2", "qwen3", "phi3", "gemma3"
   // Sliding-window attention (gemma3): in every layer but each swa_pattern-th, a position sees
   // only the sliding_window positions up to itself, with RoPE base rope_base_local; the other
   // (global) layers see everything, with rope_base and frequencies divided by rope_scale.
   int32_t sliding_window = 0;      // 0: every layer is global
-  int32_t swa_pattern = 0;
   float rope_base_local = 10000.0f;
   float rope_scale = 1.0f;         // linear RoPE scaling of the global layers
   int32_t d_model = 0;

@@ -109,6 +109,7 @@ struct Reader {
     const std::string name = TensorName(layer, v.name, kWeightSuffix);
     if (v.presence == Presence::kOptionalRope && g.FindTensor(name) == nullptr) return;
     owner.*v.weight = NormVector(g, name, Dim32(v.size), used);
+    if (v.presence == Presence::kOptionalRope) CheckRopeFactors(g.path(), name, owner.*v.weight);
   }
   int32_t Dim32(Dim d) const { return static_cast<int32_t>(DimSize(c, d)); }
 };

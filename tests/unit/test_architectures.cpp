@@ -288,6 +288,20 @@ TEST_CASE("a file whose tensors disagree with its architecture is a one-line err
         test::ScratchDir() +
             "/wide_window.gguf: metadata 'gemma3.attention.sliding_window' = 1000 is larger than the context "
             "(gemma3.context_length = 512)");
+  // RoPE frequency factors below 1 (0 would divide by zero) are refused.
+  {
+    const std::unique_ptr<GgufFile> src = GgufFile::Open(llama3);
+    GgufWriter w;
+    for (const GgufKeyValue& kv : src->metadata()) w.Set(kv.key, kv.value);
+    const std::vector<float> factors = {1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 1.0f, 1.0f, 8.0f};
+    for (const GgufTensorInfo& t : src->tensors()) {
+      w.AddTensor(t.name, t.type, t.dims, t.name == "rope_freqs.weight" ? static_cast<const void*>(factors.data())
+                                                                     : static_cast<const void*>(src->TensorData(t)));
+    }
+    const std::string path = test::ScratchDir() + "/zero_rope_factor.gguf";
+    w.Write(path);
+    CHECK(error(path) == path + ": tensor 'rope_freqs.weight' holds 0.000000 at 2 (RoPE frequency factors must be at least 1)");
+  }
   // Without rope_freqs a llama model is Llama 2's RoPE: it loads.
   CHECK(error(Edited(llama3, "no_rope_freqs.gguf", "rope_freqs.weight", "")) == "(loaded)");
 }
