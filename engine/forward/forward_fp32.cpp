@@ -18,9 +18,10 @@ size_t RopeTableElements(const ModelConfig& c, int32_t n_ctx) {
   return static_cast<size_t>(n_ctx) * static_cast<size_t>(c.rope_dims / 2);
 }
 
-// Elements of the key (or value) cache: [n_layers, n_ctx, kv_dim].
-size_t KvCacheElements(const ModelConfig& c, int32_t n_ctx) {
-  return static_cast<size_t>(c.n_layers) * static_cast<size_t>(n_ctx) * static_cast<size_t>(c.kv_dim());
+// Elements of the key (or value) cache: [n_seq, n_layers, n_ctx, kv_dim].
+size_t KvCacheElements(const ModelConfig& c, int32_t n_seq, int32_t n_ctx) {
+  return static_cast<size_t>(n_seq) * static_cast<size_t>(c.n_layers) * static_cast<size_t>(n_ctx) *
+         static_cast<size_t>(c.kv_dim());
 }
 
 }  // namespace
@@ -58,10 +59,11 @@ void RopeTables::Rotate(float* heads, int32_t n_heads, int32_t pos, bool local) 
 }
 
 template <typename F>
-void Fp32Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads, F&& f) {
+void Fp32Forward::ForEachBuffer(const ModelConfig& c, int32_t n_seq, int32_t n_ctx, int32_t n_batch,
+                                int32_t n_threads, F&& f) {
   const size_t batch = static_cast<size_t>(n_batch);
-  f(&Fp32Forward::key_cache_, KvCacheElements(c, n_ctx));
-  f(&Fp32Forward::value_cache_, KvCacheElements(c, n_ctx));
+  f(&Fp32Forward::key_cache_, KvCacheElements(c, n_seq, n_ctx));
+  f(&Fp32Forward::value_cache_, KvCacheElements(c, n_seq, n_ctx));
   f(&Fp32Forward::x_, batch * static_cast<size_t>(c.d_model));
   f(&Fp32Forward::xb_, batch * static_cast<size_t>(c.d_model));
   f(&Fp32Forward::branch_, batch * static_cast<size_t>(c.d_model));
@@ -74,13 +76,14 @@ void Fp32Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_b
   f(&Fp32Forward::scores_, static_cast<size_t>(n_threads) * static_cast<size_t>(n_ctx));
 }
 
-uint64_t Fp32Forward::BytesFor(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads) {
+uint64_t Fp32Forward::BytesFor(const ModelConfig& c, int32_t n_seq, int32_t n_ctx, int32_t n_batch,
+                               int32_t n_threads) {
   uint64_t bytes = RopeTables::BytesFor(c, n_ctx);
-  ForEachBuffer(c, n_ctx, n_batch, n_threads, [&bytes](auto, size_t n) { bytes += static_cast<uint64_t>(n) * sizeof(float); });
+  ForEachBuffer(c, n_seq, n_ctx, n_batch, n_threads, [&bytes](auto, size_t n) { bytes += static_cast<uint64_t>(n) * sizeof(float); });
   return bytes;
 }
 
-Fp32Forward::Fp32Forward(const Model& model, int32_t n_ctx, int32_t n_batch, int32_t n_threads)
+Fp32Forward::Fp32Forward(const Model& model, int32_t n_seq, int32_t n_ctx, int32_t n_batch, int32_t n_threads)
     : model_(model),
       c_(model.config()),
       n_ctx_(n_ctx),
@@ -88,17 +91,17 @@ Fp32Forward::Fp32Forward(const Model& model, int32_t n_ctx, int32_t n_batch, int
       inv_sqrt_head_dim_(1.0f / std::sqrt(static_cast<float>(c_.head_dim))),
       rope_(model, n_ctx) {
   // resize value-initializes: the KV cache starts at zero.
-  ForEachBuffer(c_, n_ctx_, n_batch, n_threads_, [this](auto buffer, size_t n) { (this->*buffer).resize(n); });
+  ForEachBuffer(c_, n_seq, n_ctx_, n_batch, n_threads_, [this](auto buffer, size_t n) { (this->*buffer).resize(n); });
 }
 
 uint64_t Fp32Forward::kv_cache_bytes() const { return (key_cache_.size() + value_cache_.size()) * sizeof(float); }
 
-uint64_t Fp32Forward::KvCacheBytesFor(const ModelConfig& c, int32_t n_ctx) {
-  return 2 * static_cast<uint64_t>(KvCacheElements(c, n_ctx)) * sizeof(float);
+uint64_t Fp32Forward::KvCacheBytesFor(const ModelConfig& c, int32_t n_seq, int32_t n_ctx) {
+  return 2 * static_cast<uint64_t>(KvCacheElements(c, n_seq, n_ctx)) * sizeof(float);
 }
 
 // x_ rows = token embeddings (+ learned position rows).
-void Fp32Forward::Embed(const int32_t* tokens, int32_t n, int32_t n_past) {
+void Fp32Forward::Embed(const int32_t* tokens, const TokenPlace* places, int32_t n) {
   const int64_t d = c_.d_model;
   for (int32_t t = 0; t < n; ++t) fp32::DequantizeWeightRow(model_.token_embd, tokens[t], x_.data() + t * d);
   if (c_.embed_scale) {
@@ -108,14 +111,15 @@ void Fp32Forward::Embed(const int32_t* tokens, int32_t n, int32_t n_past) {
   if (!c_.learned_positions) return;
   for (int32_t t = 0; t < n; ++t) {
     float* position = xb_.data() + t * d;  // [d_model] scratch
-    fp32::DequantizeWeightRow(model_.position_embd, n_past + t, position);
+    fp32::DequantizeWeightRow(model_.position_embd, places[t].pos, position);
     for (int64_t i = 0; i < d; ++i) x_[static_cast<size_t>(t * d + i)] += position[i];
   }
 }
 
-void Fp32Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool all_logits, float* logits) {
-  Embed(tokens, n, n_past);
-  for (int32_t l = 0; l < c_.n_layers; ++l) Layer(l, n, n_past);
+void Fp32Forward::Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, bool all_logits,
+                          float* logits) {
+  Embed(tokens, places, n);
+  for (int32_t l = 0; l < c_.n_layers; ++l) Layer(l, places, n);
   if (logits == nullptr) return;
 
   // Only the rows whose logits are wanted go through the final norm and the output matrix.
@@ -131,7 +135,7 @@ void OutputLogits(const Model& model, const float* x, int32_t rows, float* norme
   fp32::MatMul(model.output, normed, rows, logits, n_threads);
 }
 
-void Fp32Forward::Layer(int32_t layer, int32_t n, int32_t n_past) {
+void Fp32Forward::Layer(int32_t layer, const TokenPlace* places, int32_t n) {
   const LayerWeights& w = model_.layers[static_cast<size_t>(layer)];
   const int64_t d = c_.d_model;
   const int64_t n_ffn = static_cast<int64_t>(n) * c_.d_ffn;
@@ -146,7 +150,7 @@ void Fp32Forward::Layer(int32_t layer, int32_t n, int32_t n_past) {
     fp32::RmsNormRows(q_.data(), n * c_.n_heads, c_.head_dim, w.attn_q_norm, c_.norm_eps);
     fp32::RmsNormRows(k_.data(), n * c_.n_kv_heads, c_.head_dim, w.attn_k_norm, c_.norm_eps);
   }
-  Attention(layer, n, n_past);
+  Attention(layer, places, n);
   fp32::MatMul(w.attn_output, attn_.data(), n, branch_.data(), n_threads_);
   fp32::AddBias(w.attn_output_bias, n, branch_.data());
   if (c_.post_norms) fp32::RmsNormRows(branch_.data(), n, c_.d_model, w.attn_post_norm, c_.norm_eps);
@@ -170,17 +174,24 @@ void Fp32Forward::Layer(int32_t layer, int32_t n, int32_t n_past) {
   for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += branch_[static_cast<size_t>(i)];
 }
 
-void Fp32Forward::StoreKv(int32_t layer, int32_t pos, const float* k, const float* v) {
+size_t Fp32Forward::KvOffset(int32_t layer, TokenPlace place) const {
+  const size_t cache_layer = static_cast<size_t>(place.seq) * static_cast<size_t>(c_.n_layers) + static_cast<size_t>(layer);
+  return (cache_layer * static_cast<size_t>(n_ctx_) + static_cast<size_t>(place.pos)) * static_cast<size_t>(c_.kv_dim());
+}
+
+void Fp32Forward::StoreKv(int32_t layer, TokenPlace place, const float* k, const float* v) {
   const size_t kv_dim = static_cast<size_t>(c_.kv_dim());
-  const size_t at = (static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) + static_cast<size_t>(pos)) * kv_dim;
+  const size_t at = KvOffset(layer, place);
   std::copy_n(k, kv_dim, key_cache_.data() + at);
   std::copy_n(v, kv_dim, value_cache_.data() + at);
 }
 
-void Fp32Forward::Attend(int32_t layer, int32_t head, int32_t pos, const float* q, float* scores, float* out) const {
+void Fp32Forward::Attend(int32_t layer, int32_t head, TokenPlace place, const float* q, float* scores,
+                         float* out) const {
   const int32_t hd = c_.head_dim;
+  const int32_t pos = place.pos;
   const size_t kv_dim = static_cast<size_t>(c_.kv_dim());
-  const size_t layer_offset = static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) * kv_dim;
+  const size_t layer_offset = KvOffset(layer, TokenPlace{place.seq, 0});
   const size_t kv_offset = static_cast<size_t>(head / (c_.n_heads / c_.n_kv_heads)) * static_cast<size_t>(hd);
   const float* keys = key_cache_.data() + layer_offset + kv_offset;      // [n_ctx] rows, kv_dim apart
   const float* values = value_cache_.data() + layer_offset + kv_offset;  // [n_ctx] rows, kv_dim apart
@@ -199,19 +210,21 @@ void Fp32Forward::Attend(int32_t layer, int32_t head, int32_t pos, const float* 
 
 // Causal grouped-query attention for the batch: q_, k_, v_ -> attn_. RoPE on q and k, then k, v
 // go into the cache at their positions first, so a token attends to itself and its past.
-void Fp32Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
+void Fp32Forward::Attention(int32_t layer, const TokenPlace* places, int32_t n) {
   const int32_t hd = c_.head_dim;
   const int32_t q_dim = c_.q_dim();
   const int32_t kv_dim = c_.kv_dim();
   for (int32_t t = 0; t < n; ++t) {
-    rope_.Rotate(q_.data() + t * q_dim, c_.n_heads, n_past + t, c_.local_layer(layer));
-    rope_.Rotate(k_.data() + t * kv_dim, c_.n_kv_heads, n_past + t, c_.local_layer(layer));
-    StoreKv(layer, n_past + t, k_.data() + t * kv_dim, v_.data() + t * kv_dim);
+    rope_.Rotate(q_.data() + t * q_dim, c_.n_heads, places[t].pos, c_.local_layer(layer));
+    rope_.Rotate(k_.data() + t * kv_dim, c_.n_kv_heads, places[t].pos, c_.local_layer(layer));
+    StoreKv(layer, places[t], k_.data() + t * kv_dim, v_.data() + t * kv_dim);
   }
   // Tasks (token, head) go to the workers round-robin (later tokens attend to more positions);
   // a worker owns one row of scores_. Every task's bits are independent of who runs it.
   const int32_t n_tasks = n * c_.n_heads;
-  const bool parallel = static_cast<int64_t>(n_tasks) * (n_past + n) * hd >= kMinParallelAttention;
+  int64_t seen = 0;  // positions the call's tokens attend to
+  for (int32_t t = 0; t < n; ++t) seen += places[t].pos + 1;
+  const bool parallel = seen * c_.n_heads * hd >= kMinParallelAttention;
   const int32_t workers = parallel ? std::min(n_threads_, n_tasks) : 1;
   kernels::ParallelFor(workers, 1, workers, [&](int32_t begin, int32_t end) {
     for (int32_t worker = begin; worker < end; ++worker) {
@@ -220,7 +233,7 @@ void Fp32Forward::Attention(int32_t layer, int32_t n, int32_t n_past) {
         const int32_t t = task / c_.n_heads;
         const int32_t h = task % c_.n_heads;
         const size_t at = static_cast<size_t>(t) * static_cast<size_t>(q_dim) + static_cast<size_t>(h) * static_cast<size_t>(hd);
-        Attend(layer, h, n_past + t, q_.data() + at, scores, attn_.data() + at);
+        Attend(layer, h, places[t], q_.data() + at, scores, attn_.data() + at);
       }
     }
   });

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/forward/token_place.h"
 #include "engine/model/model.h"
 
 namespace ingot {
@@ -37,40 +38,45 @@ void OutputLogits(const Model& model, const float* x, int32_t rows, float* norme
 
 class Fp32Forward {
  public:
-  // Buffers for up to n_batch tokens per call and a KV cache of n_ctx positions, sized here.
-  // Needs the model's float weights only when a layer or the logits are computed.
-  Fp32Forward(const Model& model, int32_t n_ctx, int32_t n_batch, int32_t n_threads);
+  // Buffers for up to n_batch tokens per call and a KV cache of n_ctx positions for each of
+  // n_seq sequences, sized here. Needs the model's float weights only when a layer or the
+  // logits are computed.
+  Fp32Forward(const Model& model, int32_t n_seq, int32_t n_ctx, int32_t n_batch, int32_t n_threads);
 
-  // Runs n tokens at positions n_past .. n_past + n - 1, appending to the KV cache. Writes
-  // logits [n, n_vocab] when all_logits, else the last token's [n_vocab]; logits may be null.
-  void Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool all_logits, float* logits);
+  // Runs n tokens, each at its place (sequence, position), storing their keys and values there
+  // (Int8Forward::Forward's contract). Writes logits [n, n_vocab] when all_logits, else the
+  // last token's [n_vocab]; logits may be null.
+  void Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, bool all_logits, float* logits);
 
   // The steps of Forward, for the escape hatch:
   // residual rows [n_batch, d_model], which Layer reads and updates.
   float* residual() { return x_.data(); }
-  // Layer `layer` on residual rows 0 .. n - 1 at positions n_past .. n_past + n - 1.
-  void Layer(int32_t layer, int32_t n, int32_t n_past);
+  // Layer `layer` on residual rows 0 .. n - 1 at their places.
+  void Layer(int32_t layer, const TokenPlace* places, int32_t n);
   // Stores one position's key and value [kv_dim] (k after RoPE) in the layer's cache.
-  void StoreKv(int32_t layer, int32_t pos, const float* k, const float* v);
-  // Query head `head` q [head_dim] (after RoPE) against the layer's cached positions 0 .. pos:
-  // out [head_dim] = softmax(q.k / sqrt(head_dim)) . v. scores is the caller's scratch [pos + 1],
-  // so calls for different heads may run concurrently.
-  void Attend(int32_t layer, int32_t head, int32_t pos, const float* q, float* scores, float* out) const;
+  void StoreKv(int32_t layer, TokenPlace place, const float* k, const float* v);
+  // Query head `head` q [head_dim] (after RoPE) against the layer's cached positions 0 .. pos
+  // of its sequence: out [head_dim] = softmax(q.k / sqrt(head_dim)) . v. scores is the
+  // caller's scratch [pos + 1], so calls for different heads may run concurrently.
+  void Attend(int32_t layer, int32_t head, TokenPlace place, const float* q, float* scores, float* out) const;
   const RopeTables& rope() const { return rope_; }
 
   uint64_t kv_cache_bytes() const;
   // What the float KV cache of n_ctx positions takes, and what the whole pass takes (KV cache,
   // RoPE tables, buffers), before they are made: the same list the constructor sizes them from.
-  static uint64_t KvCacheBytesFor(const ModelConfig& c, int32_t n_ctx);
-  static uint64_t BytesFor(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads);
+  static uint64_t KvCacheBytesFor(const ModelConfig& c, int32_t n_seq, int32_t n_ctx);
+  static uint64_t BytesFor(const ModelConfig& c, int32_t n_seq, int32_t n_ctx, int32_t n_batch, int32_t n_threads);
 
  private:
   // Calls f(&Fp32Forward::buffer_, elements) for every buffer: the one list of their sizes.
   template <typename F>
-  static void ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads, F&& f);
+  static void ForEachBuffer(const ModelConfig& c, int32_t n_seq, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
+                            F&& f);
 
-  void Embed(const int32_t* tokens, int32_t n, int32_t n_past);
-  void Attention(int32_t layer, int32_t n, int32_t n_past);
+  void Embed(const int32_t* tokens, const TokenPlace* places, int32_t n);
+  void Attention(int32_t layer, const TokenPlace* places, int32_t n);
+  // Offset of a place's row in key_cache_ / value_cache_ (a layer's first position with pos 0).
+  size_t KvOffset(int32_t layer, TokenPlace place) const;
 
   const Model& model_;
   const ModelConfig& c_;
@@ -78,8 +84,8 @@ class Fp32Forward {
   float inv_sqrt_head_dim_;
   RopeTables rope_;
 
-  std::vector<float> key_cache_;    // [n_layers, n_ctx, kv_dim]
-  std::vector<float> value_cache_;  // [n_layers, n_ctx, kv_dim]
+  std::vector<float> key_cache_;    // [n_seq, n_layers, n_ctx, kv_dim]
+  std::vector<float> value_cache_;  // [n_seq, n_layers, n_ctx, kv_dim]
   std::vector<float> x_;            // [n_batch, d_model] residual stream
   std::vector<float> xb_;           // [n_batch, d_model] normed input of a sublayer
   std::vector<float> q_;            // [n_batch, q_dim]

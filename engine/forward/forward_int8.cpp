@@ -20,8 +20,8 @@ using kernels::Dyadic;
 using namespace int8_forward;  // NOLINT: the pass's own constants and helpers
 
 template <typename F>
-void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
-                                bool logits_all, F&& f) {
+void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_seq, int32_t n_ctx, int32_t n_batch,
+                                int32_t n_threads, bool logits_all, F&& f) {
   const int32_t half = c.rope_dims / 2;  // 0 for gpt2 (learned positions instead)
   f(&Int8Forward::rope_cos_, Elements(n_ctx, half));
   f(&Int8Forward::rope_sin_, Elements(n_ctx, half));
@@ -37,7 +37,7 @@ void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_b
   f(&Int8Forward::residual_, Elements(n_batch, c.d_model));
   f(&Int8Forward::res_scale_, Elements(n_batch, 1));
   f(&Int8Forward::wide_, Elements(n_batch, widest));
-  const int32_t logit_rows = std::min(kLogitChunk, logits_all ? n_batch : 1);  // per output GEMM, 2 planes each
+  const int32_t logit_rows = std::min(kLogitChunk, logits_all ? n_batch : n_seq);  // per output GEMM, 2 planes each
   f(&Int8Forward::act_, std::max(Elements(n_batch, widest), Elements(2 * logit_rows, c.d_model)));
   f(&Int8Forward::act_scale_, Elements(n_batch, 1));
   f(&Int8Forward::act_shifts_, Elements(n_batch, kernels::ActGroupCount(c.d_ffn)));
@@ -61,10 +61,10 @@ void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_b
   f(&Int8Forward::factors_, Elements(n_threads, n_ctx));
 }
 
-uint64_t Int8Forward::BufferBytesFor(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
-                                     bool logits_all) {
+uint64_t Int8Forward::BufferBytesFor(const ModelConfig& c, int32_t n_seq, int32_t n_ctx, int32_t n_batch,
+                                     int32_t n_threads, bool logits_all) {
   uint64_t bytes = 0;
-  ForEachBuffer(c, n_ctx, n_batch, n_threads, logits_all, [&bytes](auto buffer, size_t n) {
+  ForEachBuffer(c, n_seq, n_ctx, n_batch, n_threads, logits_all, [&bytes](auto buffer, size_t n) {
     using Vector = std::remove_reference_t<decltype(std::declval<Int8Forward&>().*buffer)>;
     bytes += static_cast<uint64_t>(n) * sizeof(typename Vector::value_type);
   });
@@ -72,7 +72,8 @@ uint64_t Int8Forward::BufferBytesFor(const ModelConfig& c, int32_t n_ctx, int32_
 }
 
 Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, const kernels::KernelTable& table,
-                         int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all, FpModules* fp)
+                         int32_t n_seq, int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all,
+                         FpModules* fp)
     : c_(config),
       w_(weights),
       kt_(table),
@@ -80,9 +81,9 @@ Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, 
       n_batch_(n_batch),
       n_threads_(n_threads),
       fp_(fp),
-      kv_(config.n_layers, config.n_kv_heads, n_ctx, config.head_dim),
+      kv_(n_seq, config.n_layers, config.n_kv_heads, n_ctx, config.head_dim),
       eps_q16_(kernels::DyadicDiv(weights.norm_eps, kernels::DyadicMul(kQ16Scale, kQ16Scale))) {
-  ForEachBuffer(c_, n_ctx_, n_batch_, n_threads_, logits_all, [this](auto buffer, size_t n) { (this->*buffer).resize(n); });
+  ForEachBuffer(c_, n_seq, n_ctx_, n_batch_, n_threads_, logits_all, [this](auto buffer, size_t n) { (this->*buffer).resize(n); });
   const int32_t half = c_.rope_dims / 2;
   if (half > 0) {
     kernels::ref::BuildRopeTablesQ30(w_.rope_freq_turns_q64.data(), half, n_ctx_, rope_cos_.data(), rope_sin_.data());
@@ -98,7 +99,7 @@ Int8Forward::Int8Forward(const ModelConfig& config, const Int8Weights& weights, 
 // residual = a * (s_a / s) * 2^16 + b * (s_b / s) * 2^16 with scale s * 2^-16. The row with the
 // larger scale is shifted exactly; the other gets one rounded dyadic multiply (error <= 1/2 LSB,
 // 2^-17 of the larger scale). |residual| <= 2 * 127 * 2^16 < 2^24.
-void Int8Forward::Embed(const int32_t* tokens, int32_t n, int32_t n_past) {
+void Int8Forward::Embed(const int32_t* tokens, const TokenPlace* places, int32_t n) {
   const int32_t d = c_.d_model;
   for (int32_t t = 0; t < n; ++t) {
     int8_t* row = Row(act_, t, d);
@@ -111,7 +112,7 @@ void Int8Forward::Embed(const int32_t* tokens, int32_t n, int32_t n_past) {
       res_scale_[t] = kernels::DyadicMul(Shifted(s_token, -kQ16), w_.embed_scale);
       continue;
     }
-    const int32_t pos = n_past + t;
+    const int32_t pos = places[t].pos;
     w_.position_embd.Row(pos, pos8_.data());
     const Dyadic s_pos = w_.position_embd.scale[pos];
     const bool token_larger = !DyadicLess(s_token, s_pos);
@@ -307,11 +308,12 @@ void Int8Forward::AddToResidual(const Int8Matrix& w, const std::vector<int32_t>&
   }
 }
 
-void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool all_logits, int32_t* logits) {
-  Embed(tokens, n, n_past);
+void Int8Forward::Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, bool all_logits,
+                          int32_t* logits) {
+  Embed(tokens, places, n);
   for (int32_t l = 0; l < c_.n_layers; ++l) {
     if (fp_ != nullptr && fp_->set().layers[l]) {
-      for (int32_t t = 0; t < n; ++t) fp_->Layer(l, n_past + t, Row(residual_, t, c_.d_model), &res_scale_[t]);
+      for (int32_t t = 0; t < n; ++t) fp_->Layer(l, places[t].pos, Row(residual_, t, c_.d_model), &res_scale_[t]);
       continue;
     }
     const Int8Layer& layer = w_.layers[l];
@@ -320,7 +322,7 @@ void Int8Forward::Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool
     AddBiasQ16(layer.attn_q_bias, n, q16_.data());
     AddBiasQ16(layer.attn_k_bias, n, k16_.data());
     AddBiasQ16(layer.attn_v_bias, n, v16_.data());
-    Attention(layer, l, n, n_past);
+    Attention(layer, l, places, n);
     AddToResidual(layer.attn_output, layer.attn_output_bias, n, ActLayout::kPerToken,
                   c_.post_norms ? &layer.attn_post_norm : nullptr);
 

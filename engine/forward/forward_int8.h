@@ -24,6 +24,7 @@
 
 #include "engine/forward/fp_modules.h"
 #include "engine/forward/int8_kv_cache.h"
+#include "engine/forward/token_place.h"
 #include "engine/quant/int8_model.h"
 #include "kernels/kernel_table.h"
 
@@ -37,26 +38,32 @@ inline constexpr int32_t kMaxInt8Context = 1 << 24;
 
 class Int8Forward {
  public:
+  // KV caches for n_seq sequences of n_ctx positions each; logits for up to n_batch rows with
+  // logits_all, else up to n_seq (one per sequence of a decode step). fp: the escape hatch's
+  // float modules, or nullptr; its float layers and KV cache hold one sequence (n_seq 1).
   Int8Forward(const ModelConfig& config, const Int8Weights& weights, const kernels::KernelTable& table,
-              int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all, FpModules* fp);
+              int32_t n_seq, int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all, FpModules* fp);
 
-  // Runs n tokens at positions n_past .. n_past + n - 1, appending to the KV cache. Writes Q16
-  // logits [n, n_vocab] when all_logits, else the last token's [n_vocab]; logits may be null.
-  void Forward(const int32_t* tokens, int32_t n, int32_t n_past, bool all_logits, int32_t* logits);
+  // Runs n tokens (at most n_batch), each at its place (its sequence's KV cache, its position),
+  // storing their keys and values there. A token sees its sequence's positions up to its own,
+  // those of earlier tokens of the call included: each row's bits do not depend on what else is
+  // in the call. Writes Q16 logits [n, n_vocab] when all_logits, else the last token's
+  // [n_vocab]; logits may be null.
+  void Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, bool all_logits, int32_t* logits);
 
   uint64_t kv_cache_bytes() const { return kv_.bytes(); }
   // What the buffers of a pass with these sizes take besides the KV cache, before they are made:
   // the same list the constructor sizes them from (ForEachBuffer).
-  static uint64_t BufferBytesFor(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
-                                 bool logits_all);
+  static uint64_t BufferBytesFor(const ModelConfig& c, int32_t n_seq, int32_t n_ctx, int32_t n_batch,
+                                 int32_t n_threads, bool logits_all);
 
  private:
   // Calls f(&Int8Forward::buffer_, elements) for every buffer: the one list of their sizes.
   template <typename F>
-  static void ForEachBuffer(const ModelConfig& c, int32_t n_ctx, int32_t n_batch, int32_t n_threads, bool logits_all,
-                            F&& f);
+  static void ForEachBuffer(const ModelConfig& c, int32_t n_seq, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
+                            bool logits_all, F&& f);
 
-  void Embed(const int32_t* tokens, int32_t n, int32_t n_past);
+  void Embed(const int32_t* tokens, const TokenPlace* places, int32_t n);
   void NormQuantize(const Int8Norm& norm, NormSite site, int32_t layer, int32_t n);
   void Normalize(const Int8Norm& norm, int32_t t, int32_t* out);
   void Logits(int32_t rows, int32_t* logits);
@@ -72,8 +79,8 @@ class Int8Forward {
                      const Int8Norm* post_norm = nullptr);
   void RmsNormQ16(const Int8Norm& norm, int32_t* x, int32_t n, kernels::Dyadic unit, int32_t* scratch);
   void HeadNorm(const Int8Norm& norm, int32_t* heads, int32_t n_heads);
-  void Attention(const Int8Layer& weights, int32_t layer, int32_t n, int32_t n_past);
-  void AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, int32_t worker, int32_t* out_q16);
+  void Attention(const Int8Layer& weights, int32_t layer, const TokenPlace* places, int32_t n);
+  void AttendGroup(int32_t layer, int32_t t, int32_t g, TokenPlace place, int32_t worker, int32_t* out_q16);
   int32_t ThreadsFor(int64_t work) const;  // n_threads_, or 1 when the work is too small to share
   void QuantizeRows(const int32_t* x, int32_t n, int32_t cols, kernels::Dyadic frac_scale);
   void QuantizeRowsGrouped(const int32_t* x, int32_t n, int32_t cols, kernels::Dyadic frac_scale);
@@ -86,7 +93,7 @@ class Int8Forward {
 
   std::vector<int32_t> rope_cos_, rope_sin_;  // [n_ctx, rope_dims / 2] Q30
   std::vector<int32_t> rope_local_cos_, rope_local_sin_;  // the same for sliding-window layers
-  Int8KvCache kv_;                 // [n_layers, n_kv_heads] heads of n_ctx positions
+  Int8KvCache kv_;                 // [n_seq, n_layers, n_kv_heads] heads of n_ctx positions
   kernels::Dyadic eps_q16_;        // the norms' epsilon in (2^-16)^2 units: for Q16 rows
   std::vector<int8_t> k8_, k8_low_, v8_;  // [head_dim] one KV head's key planes and value before they are stored
   std::vector<int32_t> head_;             // [head_dim] a head's normalized row (qk_norm)

@@ -14,9 +14,12 @@ namespace ingot {
 using kernels::Dyadic;
 using namespace int8_forward;  // NOLINT: the pass's own constants and helpers
 
-// The query heads of KV head g (token t, position pos) against the cache: head_dim Q16 values
-// per query head into out_q16 (consecutive heads). worker picks the scratch rows.
-void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, int32_t worker, int32_t* out_q16) {
+// The query heads of KV head g (token t, at place) against its sequence's cache: head_dim Q16
+// values per query head into out_q16 (consecutive heads). worker picks the scratch rows.
+void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, TokenPlace place, int32_t worker,
+                              int32_t* out_q16) {
+  const int32_t seq = place.seq;
+  const int32_t pos = place.pos;
   const int32_t hd = c_.head_dim;
   const int32_t group = c_.n_heads / c_.n_kv_heads;
   const int32_t first_head = t * c_.n_heads + g * group;  // row of q8_ [n_batch * n_heads, head_dim]
@@ -28,9 +31,9 @@ void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, 
   const int32_t begin = first / kernels::kPackRows * kernels::kPackRows;
   const int32_t masked = first - begin;
   const int32_t n_seen = n - begin;
-  const int8_t* values = kv_.Values(layer, g) + int64_t{begin} * hd;  // interleaved by 4
-  const Dyadic* k_scale = kv_.KeyScales(layer, g) + begin;
-  const Dyadic* v_scale = kv_.ValueScales(layer, g) + begin;
+  const int8_t* values = kv_.Values(seq, layer, g) + int64_t{begin} * hd;  // interleaved by 4
+  const Dyadic* k_scale = kv_.KeyScales(seq, layer, g) + begin;
+  const Dyadic* v_scale = kv_.ValueScales(seq, layer, g) + begin;
   int32_t* scores = Row(scores_, worker * group, n_ctx_);  // [group, n_ctx]
   const bool wide = kv_.wide_keys();  // keys in two planes
   int32_t* scores_low = wide ? Row(scores_low_, worker * group, n_ctx_) : nullptr;  // [group, n_ctx]
@@ -46,10 +49,10 @@ void Int8Forward::AttendGroup(int32_t layer, int32_t t, int32_t g, int32_t pos, 
   const Int8KvCache::KeyPlane planes[2] = {Int8KvCache::kHigh, Int8KvCache::kLow};
   int32_t* dots[2] = {scores, scores_low};
   for (int32_t k_plane = 0; k_plane < (wide ? 2 : 1); ++k_plane) {
-    kt_.gemm_s8(q8, hd, group, kv_.Keys(layer, g, planes[k_plane], n), begin, n, dots[k_plane], n_ctx_);
+    kt_.gemm_s8(q8, hd, group, kv_.Keys(seq, layer, g, planes[k_plane], n), begin, n, dots[k_plane], n_ctx_);
     if (!wide) continue;
     int32_t* q_low_dots = Row(scores_q_low_, worker * group, n_ctx_);  // [group, n_ctx]
-    kt_.gemm_s8(Row(q8_low_, first_head, hd), hd, group, kv_.Keys(layer, g, planes[k_plane], n), begin, n,
+    kt_.gemm_s8(Row(q8_low_, first_head, hd), hd, group, kv_.Keys(seq, layer, g, planes[k_plane], n), begin, n,
                 q_low_dots, n_ctx_);
     for (int32_t i = 0; i < group; ++i) {
       int32_t* d = Row(dots[k_plane], i, n_ctx_);
@@ -127,12 +130,12 @@ void Int8Forward::HeadNorm(const Int8Norm& norm, int32_t* heads, int32_t n_heads
 
 // q16_, k16_, v16_ (Q16) -> q/k norms -> RoPE -> int8 per head; k, v into the cache; attention
 // output to act_.
-void Int8Forward::Attention(const Int8Layer& weights, int32_t layer, int32_t n, int32_t n_past) {
+void Int8Forward::Attention(const Int8Layer& weights, int32_t layer, const TokenPlace* places, int32_t n) {
   const int32_t hd = c_.head_dim;
   const int32_t half = c_.rope_dims / 2;
   const kernels::RopeLayout rope_layout = c_.rope_neox ? kernels::RopeLayout::kHalves : kernels::RopeLayout::kInterleaved;
   for (int32_t t = 0; t < n; ++t) {
-    const int32_t pos = n_past + t;
+    const int32_t pos = places[t].pos;
     const bool local = c_.local_layer(layer);  // a sliding-window layer's RoPE
     const int32_t* cos = half > 0 ? Row(local ? rope_local_cos_ : rope_cos_, pos, half) : nullptr;
     const int32_t* sin = half > 0 ? Row(local ? rope_local_sin_ : rope_sin_, pos, half) : nullptr;
@@ -153,7 +156,7 @@ void Int8Forward::Attention(const Int8Layer& weights, int32_t layer, int32_t n, 
       kt_.rope_s32(k, c_.n_kv_heads, hd, c_.rope_dims, cos, sin, rope_layout);
     }
     if (fp_ != nullptr && fp_->set().kv) {
-      fp_->StoreKv(layer, pos, k, v);
+      fp_->StoreKv(layer, pos, k, v);  // one sequence (Session)
       continue;  // q, k, v stay at full precision: no int8 copies
     }
     for (int32_t h = 0; h < c_.n_heads; ++h) {
@@ -163,13 +166,15 @@ void Int8Forward::Attention(const Int8Layer& weights, int32_t layer, int32_t n, 
     for (int32_t g = 0; g < c_.n_kv_heads; ++g) {
       const Dyadic k_scale = QuantizeHead(Row(k, g, hd), k8_.data(), k8_low_.data());
       const Dyadic v_scale = Shifted(kt_.quantize_row_s32_to_s8(Row(v, g, hd), hd, v8_.data()), -kQ16);
-      kv_.Store(layer, g, pos, k8_.data(), k8_low_.data(), k_scale, v8_.data(), v_scale);
+      kv_.Store(places[t].seq, layer, g, pos, k8_.data(), k8_low_.data(), k_scale, v8_.data(), v_scale);
     }
   }
   // Tasks (t, KV head) go to n_threads workers round-robin; a worker owns one set of scratch rows.
   const int32_t group = c_.n_heads / c_.n_kv_heads;
   const int32_t n_tasks = n * c_.n_kv_heads;
-  const int32_t workers = std::min(ThreadsFor(int64_t{n} * c_.n_heads * (n_past + n) * hd * 2), n_tasks);
+  int64_t seen = 0;  // positions the call's tokens attend to
+  for (int32_t t = 0; t < n; ++t) seen += places[t].pos + 1;
+  const int32_t workers = std::min(ThreadsFor(seen * c_.n_heads * hd * 2), n_tasks);
   kernels::ParallelFor(workers, 1, workers, [&](int32_t begin, int32_t end) {
     for (int32_t worker = begin; worker < end; ++worker) {
       for (int32_t task = worker; task < n_tasks; task += workers) {
@@ -179,11 +184,11 @@ void Int8Forward::Attention(const Int8Layer& weights, int32_t layer, int32_t n, 
         const int32_t first_head = t * c_.n_heads + g * group;
         if (fp_ != nullptr && fp_->set().kv) {
           for (int32_t i = 0; i < group; ++i) {
-            fp_->AttendFloatKv(layer, g * group + i, n_past + t, Row(q16_, first_head + i, hd),
+            fp_->AttendFloatKv(layer, g * group + i, places[t].pos, Row(q16_, first_head + i, hd),
                                Row(wide_, first_head + i, hd));
           }
         } else {
-          AttendGroup(layer, t, g, n_past + t, worker, Row(wide_, first_head, hd));
+          AttendGroup(layer, t, g, places[t], worker, Row(wide_, first_head, hd));
         }
       }
     }

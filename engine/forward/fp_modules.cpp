@@ -117,7 +117,7 @@ std::vector<std::string> FpModuleKinds(const ModelConfig& config) {
 
 uint64_t FpModules::BytesFor(const ModelConfig& c, const FpModuleSet& set, int32_t n_ctx) {
   if (set.kv || AnyFloatLayer(set)) {
-    return Fp32Forward::BytesFor(c, n_ctx, 1, 1) + KvScratchElements(c) * sizeof(float);
+    return Fp32Forward::BytesFor(c, 1, n_ctx, 1, 1) + KvScratchElements(c) * sizeof(float);
   }
   return set.rope ? RopeTables::BytesFor(c, n_ctx) : 0;
 }
@@ -133,7 +133,7 @@ FpModules::FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx) 
   }
   if (set.kv || float_layers) {
     // One token at a time (the integer path calls per token), on the calling thread.
-    fp32_ = std::make_unique<Fp32Forward>(model, n_ctx, 1, 1);
+    fp32_ = std::make_unique<Fp32Forward>(model, 1, n_ctx, 1, 1);
     rope_ = &fp32_->rope();
     kv_.resize(KvScratchElements(model.config()));
   } else if (set.rope) {
@@ -215,7 +215,7 @@ void FpModules::StoreKv(int32_t layer, int32_t pos, const int32_t* k_q16, const 
     kv_[i] = static_cast<float>(k_q16[i] / kQ16);
     kv_[kv_dim + i] = static_cast<float>(v_q16[i] / kQ16);
   }
-  fp32_->StoreKv(layer, pos, kv_.data(), kv_.data() + kv_dim);
+  fp32_->StoreKv(layer, TokenPlace{0, pos}, kv_.data(), kv_.data() + kv_dim);
 }
 
 void FpModules::AttendFloatKv(int32_t layer, int32_t head, int32_t pos, const int32_t* q_q16, int32_t* out_q16) const {
@@ -229,7 +229,7 @@ void FpModules::AttendFloatKv(int32_t layer, int32_t head, int32_t pos, const in
   float* out = q + hd;        // [head_dim]
   float* scores = out + hd;   // [pos + 1]
   for (size_t i = 0; i < hd; ++i) q[i] = static_cast<float>(q_q16[i] / kQ16);
-  fp32_->Attend(layer, head, pos, q, scores, out);
+  fp32_->Attend(layer, head, TokenPlace{0, pos}, q, scores, out);
   for (size_t i = 0; i < hd; ++i) out_q16[i] = ToQ16(out[i]);
 }
 
@@ -247,7 +247,8 @@ void FpModules::Layer(int32_t layer, int32_t pos, int32_t* x_int, kernels::Dyadi
   float* x = fp32_->residual();  // [1, d_model]
   const double s = DyadicToDouble(*x_scale);
   for (int64_t i = 0; i < d; ++i) x[i] = static_cast<float>(x_int[i] * s);
-  fp32_->Layer(layer, 1, pos);
+  const TokenPlace place{0, pos};
+  fp32_->Layer(layer, &place, 1);
 
   // Back into the integer residual: |x| maps to 2^29 at most, like the integer path's bound.
   float amax = 0.0f;

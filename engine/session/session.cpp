@@ -28,27 +28,34 @@ uint64_t AvailableMemory() {
   return 0;
 }
 
+// More would only be a KV cache nobody can fill: the server's slots are a handful.
+constexpr int32_t kMaxSequences = 256;
+
 std::string MiB(uint64_t bytes) {
   char text[32];
   std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
   return text;
 }
 
+// Rows of logits a session keeps: every position's with logits_all, else one per sequence.
+size_t LogitRows(const SessionOptions& o) {
+  return static_cast<size_t>(std::max(o.logits_all ? o.n_ctx : 1, o.n_seq));
+}
+
 }  // namespace
 
-SessionMemory Session::MemoryFor(const ModelConfig& c, Mode mode, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
-                                 bool logits_all, const FpModuleSet& fp_modules) {
+SessionMemory Session::MemoryFor(const ModelConfig& c, const SessionOptions& o, const FpModuleSet& fp_modules) {
   SessionMemory m;
-  const uint64_t logit_values = static_cast<uint64_t>(logits_all ? n_ctx : 1) * static_cast<uint64_t>(c.n_vocab);
-  if (mode == Mode::kInt8) {
-    m.kv_cache = Int8KvCache::BytesFor(c.n_layers, c.n_kv_heads, n_ctx, c.head_dim);
+  const uint64_t logit_values = LogitRows(o) * static_cast<uint64_t>(c.n_vocab);
+  if (o.mode == Mode::kInt8) {
+    m.kv_cache = Int8KvCache::BytesFor(o.n_seq, c.n_layers, c.n_kv_heads, o.n_ctx, c.head_dim);
     m.logits = logit_values * (sizeof(float) + sizeof(int32_t));
-    m.buffers = Int8Forward::BufferBytesFor(c, n_ctx, n_batch, n_threads, logits_all) +
-                FpModules::BytesFor(c, fp_modules, n_ctx);
+    m.buffers = Int8Forward::BufferBytesFor(c, o.n_seq, o.n_ctx, o.n_batch, o.n_threads, o.logits_all) +
+                FpModules::BytesFor(c, fp_modules, o.n_ctx);
   } else {
-    m.kv_cache = Fp32Forward::KvCacheBytesFor(c, n_ctx);
+    m.kv_cache = Fp32Forward::KvCacheBytesFor(c, o.n_seq, o.n_ctx);
     m.logits = logit_values * sizeof(float);
-    m.buffers = Fp32Forward::BytesFor(c, n_ctx, n_batch, n_threads) - m.kv_cache;
+    m.buffers = Fp32Forward::BytesFor(c, o.n_seq, o.n_ctx, o.n_batch, o.n_threads) - m.kv_cache;
   }
   return m;
 }
@@ -65,6 +72,12 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
   n_ctx_ = options.n_ctx > 0 ? options.n_ctx : std::min(c.n_ctx_train, kDefaultMaxContext);
   n_threads_ = options.n_threads > 0 ? options.n_threads : kernels::DefaultThreadCount();
   n_batch_ = std::clamp(options.n_batch, 1, n_ctx_);
+  if (options.n_seq < 1 || options.n_seq > kMaxSequences) {
+    throw Error("n_seq must be in [1, " + std::to_string(kMaxSequences) + "], got " + std::to_string(options.n_seq),
+                ErrorKind::kInvalidArgument);
+  }
+  n_past_.assign(static_cast<size_t>(options.n_seq), 0);
+  places_.resize(static_cast<size_t>(n_batch_));
 
   logits_all_ = options.logits_all;
   mode_ = options.mode;
@@ -82,8 +95,15 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
                 ErrorKind::kUnsupported);
   }
   const FpModuleSet fp_set = mode_ == Mode::kInt8 ? ParseFpModules(options.fp_modules, c) : FpModuleSet{};
+  if (options.n_seq > 1 && (fp_set.kv || std::find(fp_set.layers.begin(), fp_set.layers.end(), true) != fp_set.layers.end())) {
+    throw Error("--fp-modules kv and layer:N keep a float KV cache for one sequence only", ErrorKind::kUnsupported);
+  }
+  SessionOptions resolved = options;
+  resolved.n_ctx = n_ctx_;
+  resolved.n_batch = n_batch_;
+  resolved.n_threads = n_threads_;
   // Refused before anything is allocated: a small file must not be able to ask for gigabytes.
-  const SessionMemory need = MemoryFor(c, mode_, n_ctx_, n_batch_, n_threads_, logits_all_, fp_set);
+  const SessionMemory need = MemoryFor(c, resolved, fp_set);
   // The limit: max_memory when the caller sets one, else the memory available now; and when the
   // context also comes from the file, no more than the model's own weights (at least 256 MiB).
   const uint64_t available = AvailableMemory();
@@ -103,16 +123,15 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
                     (options.max_memory > 0 ? "" : " or set max_memory"),
                 ErrorKind::kOutOfMemory);
   }
-  const size_t logit_rows = static_cast<size_t>(logits_all_ ? n_ctx_ : 1);
-  logits_.resize(logit_rows * static_cast<size_t>(c.n_vocab));
+  logits_.resize(LogitRows(resolved) * static_cast<size_t>(c.n_vocab));
   if (mode_ == Mode::kInt8) {
     if (fp_set.any()) fp_modules_ = std::make_unique<FpModules>(model, fp_set, n_ctx_);
-    int8_ = std::make_unique<Int8Forward>(c, *model.int8(), model.kernel_table(), n_ctx_, n_batch_, n_threads_,
-                                          logits_all_, fp_modules_.get());
+    int8_ = std::make_unique<Int8Forward>(c, *model.int8(), model.kernel_table(), n_seq(), n_ctx_, n_batch_,
+                                          n_threads_, logits_all_, fp_modules_.get());
     logits_q16_.resize(logits_.size());
     return;
   }
-  fp32_ = std::make_unique<Fp32Forward>(model, n_ctx_, n_batch_, n_threads_);
+  fp32_ = std::make_unique<Fp32Forward>(model, n_seq(), n_ctx_, n_batch_, n_threads_);
 }
 
 Session::~Session() = default;
@@ -121,7 +140,7 @@ uint64_t Session::kv_cache_bytes() const {
   return int8_ ? int8_->kv_cache_bytes() : fp32_->kv_cache_bytes();
 }
 
-void Session::CheckTokens(const int32_t* tokens, int32_t n_tokens) const {
+void Session::CheckTokens(const int32_t* tokens, int32_t n_tokens, int32_t seq) const {
   const int32_t n_vocab = model_.config().n_vocab;
   for (int32_t i = 0; i < n_tokens; ++i) {
     if (tokens[i] < 0 || tokens[i] >= n_vocab) {
@@ -129,51 +148,79 @@ void Session::CheckTokens(const int32_t* tokens, int32_t n_tokens) const {
                   " is out of range [0, " + std::to_string(n_vocab) + ")", ErrorKind::kInvalidArgument);
     }
   }
-  CheckFits(n_tokens);
+  CheckFits(n_tokens, seq);
 }
 
-void Session::CheckFits(int64_t n_tokens) const {
-  if (n_tokens > n_ctx_ - n_past_) {
-    throw Error(std::to_string(n_tokens) + " tokens do not fit (context is full: " + std::to_string(n_past_) + " + " +
+void Session::CheckFits(int64_t n_tokens, int32_t seq) const {
+  if (seq < 0 || seq >= n_seq()) {
+    throw Error("sequence " + std::to_string(seq) + " is out of range [0, " + std::to_string(n_seq()) + ")",
+                ErrorKind::kInvalidArgument);
+  }
+  const int32_t past = n_past(seq);
+  if (n_tokens > n_ctx_ - past) {
+    throw Error(std::to_string(n_tokens) + " tokens do not fit (context is full: " + std::to_string(past) + " + " +
                 std::to_string(n_tokens) + " tokens exceed n_ctx " + std::to_string(n_ctx_) + ")", ErrorKind::kContextFull);
   }
 }
 
-bool Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std::atomic<bool>* cancel) {
+bool Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std::atomic<bool>* cancel,
+                   int32_t seq) {
   if (n_tokens <= 0) return true;
   if (all_logits && !logits_all_) {
     throw Error("Eval with all_logits needs a session created with logits_all", ErrorKind::kInvalidArgument);
   }
-  CheckTokens(tokens, n_tokens);
-  const int32_t start = n_past_;
+  CheckTokens(tokens, n_tokens, seq);
+  int32_t& past = n_past_[static_cast<size_t>(seq)];
+  const int32_t start = past;
   for (int32_t done = 0; done < n_tokens; done += n_batch_) {
     if (done > 0 && cancel != nullptr && cancel->exchange(false)) {
-      Rewind(start);
+      Rewind(start, seq);
       return false;
     }
     const int32_t n = std::min(n_batch_, n_tokens - done);
+    for (int32_t t = 0; t < n; ++t) places_[static_cast<size_t>(t)] = TokenPlace{seq, past + t};
     const bool last_batch = done + n == n_tokens;
     if (!all_logits && !last_batch) {
-      Forward(tokens + done, n, false, nullptr);
+      Forward(tokens + done, places_.data(), n, false, nullptr);
     } else {
       const size_t row = all_logits ? static_cast<size_t>(done) : 0;
-      Forward(tokens + done, n, all_logits, logits_.data() + row * static_cast<size_t>(model_.config().n_vocab));
+      Forward(tokens + done, places_.data(), n, all_logits,
+              logits_.data() + row * static_cast<size_t>(model_.config().n_vocab));
     }
+    past += n;
   }
   return true;
 }
 
-// One batch through the network, at positions n_past_ .. n_past_ + n - 1.
-void Session::Forward(const int32_t* tokens, int32_t n, bool all_logits, float* logits) {
+void Session::EvalStep(const int32_t* tokens, const int32_t* seqs, int32_t n) {
+  if (n <= 0) return;
+  if (n > n_seq()) {
+    throw Error("a decode step of " + std::to_string(n) + " tokens over " + std::to_string(n_seq()) + " sequences",
+                ErrorKind::kInvalidArgument);
+  }
+  for (int32_t i = 0; i < n; ++i) {
+    CheckTokens(tokens + i, 1, seqs[i]);
+    if (std::find(seqs, seqs + i, seqs[i]) != seqs + i) {
+      throw Error("sequence " + std::to_string(seqs[i]) + " appears twice in a decode step", ErrorKind::kInvalidArgument);
+    }
+  }
+  const size_t n_vocab = static_cast<size_t>(model_.config().n_vocab);
+  for (int32_t done = 0; done < n; done += n_batch_) {
+    const int32_t m = std::min(n_batch_, n - done);
+    for (int32_t i = 0; i < m; ++i) places_[static_cast<size_t>(i)] = TokenPlace{seqs[done + i], n_past(seqs[done + i])};
+    Forward(tokens + done, places_.data(), m, true, logits_.data() + static_cast<size_t>(done) * n_vocab);
+  }
+  for (int32_t i = 0; i < n; ++i) ++n_past_[static_cast<size_t>(seqs[i])];
+}
+
+void Session::Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, bool all_logits, float* logits) {
   if (fp32_) {
-    fp32_->Forward(tokens, n, n_past_, all_logits, logits);
-    n_past_ += n;
+    fp32_->Forward(tokens, places, n, all_logits, logits);
     return;
   }
   const size_t offset = logits ? static_cast<size_t>(logits - logits_.data()) : 0;
   int32_t* logits_q16 = logits ? logits_q16_.data() + offset : nullptr;
-  int8_->Forward(tokens, n, n_past_, all_logits, logits_q16);
-  n_past_ += n;
+  int8_->Forward(tokens, places, n, all_logits, logits_q16);
   if (logits) {
     const size_t count = static_cast<size_t>(all_logits ? n : 1) * static_cast<size_t>(model_.config().n_vocab);
     constexpr float kInvQ16 = 1.0f / static_cast<float>(1 << kLogitFracBits);

@@ -1,8 +1,11 @@
-// A session: one conversation over a shared, read-only Model. It owns the logits and one of the
-// two forward passes (engine/forward/: FP32 or integer), which owns its KV cache and every
-// buffer it needs, all sized at creation, so evaluation allocates nothing.
+// A session: one conversation over a shared, read-only Model (or several, n_seq, each with its
+// own KV cache and position: the server's slots, whose next tokens go through the weights in one
+// batched step). It owns the logits and one of the two forward passes (engine/forward/: FP32 or
+// integer), which owns the KV caches and every buffer it needs, all sized at creation, so
+// evaluation allocates nothing.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <vector>
@@ -11,6 +14,7 @@
 #include <string>
 
 #include "engine/forward/fp_modules.h"
+#include "engine/forward/token_place.h"
 #include "engine/model/model.h"
 
 namespace ingot {
@@ -27,6 +31,7 @@ struct SessionOptions {
   int32_t n_ctx = 0;      // 0: the model's training context, at most kDefaultMaxContext
   int32_t n_threads = 0;  // 0: every core OpenMP sees
   int32_t n_batch = 512;  // tokens per forward call (prompts are split into batches)
+  int32_t n_seq = 1;      // sequences, each with a KV cache of n_ctx positions
   bool logits_all = false;  // keep logits for every evaluated token (perplexity), not just the last
   Mode mode = Mode::kFp32;  // kInt8 needs a model loaded with prepare_int8
   std::string fp_modules;   // int8 mode: modules to run in float ("norm,softmax,layer:2"; see fp_modules.h)
@@ -61,12 +66,19 @@ class Session {
   // fit in the context or an id is out of range. With cancel, a true flag found between two
   // batches (and cleared) stops the call: it returns false with the context as before it
   // (the logits of a logits_all session are then partly overwritten).
-  bool Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std::atomic<bool>* cancel = nullptr);
+  // seq picks the sequence (0 .. n_seq - 1) whose context the tokens extend.
+  bool Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std::atomic<bool>* cancel = nullptr,
+            int32_t seq = 0);
+  // One decode step over several sequences: token i extends sequence seqs[i] (distinct), and
+  // logits() then holds one row per token, in that order. Each row has the bits that Eval of
+  // that token alone would give. Throws ingot::Error (nothing run) for a sequence out of range
+  // or repeated, an id out of range or a sequence whose context is full.
+  void EvalStep(const int32_t* tokens, const int32_t* seqs, int32_t n);
   // What Eval refuses before it computes anything: an id out of range (kInvalidArgument), then
   // tokens that do not fit in the context (kContextFull).
-  void CheckTokens(const int32_t* tokens, int32_t n_tokens) const;
-  // kContextFull unless n_tokens more fit in the context.
-  void CheckFits(int64_t n_tokens) const;
+  void CheckTokens(const int32_t* tokens, int32_t n_tokens, int32_t seq = 0) const;
+  // kContextFull unless n_tokens more fit in sequence seq's context.
+  void CheckFits(int64_t n_tokens, int32_t seq = 0) const;
 
   // [n_rows, n_vocab] as float (in int8 mode, the Q16 integer logits / 2^16).
   const float* logits() const { return logits_.data(); }
@@ -74,36 +86,42 @@ class Session {
   const int32_t* logits_q16() const { return logits_q16_.data(); }
   Mode mode() const { return mode_; }
   bool logits_all() const { return logits_all_; }
-  int32_t n_past() const { return n_past_; }
+  int32_t n_past(int32_t seq = 0) const { return n_past_[static_cast<size_t>(seq)]; }
   int32_t n_ctx() const { return n_ctx_; }
+  int32_t n_seq() const { return static_cast<int32_t>(n_past_.size()); }
   int32_t n_threads() const { return n_threads_; }
   const Model& model() const { return model_; }
-  // Forgets the conversation (the KV cache is simply overwritten from position 0).
-  void Reset() { n_past_ = 0; }
-  // Forgets every token after the first n (0 <= n <= n_past()).
-  void Rewind(int32_t n) { n_past_ = n < 0 ? 0 : (n < n_past_ ? n : n_past_); }
+  // Forgets every conversation (the KV caches are simply overwritten from position 0).
+  void Reset() { std::fill(n_past_.begin(), n_past_.end(), 0); }
+  // Forgets every token of sequence seq after the first n (0 <= n <= n_past(seq)).
+  void Rewind(int32_t n, int32_t seq = 0) {
+    int32_t& past = n_past_[static_cast<size_t>(seq)];
+    past = n < 0 ? 0 : (n < past ? n : past);
+  }
   // Bytes of the KV cache.
   uint64_t kv_cache_bytes() const;
-  // What a session of these (resolved) sizes takes, before it is made.
-  static SessionMemory MemoryFor(const ModelConfig& c, Mode mode, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
-                                 bool logits_all, const FpModuleSet& fp_modules);
+  // What a session with these options takes, before it is made: n_ctx, n_batch and n_threads
+  // as resolved (non-zero).
+  static SessionMemory MemoryFor(const ModelConfig& c, const SessionOptions& resolved, const FpModuleSet& fp_modules);
 
  private:
-  void Forward(const int32_t* tokens, int32_t n_tokens, bool all_logits, float* logits);
+  // One batch through the network, each token at its place; then the logits' float copy.
+  void Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, bool all_logits, float* logits);
 
   const Model& model_;
   int32_t n_ctx_;
   int32_t n_threads_;
   int32_t n_batch_;
-  int32_t n_past_ = 0;
+  std::vector<int32_t> n_past_;       // [n_seq]
+  std::vector<TokenPlace> places_;    // [n_batch] the places of a forward call's tokens
   bool logits_all_;
   Mode mode_;
   // One of the two forward passes runs, by mode_; each owns its KV cache and scratch.
   std::unique_ptr<Fp32Forward> fp32_;
   std::unique_ptr<FpModules> fp_modules_;  // int8 mode: the modules switched to float, or none
   std::unique_ptr<Int8Forward> int8_;
-  std::vector<float> logits_;        // [logits_all ? n_ctx : 1, n_vocab]
-  std::vector<int32_t> logits_q16_;  // int8 mode: [logits_all ? n_ctx : 1, n_vocab]
+  std::vector<float> logits_;        // [max(logits_all ? n_ctx : 1, n_seq), n_vocab]
+  std::vector<int32_t> logits_q16_;  // int8 mode: the same
 };
 
 }  // namespace ingot

@@ -308,7 +308,8 @@ TEST_CASE("a session's memory is known before it is allocated, and refused above
     options.n_ctx = 100;
     options.n_threads = 2;
     const Session session(*model, options);
-    const SessionMemory need = Session::MemoryFor(c, mode, 100, 100, 2, false, FpModuleSet{});
+    options.n_batch = 100;
+    const SessionMemory need = Session::MemoryFor(c, options, FpModuleSet{});
     CHECK(need.kv_cache == session.kv_cache_bytes());
     CHECK(need.logits == c.n_vocab * (mode == Mode::kInt8 ? 8u : 4u));
   }
@@ -329,7 +330,9 @@ TEST_CASE("a session's memory is known before it is allocated, and refused above
   huge.mode = Mode::kFp32;
   huge.n_ctx = 1 << 24;
   huge.logits_all = true;
-  const SessionMemory need = Session::MemoryFor(c, Mode::kFp32, 1 << 24, 512, 1, true, FpModuleSet{});
+  SessionOptions resolved = huge;
+  resolved.n_threads = 1;
+  const SessionMemory need = Session::MemoryFor(c, resolved, FpModuleSet{});
   REQUIRE(need.total() > uint64_t{24} << 30);  // more than the whole memory of this project's machines (24 GiB)
   CHECK_THROWS_WITH_AS(Session(*model, huge), doctest::Contains("(the memory available now)"), Error);
 }
