@@ -1,0 +1,275 @@
+#include "apps/server/scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "model_io/error.h"
+
+namespace ingot::server {
+
+Job::Update Job::Wait(int32_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return done_ || !text_.empty(); });
+  Update u;
+  u.text.swap(text_);
+  u.done = done_;
+  if (done_) {
+    u.finish_reason = finish_reason_;
+    u.error = error_;
+    u.usage = usage_;
+  }
+  return u;
+}
+
+void Job::Emit(const std::string& text) {
+  if (text.empty()) return;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    text_ += text;
+  }
+  changed_.notify_all();
+}
+
+void Job::Finish(const std::string& finish_reason, const Usage& usage, const std::string& error) {
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    done_ = true;
+    finish_reason_ = finish_reason;
+    usage_ = usage;
+    error_ = error;
+  }
+  changed_.notify_all();
+}
+
+namespace {
+
+SessionOptions SessionFor(const SchedulerOptions& o) {
+  SessionOptions s;
+  s.n_ctx = o.n_ctx;
+  s.n_threads = o.n_threads;
+  s.n_batch = o.n_batch;
+  s.n_seq = o.n_slots;
+  s.mode = o.mode;
+  s.max_memory = o.max_memory;
+  return s;
+}
+
+size_t CommonPrefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(const Model& model, const SchedulerOptions& options)
+    : model_(model),
+      session_(model, SessionFor(options)),
+      n_batch_(std::max(1, options.n_batch)),
+      slots_(static_cast<size_t>(options.n_slots)),
+      queue_size_(std::max(0, options.queue_size)),
+      thread_([this] { Loop(); }) {}
+
+Scheduler::~Scheduler() {
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+bool Scheduler::Submit(std::shared_ptr<Job> job) {
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    const bool free_slot = busy_ + static_cast<int32_t>(queue_.size()) < n_slots();
+    if (stopping_ || (!free_slot && static_cast<int32_t>(queue_.size()) >= queue_size_)) return false;
+    queue_.push_back(std::move(job));
+  }
+  wake_.notify_all();
+  return true;
+}
+
+Scheduler::Load Scheduler::load() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return Load{busy_, static_cast<int32_t>(queue_.size())};
+}
+
+void Scheduler::Loop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || busy_ > 0 || !queue_.empty(); });
+      if (stopping_) break;
+    }
+    Admit();
+    const bool prefilled = PrefillOne();
+    const bool stepped = DecodeStep();
+    if (!prefilled && !stepped) {
+      // Every busy slot was cancelled and finished in Admit, or nothing was admitted yet.
+      std::this_thread::yield();
+    }
+  }
+  // Shutting down: every job still here ends with an error.
+  for (int32_t s = 0; s < n_slots(); ++s) {
+    if (slots_[static_cast<size_t>(s)].job) Finish(s, "", "the server is shutting down");
+  }
+  const std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& job : queue_) job->Finish("", Usage{}, "the server is shutting down");
+  queue_.clear();
+}
+
+void Scheduler::Admit() {
+  for (int32_t s = 0; s < n_slots(); ++s) {
+    Slot& slot = slots_[static_cast<size_t>(s)];
+    if (slot.job && slot.job->cancelled()) Finish(s, "", "cancelled");
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!queue_.empty()) {
+    std::shared_ptr<Job> job = std::move(queue_.front());
+    queue_.pop_front();
+    if (job->cancelled()) {
+      job->Finish("", Usage{}, "cancelled");
+      continue;
+    }
+    // The free slot holding the longest prefix of the prompt when that is at least half of it
+    // (a continued conversation); else the least recently used free slot, so that a BOS in
+    // common does not evict a conversation another slot could have taken.
+    int32_t best = -1, oldest = -1;
+    size_t best_prefix = 0;
+    for (int32_t s = 0; s < n_slots(); ++s) {
+      const Slot& slot = slots_[static_cast<size_t>(s)];
+      if (slot.job) continue;
+      const size_t prefix = CommonPrefix(slot.tokens, job->spec().prompt);
+      if (best < 0 || prefix > best_prefix) {
+        best = s;
+        best_prefix = prefix;
+      }
+      if (oldest < 0 || slot.last_used < slots_[static_cast<size_t>(oldest)].last_used) oldest = s;
+    }
+    if (best < 0) {
+      queue_.push_front(std::move(job));
+      break;
+    }
+    if (2 * best_prefix < job->spec().prompt.size()) {
+      best = oldest;
+      best_prefix = CommonPrefix(slots_[static_cast<size_t>(best)].tokens, job->spec().prompt);
+    }
+    ++busy_;
+    lock.unlock();
+    Slot& slot = slots_[static_cast<size_t>(best)];
+    const JobSpec& spec = job->spec();
+    // The last prompt token is always evaluated again: its logits give the first token.
+    const size_t reuse = std::min(best_prefix, spec.prompt.size() - 1);
+    session_.Rewind(static_cast<int32_t>(reuse), best);
+    slot.tokens.resize(reuse);
+    slot.prompt_done = reuse;
+    SamplerParams sampling = spec.sampling;
+    if (sampling.seed == 0) sampling.seed = std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
+    slot.sampler = std::make_unique<Sampler>(sampling, model_.config().n_vocab);
+    slot.stop = std::make_unique<StopText>(spec.stop);
+    slot.utf8 = Utf8Stream();
+    slot.next = -1;
+    slot.generated = 0;
+    slot.usage = Usage{static_cast<int32_t>(spec.prompt.size()), 0, static_cast<int32_t>(reuse)};
+    slot.last_used = ++admissions_;
+    slot.job = std::move(job);
+    lock.lock();
+  }
+}
+
+bool Scheduler::PrefillOne() {
+  for (int32_t s = 0; s < n_slots(); ++s) {
+    Slot& slot = slots_[static_cast<size_t>(s)];
+    if (!slot.job || slot.next >= 0) continue;
+    const std::vector<int32_t>& prompt = slot.job->spec().prompt;
+    if (slot.prompt_done >= prompt.size()) continue;
+    const size_t n = std::min(prompt.size() - slot.prompt_done, static_cast<size_t>(n_batch_));
+    const int32_t* tokens = prompt.data() + slot.prompt_done;
+    try {
+      session_.Eval(tokens, static_cast<int32_t>(n), false, nullptr, s);
+    } catch (const std::exception& e) {
+      Finish(s, "", e.what());
+      return true;
+    }
+    slot.tokens.insert(slot.tokens.end(), tokens, tokens + n);
+    slot.prompt_done += n;
+    if (slot.prompt_done == prompt.size()) {
+      const int32_t token = slot.sampler->Sample(session_.logits(), slot.tokens);
+      Take(s, token);
+    }
+    return true;
+  }
+  return false;
+}
+
+bool Scheduler::DecodeStep() {
+  step_tokens_.clear();
+  step_seqs_.clear();
+  for (int32_t s = 0; s < n_slots(); ++s) {
+    const Slot& slot = slots_[static_cast<size_t>(s)];
+    if (slot.job && slot.next >= 0) {
+      step_tokens_.push_back(slot.next);
+      step_seqs_.push_back(s);
+    }
+  }
+  if (step_seqs_.empty()) return false;
+  try {
+    session_.EvalStep(step_tokens_.data(), step_seqs_.data(), static_cast<int32_t>(step_seqs_.size()));
+  } catch (const std::exception& e) {
+    for (const int32_t s : step_seqs_) Finish(s, "", e.what());
+    return true;
+  }
+  const size_t n_vocab = static_cast<size_t>(model_.config().n_vocab);
+  for (size_t i = 0; i < step_seqs_.size(); ++i) {
+    Slot& slot = slots_[static_cast<size_t>(step_seqs_[i])];
+    slot.tokens.push_back(slot.next);
+    slot.next = -1;
+    Take(step_seqs_[i], slot.sampler->Sample(session_.logits() + i * n_vocab, slot.tokens));
+  }
+  return true;
+}
+
+// Generator::Generate's rules, so that greedy text equals run-model's: a stop token ends the
+// turn unevaluated; every other token is text, counted, and evaluated by the next step unless
+// max_tokens or the context ends the generation first.
+void Scheduler::Take(int32_t seq, int32_t token) {
+  Slot& slot = slots_[static_cast<size_t>(seq)];
+  const JobSpec& spec = slot.job->spec();
+  const Tokenizer& tokenizer = model_.tokenizer();
+  if (token == tokenizer.eos_id() || std::find(spec.stop_tokens.begin(), spec.stop_tokens.end(), token) != spec.stop_tokens.end()) {
+    return Finish(seq, "stop");
+  }
+  ++slot.generated;
+  ++slot.usage.completion_tokens;
+  bool stopped = false;
+  slot.job->Emit(slot.stop->Push(slot.utf8.Push(tokenizer.TokenToPiece(token)), &stopped));
+  if (stopped) return Finish(seq, "stop", "", false);  // nothing after the stop string
+  if (slot.generated == spec.max_tokens || session_.n_past(seq) >= session_.n_ctx()) return Finish(seq, "length");
+  slot.next = token;
+}
+
+void Scheduler::Finish(int32_t seq, const std::string& reason, const std::string& error, bool flush) {
+  Slot& slot = slots_[static_cast<size_t>(seq)];
+  if (error.empty() && flush) {
+    // The bytes of an unfinished character (as U+FFFD) and the text held for the stop strings.
+    bool stopped = false;
+    std::string rest = slot.stop->Push(slot.utf8.Flush(), &stopped);
+    if (!stopped) rest += slot.stop->Flush();
+    slot.job->Emit(rest);
+  }
+  slot.job->Finish(reason, slot.usage, error);
+  if (!error.empty() && error != "cancelled") {
+    // After a failed evaluation the cache's contents are not known: start the slot afresh.
+    slot.tokens.clear();
+    session_.Rewind(0, seq);
+  }
+  slot.job.reset();
+  slot.next = -1;
+  const std::lock_guard<std::mutex> lock(mutex_);
+  --busy_;
+}
+
+}  // namespace ingot::server
