@@ -3,6 +3,8 @@
 // server-sent events), GET /v1/models, GET /health.
 #include <httplib.h>
 
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -268,6 +270,9 @@ int Run(int argc, char** argv) {
   so.max_memory = o.max_memory_mib << 20;
   Scheduler scheduler(*model, so);
 
+  // Every HTTP thread would get a malloc arena of its own, and keep it: two serve requests
+  // that only parse JSON and copy text.
+  mallopt(M_ARENA_MAX, 2);
   httplib::Server http;
   const int32_t http_threads = o.http_threads > 0 ? o.http_threads : std::max(64, o.parallel + so.queue_size + 8);
   http.new_task_queue = [http_threads] { return new httplib::ThreadPool(static_cast<size_t>(http_threads)); };

@@ -1,5 +1,7 @@
 #include "apps/server/scheduler.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <random>
@@ -98,12 +100,22 @@ Scheduler::Load Scheduler::load() const {
 }
 
 void Scheduler::Loop() {
+  bool worked = false;  // since the server was last idle
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
+      if (worked && !stopping_ && busy_ == 0 && queue_.empty()) {
+        // Idle: the memory freed by the requests (theirs and their HTTP threads') goes back to
+        // the system, so that a server's footprint after a burst is what it was before.
+        lock.unlock();
+        malloc_trim(0);
+        worked = false;
+        lock.lock();
+      }
       wake_.wait(lock, [&] { return stopping_ || busy_ > 0 || !queue_.empty(); });
       if (stopping_) break;
     }
+    worked = true;
     Admit();
     const bool prefilled = PrefillOne();
     const bool stepped = DecodeStep();
