@@ -26,6 +26,7 @@ namespace {
 
 struct Options {
   std::string model_path, tokenizer_path, host = "127.0.0.1", api_key, alias, chat_template, mode_name = "int8";
+  std::string fp_modules;
   int32_t port = 8080, parallel = 4, n_ctx = 0, n_threads = 0, queue = -1, http_threads = 0;
   int32_t max_body_kib = 4096;
   uint64_t max_memory_mib = 0;
@@ -229,13 +230,14 @@ int Run(int argc, char** argv) {
   parser.AddString("--host", &o.host, "address to listen on (0.0.0.0: every interface; think of --api-key)");
   parser.AddInt("--port", &o.port, "port to listen on");
   parser.AddInt("-np,--parallel", &o.parallel, "slots: requests generated at the same time");
-  parser.AddInt("-c,--ctx-size", &o.n_ctx, "context length of each slot in tokens (0: the model's, at most 4096)");
+  parser.AddInt("-c,--ctx-size,--ctx", &o.n_ctx, "context length of each slot in tokens (0: the model's, at most 4096)");
   parser.AddInt("--queue", &o.queue, "requests that may wait for a slot (-1: 4 per slot); more get 503");
   parser.AddString("--api-key", &o.api_key, "require 'Authorization: Bearer KEY' on every request but /health");
   parser.AddString("--alias", &o.alias, "the model's name in the API (default: the file name)");
   parser.AddString("--chat-template", &o.chat_template, "chat template family instead of the model's own: chatml, llama3, gemma, phi3 or llama2");
   parser.AddInt("-t,--threads", &o.n_threads, "threads for the model (0: all cores)");
   parser.AddString("--mode", &o.mode_name, "int8 (integer-only) or fp32 (the float reference)");
+  parser.AddString("--fp-modules", &o.fp_modules, "int8 mode: modules run in float: norm,rope,act,softmax,lm_head (kv and layer:N with one slot only)");
   parser.AddUint64("--max-memory", &o.max_memory_mib, "MiB the slots' KV caches and buffers may take (0: what is available)");
   parser.AddInt("--max-body-kib", &o.max_body_kib, "largest request body in KiB; larger gets 413");
   parser.AddInt("--http-threads", &o.http_threads, "threads serving connections (0: 64, at least slots + queue + 8)");
@@ -268,6 +270,7 @@ int Run(int argc, char** argv) {
   so.mode = mode;
   so.queue_size = o.queue < 0 ? 4 * o.parallel : o.queue;
   so.max_memory = o.max_memory_mib << 20;
+  so.fp_modules = o.fp_modules;
   Scheduler scheduler(*model, so);
 
   // Every HTTP thread would get a malloc arena of its own, and keep it: two serve requests

@@ -54,6 +54,7 @@ SessionOptions SessionFor(const SchedulerOptions& o) {
   s.n_seq = o.n_slots;
   s.mode = o.mode;
   s.max_memory = o.max_memory;
+  s.fp_modules = o.fp_modules;
   return s;
 }
 

@@ -78,6 +78,7 @@ struct SchedulerOptions {
   Mode mode = Mode::kInt8;
   int32_t queue_size = 16;  // jobs waiting for a slot; beyond, Submit refuses
   uint64_t max_memory = 0;  // SessionOptions::max_memory
+  std::string fp_modules;   // SessionOptions::fp_modules
 };
 
 class Scheduler {
