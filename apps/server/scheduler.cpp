@@ -70,7 +70,6 @@ size_t CommonPrefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b
 Scheduler::Scheduler(const Model& model, const SchedulerOptions& options)
     : model_(model),
       session_(model, SessionFor(options)),
-      n_batch_(std::max(1, options.n_batch)),
       slots_(static_cast<size_t>(options.n_slots)),
       queue_size_(std::max(0, options.queue_size)),
       thread_([this] { Loop(); }) {}
@@ -118,9 +117,7 @@ void Scheduler::Loop() {
     }
     worked = true;
     Admit();
-    const bool prefilled = PrefillOne();
-    const bool stepped = DecodeStep();
-    if (!prefilled && !stepped) {
+    if (!Step()) {
       // Every busy slot was cancelled and finished in Admit, or nothing was admitted yet.
       std::this_thread::yield();
     }
@@ -193,54 +190,68 @@ void Scheduler::Admit() {
   }
 }
 
-bool Scheduler::PrefillOne() {
-  for (int32_t s = 0; s < n_slots(); ++s) {
-    Slot& slot = slots_[static_cast<size_t>(s)];
-    if (!slot.job || slot.next >= 0) continue;
-    const std::vector<int32_t>& prompt = slot.job->spec().prompt;
-    if (slot.prompt_done >= prompt.size()) continue;
-    const size_t n = std::min(prompt.size() - slot.prompt_done, static_cast<size_t>(n_batch_));
-    const int32_t* tokens = prompt.data() + slot.prompt_done;
-    try {
-      session_.Eval(tokens, static_cast<int32_t>(n), false, nullptr, s);
-    } catch (const std::exception& e) {
-      Finish(s, "", e.what());
-      return true;
-    }
-    slot.tokens.insert(slot.tokens.end(), tokens, tokens + n);
-    slot.prompt_done += n;
-    if (slot.prompt_done == prompt.size()) {
-      const int32_t token = slot.sampler->Sample(session_.logits(), slot.tokens);
-      Take(s, token);
-    }
-    return true;
-  }
-  return false;
-}
-
-bool Scheduler::DecodeStep() {
-  step_tokens_.clear();
-  step_seqs_.clear();
-  for (int32_t s = 0; s < n_slots(); ++s) {
+// One forward pass (Session::EvalBatch): one token of every generating slot, and as much of the
+// waiting prompts as n_batch leaves room for, slots taken in turn, each prompt's last token's
+// logits wanted when it ends in this pass. So a decode step costs the slots no extra pass over
+// the weights when a prompt comes in, and the prompt no extra pass either.
+bool Scheduler::Step() {
+  batch_tokens_.clear();
+  batch_seqs_.clear();
+  batch_rows_.clear();
+  row_seqs_.clear();
+  chunks_.clear();
+  const int32_t n_batch = session_.n_batch();
+  for (int32_t k = 0; k < n_slots() && static_cast<int32_t>(batch_tokens_.size()) < n_batch; ++k) {
+    const int32_t s = (turn_ + k) % n_slots();
     const Slot& slot = slots_[static_cast<size_t>(s)];
-    if (slot.job && slot.next >= 0) {
-      step_tokens_.push_back(slot.next);
-      step_seqs_.push_back(s);
+    if (!slot.job || slot.next < 0) continue;
+    batch_rows_.push_back(static_cast<int32_t>(batch_tokens_.size()));
+    row_seqs_.push_back(s);
+    batch_tokens_.push_back(slot.next);
+    batch_seqs_.push_back(s);
+  }
+  for (int32_t k = 0; k < n_slots() && static_cast<int32_t>(batch_tokens_.size()) < n_batch; ++k) {
+    const int32_t s = (turn_ + k) % n_slots();
+    const Slot& slot = slots_[static_cast<size_t>(s)];
+    if (!slot.job || slot.next >= 0 || slot.prompt_done >= slot.job->spec().prompt.size()) continue;
+    const std::vector<int32_t>& prompt = slot.job->spec().prompt;
+    const size_t n = std::min(prompt.size() - slot.prompt_done, static_cast<size_t>(n_batch) - batch_tokens_.size());
+    batch_tokens_.insert(batch_tokens_.end(), prompt.begin() + static_cast<std::ptrdiff_t>(slot.prompt_done),
+                         prompt.begin() + static_cast<std::ptrdiff_t>(slot.prompt_done + n));
+    batch_seqs_.insert(batch_seqs_.end(), n, s);
+    chunks_.push_back({s, n});
+    if (slot.prompt_done + n == prompt.size()) {
+      batch_rows_.push_back(static_cast<int32_t>(batch_tokens_.size()) - 1);
+      row_seqs_.push_back(s);
     }
   }
-  if (step_seqs_.empty()) return false;
+  turn_ = (turn_ + 1) % n_slots();
+  if (batch_tokens_.empty()) return false;
   try {
-    session_.EvalStep(step_tokens_.data(), step_seqs_.data(), static_cast<int32_t>(step_seqs_.size()));
+    session_.EvalBatch(batch_tokens_.data(), batch_seqs_.data(), static_cast<int32_t>(batch_tokens_.size()),
+                       LogitRows{batch_rows_.data(), static_cast<int32_t>(batch_rows_.size())});
   } catch (const std::exception& e) {
-    for (const int32_t s : step_seqs_) Finish(s, "", e.what());
+    for (const int32_t s : batch_seqs_) {
+      if (slots_[static_cast<size_t>(s)].job) Finish(s, "", e.what());
+    }
     return true;
+  }
+  // What each slot's KV cache now holds, then each wanted row's token.
+  for (const int32_t s : row_seqs_) {
+    Slot& slot = slots_[static_cast<size_t>(s)];
+    if (slot.next >= 0) slot.tokens.push_back(slot.next);
+    slot.next = -1;
+  }
+  for (const auto& [s, n] : chunks_) {
+    Slot& slot = slots_[static_cast<size_t>(s)];
+    const int32_t* prompt = slot.job->spec().prompt.data() + slot.prompt_done;
+    slot.tokens.insert(slot.tokens.end(), prompt, prompt + n);
+    slot.prompt_done += n;
   }
   const size_t n_vocab = static_cast<size_t>(model_.config().n_vocab);
-  for (size_t i = 0; i < step_seqs_.size(); ++i) {
-    Slot& slot = slots_[static_cast<size_t>(step_seqs_[i])];
-    slot.tokens.push_back(slot.next);
-    slot.next = -1;
-    Take(step_seqs_[i], slot.sampler->Sample(session_.logits() + i * n_vocab, slot.tokens));
+  for (size_t r = 0; r < row_seqs_.size(); ++r) {
+    Slot& slot = slots_[static_cast<size_t>(row_seqs_[r])];
+    Take(row_seqs_[r], slot.sampler->Sample(session_.logits() + r * n_vocab, slot.tokens));
   }
   return true;
 }

@@ -1,10 +1,10 @@
 // ingot-server's engine side: N slots share one model through one Session of N sequences. A
 // thread of its own runs them: each turn it admits waiting jobs into free slots (the slot
 // whose KV cache holds the longest prefix of the prompt, when that is at least half of it: a
-// continued conversation is not evaluated again), evaluates one batch of one slot's
-// prompt, then runs one decode step over every generating slot together (Session::EvalStep:
-// one pass over the weights for all of them) and samples each slot's next token. Jobs beyond
-// the slots wait in a bounded queue; HTTP threads talk to their job only.
+// continued conversation is not evaluated again), then runs one forward pass
+// (Session::EvalBatch) over the next token of every generating slot and as much of the waiting
+// prompts as fits in n_batch, and samples each slot whose logits it gave. Jobs beyond the slots
+// wait in a bounded queue; HTTP threads talk to their job only.
 #pragma once
 
 #include <atomic>
@@ -114,15 +114,13 @@ class Scheduler {
 
   void Loop();
   void Admit();                          // queued jobs into free slots; cancelled ones finished
-  bool PrefillOne();                     // one batch of one slot's prompt; false when none waits
-  bool DecodeStep();                     // one step over the generating slots; false when none
+  bool Step();                           // one forward pass over the slots; false when none runs
   void Take(int32_t seq, int32_t token);  // a sampled token: text out, or the end
   // Ends the slot's job (with error: failed) and frees the slot; flush: send the text held back.
   void Finish(int32_t seq, const std::string& reason, const std::string& error = "", bool flush = true);
 
   const Model& model_;
   Session session_;
-  int32_t n_batch_;
   std::vector<Slot> slots_;
   uint64_t admissions_ = 0;
 
@@ -132,7 +130,11 @@ class Scheduler {
   int32_t queue_size_;
   int32_t busy_ = 0;
   bool stopping_ = false;
-  std::vector<int32_t> step_tokens_, step_seqs_;
+  // One pass's batch: tokens and their slots, the rows whose logits are wanted and their
+  // slots, and the prompt chunks in it (slot, tokens).
+  std::vector<int32_t> batch_tokens_, batch_seqs_, batch_rows_, row_seqs_;
+  std::vector<std::pair<int32_t, size_t>> chunks_;
+  int32_t turn_ = 0;  // the slot served first in the next pass (round robin)
   std::thread thread_;  // last: starts when everything above is ready
 };
 

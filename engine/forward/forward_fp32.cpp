@@ -116,15 +116,19 @@ void Fp32Forward::Embed(const int32_t* tokens, const TokenPlace* places, int32_t
   }
 }
 
-void Fp32Forward::Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, bool all_logits,
+void Fp32Forward::Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, LogitRows wanted,
                           float* logits) {
   Embed(tokens, places, n);
   for (int32_t l = 0; l < c_.n_layers; ++l) Layer(l, places, n);
-  if (logits == nullptr) return;
+  if (logits == nullptr || wanted.count == 0) return;
 
-  // Only the rows whose logits are wanted go through the final norm and the output matrix.
-  const int32_t first = all_logits ? 0 : n - 1;
-  OutputLogits(model_, x_.data() + int64_t{first} * c_.d_model, n - first, xb_.data(), logits, n_threads_);
+  // Only the rows whose logits are wanted go through the final norm and the output matrix,
+  // moved to the front (ascending: row r comes from row >= r, not yet overwritten).
+  const int64_t d = c_.d_model;
+  for (int32_t r = 0; r < wanted.count; ++r) {
+    if (wanted.rows[r] != r) std::copy_n(x_.data() + wanted.rows[r] * d, d, x_.data() + r * d);
+  }
+  OutputLogits(model_, x_.data(), wanted.count, xb_.data(), logits, n_threads_);
 }
 
 void OutputLogits(const Model& model, const float* x, int32_t rows, float* normed, float* logits, int32_t n_threads) {

@@ -44,9 +44,9 @@ class Fp32Forward {
   Fp32Forward(const Model& model, int32_t n_seq, int32_t n_ctx, int32_t n_batch, int32_t n_threads);
 
   // Runs n tokens, each at its place (sequence, position), storing their keys and values there
-  // (Int8Forward::Forward's contract). Writes logits [n, n_vocab] when all_logits, else the
-  // last token's [n_vocab]; logits may be null.
-  void Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, bool all_logits, float* logits);
+  // (Int8Forward::Forward's contract). Writes logits [wanted.count, n_vocab] of the wanted
+  // rows; logits may be null.
+  void Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, LogitRows wanted, float* logits);
 
   // The steps of Forward, for the escape hatch:
   // residual rows [n_batch, d_model], which Layer reads and updates.

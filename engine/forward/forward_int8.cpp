@@ -308,7 +308,7 @@ void Int8Forward::AddToResidual(const Int8Matrix& w, const std::vector<int32_t>&
   }
 }
 
-void Int8Forward::Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, bool all_logits,
+void Int8Forward::Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, LogitRows wanted,
                           int32_t* logits) {
   Embed(tokens, places, n);
   for (int32_t l = 0; l < c_.n_layers; ++l) {
@@ -372,13 +372,15 @@ void Int8Forward::Forward(const int32_t* tokens, const TokenPlace* places, int32
     QuantizeRowsGrouped(hidden, n, c_.d_ffn, kQ16Scale);
     AddToResidual(layer.ffn_down, layer.ffn_down_bias, n, ActLayout::kGrouped, c_.post_norms ? &layer.ffn_post_norm : nullptr);
   }
-  if (logits == nullptr) return;
-  // Only the rows whose logits are wanted go through the final norm and the output matrix.
-  const int32_t first = all_logits ? 0 : n - 1;
-  const int32_t rows = n - first;
-  if (first > 0) {
-    std::copy_n(Row(residual_, first, c_.d_model), c_.d_model, residual_.data());
-    res_scale_[0] = res_scale_[first];
+  if (logits == nullptr || wanted.count == 0) return;
+  // Only the rows whose logits are wanted go through the final norm and the output matrix,
+  // moved to the front (ascending: row r comes from row >= r, not yet overwritten).
+  const int32_t rows = wanted.count;
+  for (int32_t r = 0; r < rows; ++r) {
+    const int32_t from = wanted.rows[r];
+    if (from == r) continue;
+    std::copy_n(Row(residual_, from, c_.d_model), c_.d_model, Row(residual_, r, c_.d_model));
+    res_scale_[r] = res_scale_[from];
   }
   if (fp_ != nullptr && fp_->set().lm_head) {
     for (int32_t t = 0; t < rows; ++t) {

@@ -47,9 +47,9 @@ class Int8Forward {
   // Runs n tokens (at most n_batch), each at its place (its sequence's KV cache, its position),
   // storing their keys and values there. A token sees its sequence's positions up to its own,
   // those of earlier tokens of the call included: each row's bits do not depend on what else is
-  // in the call. Writes Q16 logits [n, n_vocab] when all_logits, else the last token's
-  // [n_vocab]; logits may be null.
-  void Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, bool all_logits, int32_t* logits);
+  // in the call. Writes Q16 logits [wanted.count, n_vocab] of the wanted rows (at most n_batch
+  // with logits_all, else n_seq); logits may be null.
+  void Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, LogitRows wanted, int32_t* logits);
 
   uint64_t kv_cache_bytes() const { return kv_.bytes(); }
   // What the buffers of a pass with these sizes take besides the KV cache, before they are made:

@@ -12,4 +12,10 @@ struct TokenPlace {
   int32_t pos = 0;
 };
 
+// The tokens of a forward call whose logits are wanted: indexes into the call, ascending.
+struct LogitRows {
+  const int32_t* rows = nullptr;
+  int32_t count = 0;
+};
+
 }  // namespace ingot

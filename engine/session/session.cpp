@@ -38,7 +38,7 @@ std::string MiB(uint64_t bytes) {
 }
 
 // Rows of logits a session keeps: every position's with logits_all, else one per sequence.
-size_t LogitRows(const SessionOptions& o) {
+size_t LogitRowsKept(const SessionOptions& o) {
   return static_cast<size_t>(std::max(o.logits_all ? o.n_ctx : 1, o.n_seq));
 }
 
@@ -46,7 +46,7 @@ size_t LogitRows(const SessionOptions& o) {
 
 SessionMemory Session::MemoryFor(const ModelConfig& c, const SessionOptions& o, const FpModuleSet& fp_modules) {
   SessionMemory m;
-  const uint64_t logit_values = LogitRows(o) * static_cast<uint64_t>(c.n_vocab);
+  const uint64_t logit_values = LogitRowsKept(o) * static_cast<uint64_t>(c.n_vocab);
   if (o.mode == Mode::kInt8) {
     m.kv_cache = Int8KvCache::BytesFor(o.n_seq, c.n_layers, c.n_kv_heads, o.n_ctx, c.head_dim);
     m.logits = logit_values * (sizeof(float) + sizeof(int32_t));
@@ -77,7 +77,9 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
                 ErrorKind::kInvalidArgument);
   }
   n_past_.assign(static_cast<size_t>(options.n_seq), 0);
+  seq_tokens_.resize(static_cast<size_t>(options.n_seq));
   places_.resize(static_cast<size_t>(n_batch_));
+  rows_.resize(static_cast<size_t>(n_batch_));
 
   logits_all_ = options.logits_all;
   mode_ = options.mode;
@@ -123,7 +125,7 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
                     (options.max_memory > 0 ? "" : " or set max_memory"),
                 ErrorKind::kOutOfMemory);
   }
-  logits_.resize(LogitRows(resolved) * static_cast<size_t>(c.n_vocab));
+  logits_.resize(LogitRowsKept(resolved) * static_cast<size_t>(c.n_vocab));
   if (mode_ == Mode::kInt8) {
     if (fp_set.any()) fp_modules_ = std::make_unique<FpModules>(model, fp_set, n_ctx_);
     int8_ = std::make_unique<Int8Forward>(c, *model.int8(), model.kernel_table(), n_seq(), n_ctx_, n_batch_,
@@ -178,54 +180,58 @@ bool Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std
       return false;
     }
     const int32_t n = std::min(n_batch_, n_tokens - done);
-    for (int32_t t = 0; t < n; ++t) places_[static_cast<size_t>(t)] = TokenPlace{seq, past + t};
-    const bool last_batch = done + n == n_tokens;
-    if (!all_logits && !last_batch) {
-      Forward(tokens + done, places_.data(), n, false, nullptr);
-    } else {
-      const size_t row = all_logits ? static_cast<size_t>(done) : 0;
-      Forward(tokens + done, places_.data(), n, all_logits,
-              logits_.data() + row * static_cast<size_t>(model_.config().n_vocab));
+    for (int32_t t = 0; t < n; ++t) {
+      places_[static_cast<size_t>(t)] = TokenPlace{seq, past + t};
+      rows_[static_cast<size_t>(t)] = t;
     }
+    // All rows, or the last one of the last batch.
+    const bool last_batch = done + n == n_tokens;
+    const LogitRows wanted = all_logits ? LogitRows{rows_.data(), n}
+                                        : (last_batch ? LogitRows{rows_.data() + n - 1, 1} : LogitRows{});
+    const size_t row = all_logits ? static_cast<size_t>(done) : 0;
+    Forward(tokens + done, places_.data(), n, wanted, logits_.data() + row * static_cast<size_t>(model_.config().n_vocab));
     past += n;
   }
   return true;
 }
 
-void Session::EvalStep(const int32_t* tokens, const int32_t* seqs, int32_t n) {
+void Session::EvalBatch(const int32_t* tokens, const int32_t* seqs, int32_t n, LogitRows wanted) {
   if (n <= 0) return;
-  if (n > n_seq()) {
-    throw Error("a decode step of " + std::to_string(n) + " tokens over " + std::to_string(n_seq()) + " sequences",
+  if (n > n_batch_) {
+    throw Error("a batch of " + std::to_string(n) + " tokens is more than n_batch (" + std::to_string(n_batch_) + ")",
                 ErrorKind::kInvalidArgument);
   }
-  for (int32_t i = 0; i < n; ++i) {
-    CheckTokens(tokens + i, 1, seqs[i]);
-    if (std::find(seqs, seqs + i, seqs[i]) != seqs + i) {
-      throw Error("sequence " + std::to_string(seqs[i]) + " appears twice in a decode step", ErrorKind::kInvalidArgument);
+  const int32_t max_rows = logits_all_ ? n_batch_ : n_seq();
+  if (wanted.count < 0 || wanted.count > max_rows) {
+    throw Error(std::to_string(wanted.count) + " rows of logits asked of a batch (at most " + std::to_string(max_rows) + ")",
+                ErrorKind::kInvalidArgument);
+  }
+  for (int32_t r = 0; r < wanted.count; ++r) {
+    if (wanted.rows[r] < 0 || wanted.rows[r] >= n || (r > 0 && wanted.rows[r] <= wanted.rows[r - 1])) {
+      throw Error("the rows of logits asked of a batch must ascend within it", ErrorKind::kInvalidArgument);
     }
   }
-  const size_t n_vocab = static_cast<size_t>(model_.config().n_vocab);
-  for (int32_t done = 0; done < n; done += n_batch_) {
-    const int32_t m = std::min(n_batch_, n - done);
-    for (int32_t i = 0; i < m; ++i) places_[static_cast<size_t>(i)] = TokenPlace{seqs[done + i], n_past(seqs[done + i])};
-    Forward(tokens + done, places_.data(), m, true, logits_.data() + static_cast<size_t>(done) * n_vocab);
+  std::fill(seq_tokens_.begin(), seq_tokens_.end(), 0);
+  for (int32_t i = 0; i < n; ++i) {
+    CheckTokens(tokens + i, 1, seqs[i]);
+    ++seq_tokens_[static_cast<size_t>(seqs[i])];
   }
-  for (int32_t i = 0; i < n; ++i) ++n_past_[static_cast<size_t>(seqs[i])];
+  for (int32_t s = 0; s < n_seq(); ++s) CheckFits(seq_tokens_[static_cast<size_t>(s)], s);
+  for (int32_t i = 0; i < n; ++i) places_[static_cast<size_t>(i)] = TokenPlace{seqs[i], n_past_[static_cast<size_t>(seqs[i])]++};
+  Forward(tokens, places_.data(), n, wanted, logits_.data());
 }
 
-void Session::Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, bool all_logits, float* logits) {
+void Session::Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, LogitRows wanted, float* logits) {
   if (fp32_) {
-    fp32_->Forward(tokens, places, n, all_logits, logits);
+    fp32_->Forward(tokens, places, n, wanted, logits);
     return;
   }
-  const size_t offset = logits ? static_cast<size_t>(logits - logits_.data()) : 0;
-  int32_t* logits_q16 = logits ? logits_q16_.data() + offset : nullptr;
-  int8_->Forward(tokens, places, n, all_logits, logits_q16);
-  if (logits) {
-    const size_t count = static_cast<size_t>(all_logits ? n : 1) * static_cast<size_t>(model_.config().n_vocab);
-    constexpr float kInvQ16 = 1.0f / static_cast<float>(1 << kLogitFracBits);
-    for (size_t i = 0; i < count; ++i) logits[i] = static_cast<float>(logits_q16[i]) * kInvQ16;
-  }
+  const size_t offset = static_cast<size_t>(logits - logits_.data());
+  int32_t* logits_q16 = logits_q16_.data() + offset;
+  int8_->Forward(tokens, places, n, wanted, logits_q16);
+  const size_t count = static_cast<size_t>(wanted.count) * static_cast<size_t>(model_.config().n_vocab);
+  constexpr float kInvQ16 = 1.0f / static_cast<float>(1 << kLogitFracBits);
+  for (size_t i = 0; i < count; ++i) logits[i] = static_cast<float>(logits_q16[i]) * kInvQ16;
 }
 
 }  // namespace ingot

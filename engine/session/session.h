@@ -69,11 +69,14 @@ class Session {
   // seq picks the sequence (0 .. n_seq - 1) whose context the tokens extend.
   bool Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std::atomic<bool>* cancel = nullptr,
             int32_t seq = 0);
-  // One decode step over several sequences: token i extends sequence seqs[i] (distinct), and
-  // logits() then holds one row per token, in that order. Each row has the bits that Eval of
-  // that token alone would give. Throws ingot::Error (nothing run) for a sequence out of range
-  // or repeated, an id out of range or a sequence whose context is full.
-  void EvalStep(const int32_t* tokens, const int32_t* seqs, int32_t n);
+  // One forward pass over tokens of several sequences, at most n_batch: token i extends
+  // sequence seqs[i], a sequence's tokens taken in call order at its next positions (a decode
+  // step is one token of each; a prompt's batch may ride along). logits() then holds the rows
+  // of the wanted tokens (ascending indexes, at most n_seq of them, n_batch with logits_all),
+  // in that order, each with the bits Eval would give it. Throws ingot::Error, with nothing
+  // run, for a sequence or id out of range, too many tokens or rows, or a sequence whose
+  // context cannot take its tokens.
+  void EvalBatch(const int32_t* tokens, const int32_t* seqs, int32_t n, LogitRows wanted);
   // What Eval refuses before it computes anything: an id out of range (kInvalidArgument), then
   // tokens that do not fit in the context (kContextFull).
   void CheckTokens(const int32_t* tokens, int32_t n_tokens, int32_t seq = 0) const;
@@ -90,6 +93,7 @@ class Session {
   int32_t n_ctx() const { return n_ctx_; }
   int32_t n_seq() const { return static_cast<int32_t>(n_past_.size()); }
   int32_t n_threads() const { return n_threads_; }
+  int32_t n_batch() const { return n_batch_; }
   const Model& model() const { return model_; }
   // Forgets every conversation (the KV caches are simply overwritten from position 0).
   void Reset() { std::fill(n_past_.begin(), n_past_.end(), 0); }
@@ -106,7 +110,7 @@ class Session {
 
  private:
   // One batch through the network, each token at its place; then the logits' float copy.
-  void Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, bool all_logits, float* logits);
+  void Forward(const int32_t* tokens, const TokenPlace* places, int32_t n, LogitRows wanted, float* logits);
 
   const Model& model_;
   int32_t n_ctx_;
@@ -114,6 +118,8 @@ class Session {
   int32_t n_batch_;
   std::vector<int32_t> n_past_;       // [n_seq]
   std::vector<TokenPlace> places_;    // [n_batch] the places of a forward call's tokens
+  std::vector<int32_t> rows_;         // [n_batch] Eval's wanted rows
+  std::vector<int32_t> seq_tokens_;   // [n_seq] EvalBatch's tokens per sequence
   bool logits_all_;
   Mode mode_;
   // One of the two forward passes runs, by mode_; each owns its KV cache and scratch.
