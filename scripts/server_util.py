@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import requests
@@ -32,6 +33,9 @@ class Server:
                 break
             if time.time() > deadline:
                 raise RuntimeError("ingot-server did not start")
+        # The server logs a line a request: read them as they come, or a full pipe would stop it.
+        self.drain = threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True)
+        self.drain.start()
 
     def __enter__(self):
         return self
@@ -47,8 +51,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 raise RuntimeError("ingot-server did not stop on SIGTERM")
-        rest = self.proc.stderr.read()
-        self.log.append(rest)
+        self.drain.join(timeout=10)
         if self.proc.returncode != 0:
             raise RuntimeError("ingot-server exited with %d:\n%s" % (self.proc.returncode, "".join(self.log)))
 

@@ -72,6 +72,12 @@ class Server {
       Reply(res, ApiError(401, "a valid API key is required: send 'Authorization: Bearer KEY'"));
       return httplib::Server::HandlerResponse::Handled;
     });
+    http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      if (res.status >= 400 && res.status != 499) {
+        std::fprintf(stderr, "ingot-server: %s %s: HTTP %d\n", req.method.c_str(), req.path.substr(0, 200).c_str(),
+                     res.status);
+      }
+    });
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
       const std::string what = res.status == 404   ? "no such endpoint: " + req.method + " " + req.path
@@ -99,6 +105,13 @@ class Server {
   }
 
  private:
+  // One line on stderr for each finished completion.
+  static void LogDone(const ResponseHeader& h, const Job::Update& u, double start, bool stream) {
+    std::fprintf(stderr, "ingot-server: %s %s: %d prompt tokens (%d cached), %d generated, %s, %.2f s\n", h.id.c_str(),
+                 stream ? "streamed" : "done", u.usage.prompt_tokens, u.usage.cached_tokens, u.usage.completion_tokens,
+                 u.finish_reason.c_str(), apps::NowSeconds() - start);
+  }
+
   static void Reply(httplib::Response& res, const ApiError& e) {
     res.status = e.status();
     res.set_content(ErrorJson(e), "application/json");
@@ -152,7 +165,8 @@ class Server {
     }
     ResponseHeader h{RandomId(endpoint == Endpoint::kChat ? "chatcmpl-" : "cmpl-"), std::time(nullptr), model_id_,
                      endpoint};
-    if (request.stream) return Stream(req, res, job, h, request.include_usage);
+    const double start = apps::NowSeconds();
+    if (request.stream) return Stream(req, res, job, h, request.include_usage, start);
     const PeerWatch peer(req.remote_addr, req.remote_port, req.local_port);
     std::string text;
     for (;;) {
@@ -161,7 +175,7 @@ class Server {
       if (u.done) {
         if (!u.error.empty()) return Reply(res, ApiError(500, u.error));
         res.set_content(ResponseJson(h, text, u.finish_reason, u.usage), "application/json");
-        return;
+        return LogDone(h, u, start, false);
       }
       if (!peer.Open()) {
         job->Cancel();  // the client is gone: nobody reads the answer
@@ -172,7 +186,7 @@ class Server {
   }
 
   void Stream(const httplib::Request& req, httplib::Response& res, std::shared_ptr<Job> job, ResponseHeader h,
-              bool include_usage) {
+              bool include_usage, double start) {
     res.set_header("Cache-Control", "no-cache");
     const std::string remote_addr = req.remote_addr;
     const int remote_port = req.remote_port, local_port = req.local_port;
@@ -195,6 +209,7 @@ class Server {
           } else {
             send(ChunkJson(h, "", first, u.finish_reason));
             if (include_usage) send(UsageChunkJson(h, u.usage));
+            LogDone(h, u, start, true);
           }
           const std::string done = "data: [DONE]\n\n";
           sink.write(done.data(), done.size());

@@ -127,6 +127,14 @@ def test_chat_equals_run_model():
         for t in threads:
             t.join()
         check(all(r["choices"][0]["message"]["content"] == text for r in results), "parallel chats")
+        # The conversation continued: its first turn is in a slot's KV cache already (all of it
+        # but the last token: that "\n" and the answer's leading newlines are one BPE token once
+        # the answer is written back into the conversation).
+        more = {**body, "messages": body["messages"] + [{"role": "assistant", "content": text},
+                                                          {"role": "user", "content": "And of Spain?"}]}
+        k = server.post("/v1/chat/completions", more).json()
+        check(k["usage"]["prompt_tokens_details"]["cached_tokens"] >= j["usage"]["prompt_tokens"] - 1,
+              "a continued chat reuses its first turn: %s" % k["usage"])
 
 
 def test_errors(stories):
