@@ -116,10 +116,18 @@ void Scheduler::Loop() {
       if (stopping_) break;
     }
     worked = true;
-    Admit();
-    if (!Step()) {
-      // Every busy slot was cancelled and finished in Admit, or nothing was admitted yet.
-      std::this_thread::yield();
+    try {
+      Admit();
+      if (!Step()) {
+        // Every busy slot was cancelled and finished in Admit, or nothing was admitted yet.
+        std::this_thread::yield();
+      }
+    } catch (const std::exception& e) {
+      // Nothing a request can cause throws here (Step catches the evaluation's errors); out of
+      // memory, say, ends the jobs in the slots, not the server.
+      for (int32_t s = 0; s < n_slots(); ++s) {
+        if (slots_[static_cast<size_t>(s)].job) Finish(s, "", e.what());
+      }
     }
   }
   // Shutting down: every job still here ends with an error.
@@ -167,18 +175,25 @@ void Scheduler::Admit() {
       best = oldest;
       best_prefix = CommonPrefix(slots_[static_cast<size_t>(best)].tokens, job->spec().prompt);
     }
+    const JobSpec& spec = job->spec();
+    SamplerParams sampling = spec.sampling;
+    if (sampling.seed == 0) sampling.seed = std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
+    std::unique_ptr<Sampler> sampler;
+    try {
+      sampler = std::make_unique<Sampler>(sampling, model_.config().n_vocab);
+    } catch (const std::exception& e) {  // parameters the request checks let through
+      job->Finish("", Usage{}, e.what());
+      continue;
+    }
     ++busy_;
     lock.unlock();
     Slot& slot = slots_[static_cast<size_t>(best)];
-    const JobSpec& spec = job->spec();
     // The last prompt token is always evaluated again: its logits give the first token.
     const size_t reuse = std::min(best_prefix, spec.prompt.size() - 1);
     session_.Rewind(static_cast<int32_t>(reuse), best);
     slot.tokens.resize(reuse);
     slot.prompt_done = reuse;
-    SamplerParams sampling = spec.sampling;
-    if (sampling.seed == 0) sampling.seed = std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
-    slot.sampler = std::make_unique<Sampler>(sampling, model_.config().n_vocab);
+    slot.sampler = std::move(sampler);
     slot.stop = std::make_unique<StopText>(spec.stop);
     slot.utf8 = Utf8Stream();
     slot.next = -1;
