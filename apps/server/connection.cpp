@@ -32,32 +32,57 @@ bool Describe(const sockaddr_storage& a, std::string* addr, int* port) {
   return true;
 }
 
-}  // namespace
-
-PeerWatch::PeerWatch(const std::string& remote_addr, int remote_port, int local_port) {
+// The first of the process's sockets for which match(fd) is true, or -1.
+template <typename Match>
+int FindSocket(Match match) {
   DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return;
+  if (dir == nullptr) return -1;
+  int found = -1;
   while (const dirent* entry = readdir(dir)) {
     char* end = nullptr;
     const long fd = std::strtol(entry->d_name, &end, 10);
     if (end == entry->d_name || *end != '\0') continue;
     struct stat st {};
     if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    sockaddr_storage local{}, peer{};
-    socklen_t local_len = sizeof(local), peer_len = sizeof(peer);
-    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
-        getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
-      continue;
-    }
-    std::string local_addr, peer_addr;
-    int lport = -1, pport = -1;
-    if (Describe(local, &local_addr, &lport) && Describe(peer, &peer_addr, &pport) && lport == local_port &&
-        pport == remote_port && peer_addr == remote_addr) {
-      fd_ = static_cast<int>(fd);
+    if (match(static_cast<int>(fd))) {
+      found = static_cast<int>(fd);
       break;
     }
   }
   closedir(dir);
+  return found;
+}
+
+// The local (or, with peer, the remote) address and port of a socket.
+bool Address(int fd, bool peer, std::string* addr, int* port) {
+  sockaddr_storage a{};
+  socklen_t len = sizeof(a);
+  const int status = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len)
+                          : getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  return status == 0 && Describe(a, addr, port);
+}
+
+}  // namespace
+
+bool WidenListenBacklog(int port) {
+  const int fd = FindSocket([port](int s) {
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    std::string addr;
+    int local_port = -1;
+    return getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening != 0 &&
+           Address(s, false, &addr, &local_port) && local_port == port;
+  });
+  return fd >= 0 && listen(fd, SOMAXCONN) == 0;
+}
+
+PeerWatch::PeerWatch(const std::string& remote_addr, int remote_port, int local_port) {
+  fd_ = FindSocket([&](int s) {
+    std::string local_addr, peer_addr;
+    int lport = -1, pport = -1;
+    return Address(s, false, &local_addr, &lport) && Address(s, true, &peer_addr, &pport) && lport == local_port &&
+           pport == remote_port && peer_addr == remote_addr;
+  });
 }
 
 bool PeerWatch::Open() const {

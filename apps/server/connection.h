@@ -8,6 +8,12 @@
 
 namespace ingot::server {
 
+// cpp-httplib 0.11 listens with a backlog of 5 (a compile-time constant of Debian's library):
+// 32 clients connecting at once would see dropped connections and retransmission delays. This
+// finds the listening socket on the port and listens again with the system's maximum (Linux
+// takes a second listen() as a new backlog). False when the socket was not found.
+bool WidenListenBacklog(int port);
+
 class PeerWatch {
  public:
   // The connection from remote_addr:remote_port to local_port (httplib::Request's fields).

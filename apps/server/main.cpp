@@ -305,6 +305,7 @@ int Run(int argc, char** argv) {
   if (port <= 0) {
     throw apps::Error("cannot listen on " + o.host + ":" + std::to_string(o.port) + " (in use, or not an address of this machine)");
   }
+  if (!WidenListenBacklog(port)) std::fprintf(stderr, "ingot-server: the listen backlog stays cpp-httplib's 5\n");
   std::fprintf(stderr, "ingot-server: %s, mode %s, %d slots of %d tokens, chat template %s, loaded in %.2f s\n",
                o.model_path.c_str(), o.mode_name.c_str(), o.parallel, scheduler.n_ctx(),
                chat ? ChatFormatName(chat->format) : "none", apps::NowSeconds() - start);
