@@ -47,10 +47,11 @@ std::string RandomId(const char* prefix) {
   return text;
 }
 
-// Compares without an early exit, so timing does not tell how much of a key was right.
-bool SameKey(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
+// Compares a client's token with the key (never empty) without an early exit, so timing does
+// not tell how much of the key was right.
+bool SameKey(const std::string& token, const std::string& key) {
+  unsigned char diff = token.size() == key.size() ? 0 : 1;
+  for (size_t i = 0; i < token.size(); ++i) diff |= static_cast<unsigned char>(token[i] ^ key[i % key.size()]);
   return diff == 0;
 }
 

@@ -36,11 +36,9 @@ int64_t Integer(const Json& v, const std::string& name, int64_t lo, int64_t hi) 
   const bool integral = v.is_number_integer() || (v.is_number_float() && std::isfinite(v.get<double>()) &&
                                                   std::floor(v.get<double>()) == v.get<double>());
   if (!integral) throw Bad(name, "'" + name + "' must be an integer");
-  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) {
-    throw Bad(name, "'" + name + "' must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + Dump(v));
-  }
-  const double as_double = v.get<double>();
-  if (as_double < static_cast<double>(lo) || as_double > static_cast<double>(hi)) {
+  const double x = v.get<double>();
+  const bool above = v.is_number_unsigned() ? v.get<uint64_t>() > static_cast<uint64_t>(hi) : x > static_cast<double>(hi);
+  if (above || x < static_cast<double>(lo)) {
     throw Bad(name, "'" + name + "' must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + Dump(v));
   }
   return v.is_number_unsigned() ? static_cast<int64_t>(v.get<uint64_t>()) : v.get<int64_t>();

@@ -197,7 +197,6 @@ void Scheduler::Admit() {
     slot.stop = std::make_unique<StopText>(spec.stop);
     slot.utf8 = Utf8Stream();
     slot.next = -1;
-    slot.generated = 0;
     slot.usage = Usage{static_cast<int32_t>(spec.prompt.size()), 0, static_cast<int32_t>(reuse)};
     slot.last_used = ++admissions_;
     slot.job = std::move(job);
@@ -281,12 +280,11 @@ void Scheduler::Take(int32_t seq, int32_t token) {
   if (token == tokenizer.eos_id() || std::find(spec.stop_tokens.begin(), spec.stop_tokens.end(), token) != spec.stop_tokens.end()) {
     return Finish(seq, "stop");
   }
-  ++slot.generated;
   ++slot.usage.completion_tokens;
   bool stopped = false;
   slot.job->Emit(slot.stop->Push(slot.utf8.Push(tokenizer.TokenToPiece(token)), &stopped));
   if (stopped) return Finish(seq, "stop", "", false);  // nothing after the stop string
-  if (slot.generated == spec.max_tokens || session_.n_past(seq) >= session_.n_ctx()) return Finish(seq, "length");
+  if (slot.usage.completion_tokens == spec.max_tokens || session_.n_past(seq) >= session_.n_ctx()) return Finish(seq, "length");
   slot.next = token;
 }
 

@@ -107,7 +107,6 @@ class Scheduler {
     std::unique_ptr<StopText> stop;
     Utf8Stream utf8;
     int32_t next = -1;            // sampled, to be evaluated by the next step
-    int32_t generated = 0;
     Usage usage;
     uint64_t last_used = 0;       // admission order, for the least recently used free slot
   };

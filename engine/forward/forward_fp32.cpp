@@ -226,9 +226,7 @@ void Fp32Forward::Attention(int32_t layer, const TokenPlace* places, int32_t n) 
   // Tasks (token, head) go to the workers round-robin (later tokens attend to more positions);
   // a worker owns one row of scores_. Every task's bits are independent of who runs it.
   const int32_t n_tasks = n * c_.n_heads;
-  int64_t seen = 0;  // positions the call's tokens attend to
-  for (int32_t t = 0; t < n; ++t) seen += places[t].pos + 1;
-  const bool parallel = seen * c_.n_heads * hd >= kMinParallelAttention;
+  const bool parallel = AttendedPositions(places, n) * c_.n_heads * hd >= kMinParallelAttention;
   const int32_t workers = parallel ? std::min(n_threads_, n_tasks) : 1;
   kernels::ParallelFor(workers, 1, workers, [&](int32_t begin, int32_t end) {
     for (int32_t worker = begin; worker < end; ++worker) {

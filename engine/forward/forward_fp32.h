@@ -62,8 +62,9 @@ class Fp32Forward {
   const RopeTables& rope() const { return rope_; }
 
   uint64_t kv_cache_bytes() const;
-  // What the float KV cache of n_ctx positions takes, and what the whole pass takes (KV cache,
-  // RoPE tables, buffers), before they are made: the same list the constructor sizes them from.
+  // What the float KV caches of n_seq sequences of n_ctx positions take, and what the whole pass
+  // takes (KV caches, RoPE tables, buffers), before they are made: the same list the
+  // constructor sizes them from.
   static uint64_t KvCacheBytesFor(const ModelConfig& c, int32_t n_seq, int32_t n_ctx);
   static uint64_t BytesFor(const ModelConfig& c, int32_t n_seq, int32_t n_ctx, int32_t n_batch, int32_t n_threads);
 

@@ -172,9 +172,7 @@ void Int8Forward::Attention(const Int8Layer& weights, int32_t layer, const Token
   // Tasks (t, KV head) go to n_threads workers round-robin; a worker owns one set of scratch rows.
   const int32_t group = c_.n_heads / c_.n_kv_heads;
   const int32_t n_tasks = n * c_.n_kv_heads;
-  int64_t seen = 0;  // positions the call's tokens attend to
-  for (int32_t t = 0; t < n; ++t) seen += places[t].pos + 1;
-  const int32_t workers = std::min(ThreadsFor(seen * c_.n_heads * hd * 2), n_tasks);
+  const int32_t workers = std::min(ThreadsFor(AttendedPositions(places, n) * c_.n_heads * hd * 2), n_tasks);
   kernels::ParallelFor(workers, 1, workers, [&](int32_t begin, int32_t end) {
     for (int32_t worker = begin; worker < end; ++worker) {
       for (int32_t task = worker; task < n_tasks; task += workers) {

@@ -46,9 +46,9 @@ bool IsGpt2Like(const ModelConfig& c) { return c.norm == NormKind::kLayer || c.f
 
 }  // namespace
 
-bool FpModuleSet::any() const {
-  return norm || rope || act || softmax || kv || lm_head || std::find(layers.begin(), layers.end(), true) != layers.end();
-}
+bool FpModuleSet::any() const { return norm || rope || act || softmax || kv || lm_head || any_layer(); }
+
+bool FpModuleSet::any_layer() const { return std::find(layers.begin(), layers.end(), true) != layers.end(); }
 
 std::string FpModuleSet::ToString() const {
   std::string s;
@@ -100,8 +100,6 @@ FpModuleSet ParseModules(const std::string& list, int32_t n_layers, bool gpt2_na
 // Elements of kv_: one position's k and v [2, kv_dim].
 size_t KvScratchElements(const ModelConfig& c) { return 2 * static_cast<size_t>(c.kv_dim()); }
 
-bool AnyFloatLayer(const FpModuleSet& set) { return std::find(set.layers.begin(), set.layers.end(), true) != set.layers.end(); }
-
 }  // namespace
 
 FpModuleSet ParseFpModules(const std::string& list, int32_t n_layers) { return ParseModules(list, n_layers, false); }
@@ -116,14 +114,14 @@ std::vector<std::string> FpModuleKinds(const ModelConfig& config) {
 }
 
 uint64_t FpModules::BytesFor(const ModelConfig& c, const FpModuleSet& set, int32_t n_ctx) {
-  if (set.kv || AnyFloatLayer(set)) {
+  if (set.float_kv_cache()) {
     return Fp32Forward::BytesFor(c, 1, n_ctx, 1, 1) + KvScratchElements(c) * sizeof(float);
   }
   return set.rope ? RopeTables::BytesFor(c, n_ctx) : 0;
 }
 
 FpModules::FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx) : model_(model), set_(set) {
-  const bool float_layers = AnyFloatLayer(set);
+  const bool float_layers = set.any_layer();
   if ((set.lm_head || float_layers) && model.output.data == nullptr) {
     throw Error(model.path() + ": --fp-modules lm_head and layer:N need the float weights, which an int8 file lacks",
                 ErrorKind::kUnsupported);
@@ -131,7 +129,7 @@ FpModules::FpModules(const Model& model, const FpModuleSet& set, int32_t n_ctx) 
   if ((set.norm || set.lm_head || float_layers) && (model.layers.empty() || model.layers[0].attn_norm.empty())) {
     throw Error(model.path() + ": --fp-modules norm and layer:N need the float norm weights", ErrorKind::kUnsupported);
   }
-  if (set.kv || float_layers) {
+  if (set.float_kv_cache()) {
     // One token at a time (the integer path calls per token), on the calling thread.
     fp32_ = std::make_unique<Fp32Forward>(model, 1, n_ctx, 1, 1);
     rope_ = &fp32_->rope();

@@ -27,6 +27,9 @@ struct FpModuleSet {
   bool gpt2_names = false;   // norm, act are spelled layernorm, gelu (ToString)
 
   bool any() const;
+  bool any_layer() const;  // some layer:N
+  // kv or a float layer: the modules keep a float KV cache (for one sequence).
+  bool float_kv_cache() const { return kv || any_layer(); }
   std::string ToString() const;
 };
 

@@ -12,6 +12,13 @@ struct TokenPlace {
   int32_t pos = 0;
 };
 
+// The positions n tokens attend to, all told: the attention's work, which decides its threads.
+inline int64_t AttendedPositions(const TokenPlace* places, int32_t n) {
+  int64_t seen = 0;
+  for (int32_t t = 0; t < n; ++t) seen += places[t].pos + 1;
+  return seen;
+}
+
 // The tokens of a forward call whose logits are wanted: indexes into the call, ascending.
 struct LogitRows {
   const int32_t* rows = nullptr;

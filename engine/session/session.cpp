@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <numeric>
 #include <string>
 
 #include "engine/arch/config.h"
@@ -80,6 +81,7 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
   seq_tokens_.resize(static_cast<size_t>(options.n_seq));
   places_.resize(static_cast<size_t>(n_batch_));
   rows_.resize(static_cast<size_t>(n_batch_));
+  std::iota(rows_.begin(), rows_.end(), 0);
 
   logits_all_ = options.logits_all;
   mode_ = options.mode;
@@ -97,7 +99,7 @@ Session::Session(const Model& model, const SessionOptions& options) : model_(mod
                 ErrorKind::kUnsupported);
   }
   const FpModuleSet fp_set = mode_ == Mode::kInt8 ? ParseFpModules(options.fp_modules, c) : FpModuleSet{};
-  if (options.n_seq > 1 && (fp_set.kv || std::find(fp_set.layers.begin(), fp_set.layers.end(), true) != fp_set.layers.end())) {
+  if (options.n_seq > 1 && fp_set.float_kv_cache()) {
     throw Error("--fp-modules kv and layer:N keep a float KV cache for one sequence only", ErrorKind::kUnsupported);
   }
   SessionOptions resolved = options;
@@ -180,10 +182,7 @@ bool Session::Eval(const int32_t* tokens, int32_t n_tokens, bool all_logits, std
       return false;
     }
     const int32_t n = std::min(n_batch_, n_tokens - done);
-    for (int32_t t = 0; t < n; ++t) {
-      places_[static_cast<size_t>(t)] = TokenPlace{seq, past + t};
-      rows_[static_cast<size_t>(t)] = t;
-    }
+    for (int32_t t = 0; t < n; ++t) places_[static_cast<size_t>(t)] = TokenPlace{seq, past + t};
     // All rows, or the last one of the last batch.
     const bool last_batch = done + n == n_tokens;
     const LogitRows wanted = all_logits ? LogitRows{rows_.data(), n}

@@ -118,7 +118,7 @@ class Session {
   int32_t n_batch_;
   std::vector<int32_t> n_past_;       // [n_seq]
   std::vector<TokenPlace> places_;    // [n_batch] the places of a forward call's tokens
-  std::vector<int32_t> rows_;         // [n_batch] Eval's wanted rows
+  std::vector<int32_t> rows_;         // 0 .. n_batch - 1: Eval's wanted rows
   std::vector<int32_t> seq_tokens_;   // [n_seq] EvalBatch's tokens per sequence
   bool logits_all_;
   Mode mode_;
