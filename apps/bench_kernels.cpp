@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "kernels/dispatch.h"
+#include "kernels/packed_codes.h"
 #include "kernels/packed_weights.h"
+#include "kernels/ref/gemv_codes.h"
 #include "kernels/parallel.h"
 #include "kernels/probe.h"
 #include "kernels/threaded_ops.h"
@@ -94,6 +96,90 @@ double PeakGops(const ProbeTable& p, int threads, double min_s) {
     });
   });
   return static_cast<double>(iters) * static_cast<double>(p.dot_ops_per_iteration) * threads / sec / 1e9;
+}
+
+// Weight codes in groups (kernels/packed_codes.h): the GEMV 11008 x 4096 streamed from memory
+// (bandwidth against the read probe on the same buffer, alternating) and the GEMM M=512,
+// N=K=4096, per width and kind, on random codes with scales that keep the bound.
+void BenchCodes(const KernelTable& t, const ProbeTable& best, const Limits& lim, double min_s, const double* peak) {
+  struct Kind {
+    int32_t bits, group;
+    bool asym;
+  };
+  for (const Kind f : {Kind{8, 32, false}, Kind{4, 32, false}, Kind{4, 64, true}, Kind{4, 128, true},
+                       Kind{2, 64, true}, Kind{2, 128, true}}) {
+    const int32_t gn = 11008, gk = 4096, groups = gk / f.group;
+    const int32_t top = (1 << f.bits) - 1;
+    std::vector<uint8_t> codes(static_cast<size_t>(gn) * gk), scales(static_cast<size_t>(gn) * groups, 3),
+        zeros(scales.size(), static_cast<uint8_t>(top / 2));
+    for (auto& v : codes) v = static_cast<uint8_t>(static_cast<uint8_t>(RandomS8()) & top);
+    const int64_t data_bytes = kernels::PackedCodeDataBytes(gn, gk, f.bits, f.group);
+    const int64_t group_bytes = kernels::PackedCodeGroupBytes(gn, gk, f.group);
+    const int64_t matrix_bytes = data_bytes + group_bytes * (f.asym ? 2 : 1);
+    const int64_t copies = (lim.working_set + matrix_bytes - 1) / matrix_bytes;
+    const auto round64 = [](int64_t v) { return (v + 63) / 64 * 64; };
+    AlignedBytes store(static_cast<size_t>((round64(data_bytes) + 2 * round64(group_bytes)) * copies));
+    std::vector<kernels::PackedCodes> ws;
+    uint8_t* at = store.data;
+    for (int64_t i = 0; i < copies; ++i) {
+      uint8_t* d = at;
+      uint8_t* sc = d + round64(data_bytes);
+      uint8_t* zp = sc + round64(group_bytes);
+      at = f.asym ? zp + round64(group_bytes) : zp;
+      ws.push_back(kernels::PackCodes(codes.data(), gk, scales.data(), f.asym ? zeros.data() : nullptr, groups, gn, gk,
+                                      f.bits, f.group, d, sc, zp));
+    }
+    const int64_t streamed = at - store.data;
+    std::vector<int8_t> x(gk);
+    for (auto& v : x) v = RandomS8();
+    std::vector<int32_t> sums(static_cast<size_t>(kernels::ActGroupCount(gk))), y(gn);
+    kernels::ref::SumGroupsS8(x.data(), gk, nullptr, sums.data());
+    const kernels::CodeInput in{x.data(), gk, nullptr, sums.data(), kernels::ActGroupCount(gk)};
+    char name[32];
+    std::snprintf(name, sizeof name, "%d-bit g%d %s", f.bits, f.group, f.asym ? "asym" : "sym");
+    const double bpw = 8.0 * static_cast<double>(matrix_bytes) / (static_cast<double>(gn) * gk);
+    for (int threads : {1, 2}) {
+      double best_gemv = 1e30, best_read = 1e30;
+      const double start = Now();
+      for (int rep = 0; rep < 3 || Now() - start < 2 * min_s; ++rep) {
+        double t0 = Now();
+        kernels::ParallelFor(static_cast<int32_t>(streamed / 4096), 1, threads, [&](int32_t b, int32_t e) {
+          g_sink = g_sink + best.memory_read(reinterpret_cast<const int8_t*>(store.data) + int64_t{b} * 4096,
+                                             int64_t{e - b} * 4096);
+        });
+        const double read = Now() - t0;
+        t0 = Now();
+        for (const auto& w : ws) kernels::ThreadedGemvCodes(t, w, in, y.data(), threads);
+        const double gemv = Now() - t0;
+        best_read = read < best_read ? read : best_read;
+        best_gemv = gemv < best_gemv ? gemv : best_gemv;
+      }
+      const double sec = best_gemv / static_cast<double>(copies);
+      const double gbs = static_cast<double>(matrix_bytes) / sec / 1e9;
+      const double read_gbs = static_cast<double>(streamed / 4096 * 4096) / best_read / 1e9;
+      std::printf("GEMV %dx%d %-16s %d thr: %8.3f ms  %6.2f GB/s  = %5.1f%% of read bandwidth (%.2f bits/weight)\n",
+                  gn, gk, name, threads, sec * 1e3, gbs, 100 * gbs / read_gbs, bpw);
+    }
+    const int32_t m = t.isa == kernels::Isa::kRef ? 8 : 512, n = 4096, k = 4096;
+    std::vector<int8_t> a(static_cast<size_t>(m) * k);
+    for (auto& v : a) v = RandomS8();
+    std::vector<int32_t> a_sums(static_cast<size_t>(m) * kernels::ActGroupCount(k));
+    for (int32_t r = 0; r < m; ++r) {
+      kernels::ref::SumGroupsS8(a.data() + int64_t{r} * k, k, nullptr, a_sums.data() + int64_t{r} * kernels::ActGroupCount(k));
+    }
+    const kernels::CodeInput ain{a.data(), k, nullptr, a_sums.data(), kernels::ActGroupCount(k)};
+    kernels::PackedCodes wm = ws[0];
+    wm.n = n;
+    wm.n_pad = n;
+    std::vector<int32_t> c(static_cast<size_t>(m) * n);
+    for (int threads : {1, 2}) {
+      const double sec = BestSeconds(t.isa == kernels::Isa::kRef ? 0.0 : min_s,
+                                     [&] { kernels::ThreadedGemmCodes(t, ain, m, wm, c.data(), n, threads); });
+      const double gops = 2.0 * m * n * k / sec / 1e9;
+      std::printf("GEMM M=%d N=K=%d %-16s %d thr: %8.3f ms  %6.1f GOPS  = %5.1f%% of int8 peak\n", m, n, name, threads,
+                  sec * 1e3, gops, 100 * gops / peak[threads]);
+    }
+  }
 }
 
 void BenchIsa(const KernelTable& t, const ProbeTable& best, const Limits& lim, bool quick) {
@@ -217,6 +303,8 @@ void BenchIsa(const KernelTable& t, const ProbeTable& best, const Limits& lim, b
                 m, n, threads, sec * 1e3, gops, 100 * gops / peak[threads],
                 100.0 * static_cast<double>(changes) / (m * (groups - 1.0)));
   }
+
+  BenchCodes(t, best, lim, min_s, peak);
 
   // Requantization int32 -> int32 with per-row x per-column multipliers: a prefill matmul's
   // accumulators to Q16, as the engine does after every matmul.

@@ -28,6 +28,8 @@ struct KernelTable {
   decltype(&ref::GemmS8) gemm_s8;
   decltype(&ref::GemvS8Grouped) gemv_s8_grouped;
   decltype(&ref::GemmS8Grouped) gemm_s8_grouped;
+  decltype(&ref::GemvCodes) gemv_codes;
+  decltype(&ref::GemmCodes) gemm_codes;
   decltype(&ref::RequantizeS32ToS32) requantize_s32_to_s32;
   decltype(&ref::QuantizeRowS32ToS8) quantize_row_s32_to_s8;
   decltype(&ref::QuantizeRowS32ToS8Grouped) quantize_row_s32_to_s8_grouped;

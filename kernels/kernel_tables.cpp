@@ -12,6 +12,7 @@ constexpr KernelTable kRefTable = {
     Isa::kRef, "ref", WeightLayout::kBlock16x4,
     ref::GemvS8, ref::GemmS8,
     ref::GemvS8Grouped, ref::GemmS8Grouped,
+    ref::GemvCodes, ref::GemmCodes,
     ref::RequantizeS32ToS32, ref::QuantizeRowS32ToS8, ref::QuantizeRowS32ToS8Grouped,
     ref::SoftmaxS32ToU16, ref::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,
@@ -24,6 +25,7 @@ constexpr KernelTable kAvx2Table = {
     Isa::kAvx2, "avx2", WeightLayout::kBlock16x4,
     avx2::GemvS8, avx2::GemmS8,
     avx2::GemvS8Grouped, avx2::GemmS8Grouped,
+    ref::GemvCodes, ref::GemmCodes,  // not vectorized yet
     avx2::RequantizeS32ToS32, avx2::QuantizeRowS32ToS8, avx2::QuantizeRowS32ToS8Grouped,
     avx2::SoftmaxS32ToU16, avx2::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,  // not vectorized
@@ -37,6 +39,7 @@ constexpr KernelTable kAvx512VnniTable = {
     Isa::kAvx512Vnni, "avx512vnni", WeightLayout::kBlock16x4,
     avx512vnni::GemvS8, avx512vnni::GemmS8,
     avx512vnni::GemvS8Grouped, avx512vnni::GemmS8Grouped,
+    avx512vnni::GemvCodes, avx512vnni::GemmCodes,
     avx512vnni::RequantizeS32ToS32, avx512vnni::QuantizeRowS32ToS8, avx512vnni::QuantizeRowS32ToS8Grouped,
     avx512vnni::SoftmaxS32ToU16, avx512vnni::WeightedSumS8,
     avx512vnni::RmsNormS32,
@@ -51,6 +54,7 @@ constexpr KernelTable kNeonDotTable = {
     Isa::kNeonDot, "neon-dot", WeightLayout::kBlock16x4,
     neon_dot::GemvS8, neon_dot::GemmS8,
     neon_dot::GemvS8Grouped, neon_dot::GemmS8Grouped,
+    ref::GemvCodes, ref::GemmCodes,  // not vectorized yet
     ref::RequantizeS32ToS32, ref::QuantizeRowS32ToS8,  // not vectorized
     ref::QuantizeRowS32ToS8Grouped,                    // not vectorized
     ref::SoftmaxS32ToU16, ref::WeightedSumS8,           // not vectorized

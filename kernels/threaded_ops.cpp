@@ -15,13 +15,13 @@ namespace {
 // Splits N in multiples of kPackRows when there are enough row blocks for every thread,
 // otherwise M: run(m_begin, m_end, n_begin, n_end).
 template <typename Run>
-void SplitGemm(int32_t m_count, const PackedS8Weights& w, int32_t num_threads, Run run) {
+void SplitGemm(int32_t m_count, int32_t n, int32_t num_threads, Run run) {
   const int32_t threads = num_threads <= 0 ? DefaultThreadCount() : num_threads;
-  const int32_t n_blocks = (w.n + kPackRows - 1) / kPackRows;
+  const int32_t n_blocks = (n + kPackRows - 1) / kPackRows;
   if (n_blocks >= 4 * threads || m_count < threads) {
-    ParallelFor(w.n, kPackRows, threads, [&](int32_t begin, int32_t end) { run(0, m_count, begin, end); });
+    ParallelFor(n, kPackRows, threads, [&](int32_t begin, int32_t end) { run(0, m_count, begin, end); });
   } else {
-    ParallelFor(m_count, 1, threads, [&](int32_t begin, int32_t end) { run(begin, end, 0, w.n); });
+    ParallelFor(m_count, 1, threads, [&](int32_t begin, int32_t end) { run(begin, end, 0, n); });
   }
 }
 
@@ -29,7 +29,7 @@ void SplitGemm(int32_t m_count, const PackedS8Weights& w, int32_t num_threads, R
 
 void ThreadedGemmS8(const KernelTable& t, const int8_t* a, int64_t lda, int32_t m_count,
                     const PackedS8Weights& w, int32_t* c, int64_t ldc, int32_t num_threads) {
-  SplitGemm(m_count, w, num_threads, [&](int32_t m_begin, int32_t m_end, int32_t n_begin, int32_t n_end) {
+  SplitGemm(m_count, w.n, num_threads, [&](int32_t m_begin, int32_t m_end, int32_t n_begin, int32_t n_end) {
     t.gemm_s8(a + m_begin * lda, lda, m_end - m_begin, w, n_begin, n_end, c + m_begin * ldc, ldc);
   });
 }
@@ -42,8 +42,19 @@ void ThreadedGemvS8Grouped(const KernelTable& t, const PackedS8Weights& w, const
 
 void ThreadedGemmS8Grouped(const KernelTable& t, const GroupedS8Rows& a, int32_t m_count, const PackedS8Weights& w,
                            int32_t* c, int64_t ldc, int32_t num_threads) {
-  SplitGemm(m_count, w, num_threads, [&](int32_t m_begin, int32_t m_end, int32_t n_begin, int32_t n_end) {
+  SplitGemm(m_count, w.n, num_threads, [&](int32_t m_begin, int32_t m_end, int32_t n_begin, int32_t n_end) {
     t.gemm_s8_grouped(GroupedRowsFrom(a, m_begin), m_end - m_begin, w, n_begin, n_end, c + m_begin * ldc, ldc);
+  });
+}
+
+void ThreadedGemvCodes(const KernelTable& t, const PackedCodes& w, const CodeInput& x, int32_t* y, int32_t num_threads) {
+  ParallelFor(w.n, kPackRows, num_threads, [&](int32_t begin, int32_t end) { t.gemv_codes(w, x, begin, end, y); });
+}
+
+void ThreadedGemmCodes(const KernelTable& t, const CodeInput& a, int32_t m_count, const PackedCodes& w, int32_t* c,
+                       int64_t ldc, int32_t num_threads) {
+  SplitGemm(m_count, w.n, num_threads, [&](int32_t m_begin, int32_t m_end, int32_t n_begin, int32_t n_end) {
+    t.gemm_codes(CodeInputFrom(a, m_begin), m_end - m_begin, w, n_begin, n_end, c + m_begin * ldc, ldc);
   });
 }
 

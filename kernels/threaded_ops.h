@@ -22,6 +22,11 @@ void ThreadedQuantizeRowsS32ToS8(const KernelTable& t, const int32_t* x, int64_t
                                  int32_t cols, int8_t* q, int64_t ldq, Dyadic* steps,  // steps [rows]
                                  int32_t num_threads);
 
+// The same two for weight codes in groups (packed_codes.h), split the same way.
+void ThreadedGemvCodes(const KernelTable& t, const PackedCodes& w, const CodeInput& x, int32_t* y, int32_t num_threads);
+void ThreadedGemmCodes(const KernelTable& t, const CodeInput& a, int32_t m_count, const PackedCodes& w, int32_t* c,
+                       int64_t ldc, int32_t num_threads);
+
 // The same three for grouped activations (grouped_s8.h), split the same way.
 void ThreadedGemvS8Grouped(const KernelTable& t, const PackedS8Weights& w, const GroupedS8Rows& x, int32_t* y,
                            int32_t num_threads);

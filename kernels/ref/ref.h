@@ -3,6 +3,7 @@
 
 #include "kernels/ref/gelu.h"
 #include "kernels/ref/gemm_s8.h"
+#include "kernels/ref/gemv_codes.h"
 #include "kernels/ref/gemv_s8.h"
 #include "kernels/ref/grouped_s8.h"
 #include "kernels/ref/iexp.h"

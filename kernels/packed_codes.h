@@ -1,0 +1,111 @@
+// Weight codes in groups: 8-, 4- or 2-bit unsigned codes with an integer scale (and, when
+// asymmetric, an integer zero point) per group of `group` consecutive inputs of a row, relative
+// to one dyadic scale per row (the engine's, not stored here):
+//   W[n, k] = row_scale[n] * s[n, g] * (code[n, k] - z[n, g]),  g = k / group
+// z is 2^(bits - 1) for every group of a symmetric matrix. The int8 activations stay signed,
+// the codes unsigned: u8 x s8, what vpdpbusd multiplies directly.
+//
+// Layout, for rows in blocks of 16 as packed_weights.h (c = 8 / bits codes per byte):
+//   data   [n_pad / 16][k_pad / (4 c)][16][4]  a 64-byte chunk per 16 rows x 4c inputs: byte
+//          (row r, chunk j, lane i), bits [bits p, bits p + bits), is the code of column
+//          k = 4 (c j + p) + i, p in [0, c). Unpacking part p of a chunk gives k-step c j + p
+//          (4 consecutive inputs of 16 rows), the block16x4 unit.
+//   scales [n_pad / 16][k_pad / group][16]   u8 s[n, g]
+//   zeros  [n_pad / 16][k_pad / group][16]   u8 z[n, g] (asymmetric only; symmetric: none)
+// k_pad = k rounded up to the group; padding columns hold code z (contributing 0), padding
+// rows scale 0.
+//
+// The matmuls read int8 activations through CodeInput: per 32 inputs, a power-of-two sub-scale
+// (grouped_s8.h; none for per-token rows) and the sum of the 32 values (shifted by it).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/grouped_s8.h"
+#include "kernels/packed_weights.h"
+
+namespace ingot::kernels {
+
+inline constexpr int32_t kMinCodeGroup = 32;   // = kActGroup: a group is whole sub-scale groups
+inline constexpr int32_t kMaxCodeGroup = 256;
+
+// Whether the format takes this width / group size.
+static constexpr bool ValidCodeBits(int32_t bits) { return bits == 8 || bits == 4 || bits == 2; }
+static constexpr bool ValidCodeGroup(int32_t group) {
+  return group == 32 || group == 64 || group == 128 || group == 256;
+}
+
+struct PackedCodes {
+  const uint8_t* data = nullptr;    // [n_pad / 16][k_pad / (4c)][16][4]
+  const uint8_t* scales = nullptr;  // [n_pad / 16][groups][16]
+  const uint8_t* zeros = nullptr;   // [n_pad / 16][groups][16], or nullptr: symmetric
+  int32_t bits = 0;                 // 8, 4 or 2
+  int32_t group = 0;                // 32, 64, 128 or 256
+  int32_t n = 0, k = 0;             // logical rows and columns (k <= kMaxK)
+  int32_t n_pad = 0, k_pad = 0;     // n rounded up to 16, k to the group
+
+  constexpr int32_t groups() const { return k_pad / group; }
+  constexpr int32_t codes_per_byte() const { return 8 / bits; }
+  constexpr int32_t zero_point() const { return 1 << (bits - 1); }  // the symmetric z
+};
+
+// Sizes of the buffers the caller allocates for PackCodes.
+int64_t PackedCodeDataBytes(int32_t n, int32_t k, int32_t bits, int32_t group);
+int64_t PackedCodeGroupBytes(int32_t n, int32_t k, int32_t group);  // scales, and zeros when asymmetric
+
+// Packs codes [n, k] (row stride ldc, values < 2^bits), scales [n, groups] and zeros [n, groups]
+// (nullptr: symmetric; row stride ld_groups = ceil(k / group)) into the buffers and returns the
+// descriptor pointing at them.
+PackedCodes PackCodes(const uint8_t* codes, int64_t ldc, const uint8_t* scales, const uint8_t* zeros,
+                      int64_t ld_groups, int32_t n, int32_t k, int32_t bits, int32_t group, uint8_t* data,
+                      uint8_t* packed_scales, uint8_t* packed_zeros);
+
+// Where code (row, col) sits: its byte in data and the bit position inside it (the layout, stated once).
+struct CodePlace {
+  int64_t byte;
+  int32_t shift;
+};
+static constexpr CodePlace PackedCodePlace(const PackedCodes& w, int32_t row, int32_t col) {
+  const int32_t c = 8 / w.bits;
+  const int32_t step = col / kPackK;
+  const int64_t chunks = w.k_pad / (kPackK * c);
+  return CodePlace{(static_cast<int64_t>(row / kPackRows) * chunks + step / c) * (kPackRows * kPackK) +
+                       (row % kPackRows) * kPackK + col % kPackK,
+                   (step % c) * w.bits};
+}
+// Offset of (row, g) in scales and zeros.
+static constexpr int64_t PackedGroupOffset(const PackedCodes& w, int32_t row, int32_t g) {
+  return (static_cast<int64_t>(row / kPackRows) * w.groups() + g) * kPackRows + row % kPackRows;
+}
+static constexpr int32_t CodeAt(const PackedCodes& w, int32_t row, int32_t col) {
+  const CodePlace p = PackedCodePlace(w, row, col);
+  return (w.data[p.byte] >> p.shift) & ((1 << w.bits) - 1);
+}
+static constexpr int32_t ZeroAt(const PackedCodes& w, int32_t row, int32_t g) {
+  return w.zeros != nullptr ? w.zeros[PackedGroupOffset(w, row, g)] : w.zero_point();
+}
+
+// The accumulator bound of row r: 127 * sum_g s[r, g] * sum_{k in g} |code - z|, the largest
+// |y[r]| any int8 activations without sub-scales can give. A matrix is usable when every row's
+// bound times 2^GroupShiftLimit(k) (the largest sub-scale the activations may carry) is below
+// 2^31: then every partial sum of the matmuls fits int32 (CodesFitInt32).
+int64_t CodeRowBound(const PackedCodes& w, int32_t row);
+bool CodesFitInt32(const PackedCodes& w);
+static constexpr int64_t CodeBoundLimit(int32_t k) { return (int64_t{1} << 31) >> GroupShiftLimit(k); }
+
+// M int8 activation rows as the code matmuls read them.
+struct CodeInput {
+  const int8_t* q = nullptr;          // [M, ld_q] values in [-127, 127]; columns past k are not read
+  int64_t ld_q = 0;
+  const uint8_t* shifts = nullptr;    // [M, ld_groups] sub-scale of each 32 inputs, or nullptr: none
+  const int32_t* sums = nullptr;      // [M, ld_groups] sum of each 32 inputs: sum_{k in j} q[k] << shift[j]
+  int64_t ld_groups = 0;              // >= ActGroupCount(k)
+};
+
+// Rows [first, ...) of a.
+static constexpr CodeInput CodeInputFrom(const CodeInput& a, int32_t first) {
+  return CodeInput{a.q + first * a.ld_q, a.ld_q, a.shifts == nullptr ? nullptr : a.shifts + first * a.ld_groups,
+                   a.sums + first * a.ld_groups, a.ld_groups};
+}
+
+}  // namespace ingot::kernels
