@@ -74,6 +74,8 @@ int RunModelBench(int argc, char** argv) {
   parser.AddInt("-p,--n-prompt", &n_prompt, "prompt tokens (pp)");
   parser.AddInt("-n,--n-gen", &n_gen, "generated tokens (tg)");
   parser.AddInt("-t,--threads", &threads, "threads (0: all cores)");
+  WeightOptions weights;
+  weights.Add(parser);
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
   if (n_prompt < 1 || n_gen < 1) throw Error("-p and -n must be positive");
@@ -92,6 +94,7 @@ int RunModelBench(int argc, char** argv) {
   load.tokenizer_path = tokenizer_path.empty() ? nullptr : tokenizer_path.c_str();
   load.prepare_int8 = std::find(mode_list.begin(), mode_list.end(), INGOT_MODE_INT8) != mode_list.end();
   load.n_threads = threads;
+  weights.Apply(load);
   const double load_start = NowSeconds();
   const ModelHandle model = LoadModel(model_path, load);
   const double load_seconds = NowSeconds() - load_start;

@@ -199,6 +199,27 @@ void Check(int32_t status) {
   throw Error(!message.empty() ? message : "error " + std::to_string(status));
 }
 
+void WeightOptions::Add(ArgParser& parser) {
+  parser.AddString("--bits", &bits,
+                   "low-bit weights at load: 2, 4 or 8 (codes in groups), and/or PATTERN=WIDTH items, e.g. "
+                   "4,attn_v=8 (default: per-channel int8)");
+  parser.AddInt("--group", &group, "inputs per group of --bits codes: 32, 64, 128 or 256 (default 32)");
+  parser.AddFlag("--asym", &asym, "asymmetric groups (a zero point each; the default for 2 and 4 bits)");
+  parser.AddFlag("--sym", &sym, "symmetric groups (the default for 8 bits)");
+}
+
+int32_t WeightOptions::Asym() const {
+  if (asym && sym) throw Error("--asym and --sym contradict each other");
+  if (bits.empty() && (group != 0 || asym || sym)) throw Error("--group, --asym and --sym need --bits");
+  return asym ? 1 : (sym ? 0 : -1);
+}
+
+void WeightOptions::Apply(ingot_model_params& params) const {
+  params.weight_asym = Asym();
+  params.weight_bits = bits.c_str();
+  params.weight_group = group;
+}
+
 ModelHandle LoadModel(const std::string& path, const ingot_model_params& params) {
   ingot_model* model = nullptr;
   Check(ingot_model_load(path.c_str(), &params, &model));

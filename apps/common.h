@@ -86,6 +86,18 @@ class ArgParser {
   std::vector<Positional> positionals_;
 };
 
+// --bits, --group and --asym/--sym: low-bit weights for a float model quantized at load.
+struct WeightOptions {
+  std::string bits;
+  int32_t group = 0;
+  bool asym = false, sym = false;
+  void Add(ArgParser& parser);
+  // Into the model params (checks --asym against --sym).
+  void Apply(ingot_model_params& params) const;
+  // -1 (the width's default), 0 (--sym) or 1 (--asym), after the same checks.
+  int32_t Asym() const;
+};
+
 // Reads a text file that must exist, be a regular file, be non-empty, contain no NUL bytes and
 // be valid UTF-8. Throws Error("<path>: <what> ...") naming the problem and, for bad
 // bytes, their offset. `what` is e.g. "prompt file".

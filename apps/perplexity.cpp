@@ -328,6 +328,8 @@ int Run(int argc, char** argv) {
   parser.AddString("--mode", &mode, "fp32 (the float reference) or int8 (integer-only)");
   parser.AddString("--fp-modules", &fp_modules, "int8 mode: modules run in float: norm,rope,act,softmax,kv,lm_head,layer:N (gpt2: layernorm,gelu,softmax,kv,lm_head,layer:N)");
   parser.AddFlag("--sensitivity", &sensitivity, "table of PPL / KLD with each module kind alone in float");
+  WeightOptions weights;
+  weights.Add(parser);
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
   if (text_path.empty()) throw Error("no text file given (-f TEXT)");
@@ -344,6 +346,7 @@ int Run(int argc, char** argv) {
   model_params.tokenizer_path = tokenizer_path.empty() ? nullptr : tokenizer_path.c_str();
   model_params.prepare_int8 = run_mode == INGOT_MODE_INT8 || sensitivity ? 1 : 0;
   model_params.n_threads = n_threads;
+  weights.Apply(model_params);
   ModelHandle model = LoadModel(model_path, model_params);
   const ingot_model_info info = ModelInfo(model.get());
   const int32_t n_vocab = info.n_vocab;

@@ -21,15 +21,19 @@ int Run(int argc, char** argv) {
   int32_t n_threads = 0;
   ArgParser parser("quantize", "[options] IN OUT",
                    "Quantizes a float model (GGUF F32/F16/BF16/Q8_0, or a llama2.c checkpoint) to an ingot\n"
-                   "GGUF: int8 weights with one dyadic scale per output channel, packed for the kernels, the\n"
+                   "GGUF: int8 weights with one dyadic scale per output channel (or, with --bits, 8-, 4- or 2-bit\n"
+                   "codes in groups), packed for the kernels, the\n"
                    "model's tokenizer and configuration, and an XXH3-64 hash per tensor and over the metadata,\n"
                    "verified on load (inspect --verify reports each). Progress goes to stderr.");
   parser.AddPositional("IN", &in_path, "the float model", true);
   parser.AddPositional("OUT", &out_path, "the ingot GGUF to write (replaced atomically)", true);
   parser.AddString("--tokenizer", &tokenizer_path, "sentencepiece tokenizer.model (llama2.c checkpoints)");
   parser.AddInt("-t,--threads", &n_threads, "threads (0: all cores)");
+  WeightOptions weights;
+  weights.Add(parser);
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
+  const WeightFormats formats = WeightFormats::Parse(weights.bits, weights.group, weights.Asym());
   if (n_threads < 0) throw Error("-t must be positive (0: all cores), got " + std::to_string(n_threads));
   if (n_threads == 0) n_threads = kernels::DefaultThreadCount();
   std::error_code ec;
@@ -45,7 +49,7 @@ int Run(int argc, char** argv) {
   std::fprintf(stderr, "quantize: %s (%s, %d layers, d_model %d, vocab %d, tokenizer %s), %d threads\n", in_path.c_str(),
                model->format().c_str(), c.n_layers, c.d_model, c.n_vocab, model->tokenizer_source().c_str(), n_threads);
   const int width = static_cast<int>(std::to_string(c.n_layers * 7 + 2).size());
-  const QuantizeSummary summary = WriteIngotGguf(*model, out_path, n_threads, [&](const QuantizeProgress& p) {
+  const QuantizeSummary summary = WriteIngotGguf(*model, out_path, formats, n_threads, [&](const QuantizeProgress& p) {
     if (p.writing) {
       std::fprintf(stderr, "quantize: writing %s ... (%.1f s)\n", p.name.c_str(), NowSeconds() - start);
       return;
@@ -54,9 +58,12 @@ int Run(int argc, char** argv) {
                  static_cast<long long>(p.rows), static_cast<long long>(p.cols), NowSeconds() - start);
   });
   const uint64_t bytes_in = std::filesystem::file_size(in_path);
-  std::fprintf(stderr, "quantize: wrote %s: %d matrices, %d tensors, %.1f MiB (input %.1f MiB, %.2fx) in %.2f s, peak RSS %.1f MiB\n",
-               out_path.c_str(), summary.n_matrices, summary.n_tensors, MiB(summary.bytes_out), MiB(bytes_in),
-               static_cast<double>(bytes_in) / static_cast<double>(summary.bytes_out), NowSeconds() - start, PeakRssMiB());
+  std::fprintf(stderr, "quantize: wrote %s: %d matrices (%s), %d tensors, %.1f MiB (input %.1f MiB, %.2fx), "
+               "%.3f bits per weight over the matrices, in %.2f s, peak RSS %.1f MiB\n",
+               out_path.c_str(), summary.n_matrices, formats.Describe().c_str(), summary.n_tensors, MiB(summary.bytes_out),
+               MiB(bytes_in), static_cast<double>(bytes_in) / static_cast<double>(summary.bytes_out),
+               8.0 * static_cast<double>(summary.matrix_bytes) / static_cast<double>(summary.matrix_weights),
+               NowSeconds() - start, PeakRssMiB());
   return 0;
 }
 

@@ -173,6 +173,8 @@ int Run(int argc, char** argv) {
   parser.AddFlag("--no-chat", &o.no_chat, "feed the prompt as raw text, even when the model has a chat template");
   parser.AddString("--fp-modules", &o.fp_modules, "int8 mode: modules run in float: norm,rope,act,softmax,kv,lm_head,layer:N "
                                                    "(gpt2: layernorm,gelu,softmax,kv,lm_head,layer:N)");
+  WeightOptions weights;
+  weights.Add(parser);
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
   int32_t mode = INGOT_MODE_INT8;
@@ -188,6 +190,7 @@ int Run(int argc, char** argv) {
   model_params.tokenizer_path = o.tokenizer_path.empty() ? nullptr : o.tokenizer_path.c_str();
   model_params.prepare_int8 = mode == INGOT_MODE_INT8 ? 1 : 0;
   model_params.n_threads = o.n_threads;
+  weights.Apply(model_params);
   const double load_start = NowSeconds();
   ModelHandle model = LoadModel(o.model_path, model_params);
   ingot_session_params session_params;

@@ -11,6 +11,7 @@
 #include "engine/quant/int8_model.h"
 #include "engine/session/chat.h"
 #include "ingot/ingot.h"
+#include "model_io/error.h"
 #include "model_io/gguf.h"
 
 namespace ingot::api {
@@ -24,6 +25,11 @@ ModelLoadOptions LoadOptions(const ingot_model_params* params) {
   options.isa = p.isa != nullptr ? p.isa : "";
   options.prepare_int8 = p.prepare_int8 != 0;
   options.n_threads = p.n_threads;
+  if (p.weight_asym < -1 || p.weight_asym > 1) {
+    throw ingot::Error("weight_asym is " + std::to_string(p.weight_asym) + "; it must be -1, 0 or 1",
+                       ingot::ErrorKind::kInvalidArgument);
+  }
+  options.formats = WeightFormats::Parse(p.weight_bits != nullptr ? p.weight_bits : "", p.weight_group, p.weight_asym);
   return options;
 }
 
@@ -58,6 +64,7 @@ int32_t ingot_model_params_init(ingot_model_params* params) {
   return Guard("ingot_model_params_init", INGOT_ERROR_INTERNAL, [&] {
     ResetParams(params);
     params->prepare_int8 = 1;
+    params->weight_asym = -1;
   });
 }
 

@@ -42,6 +42,7 @@ void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_seq, int32_t n_c
   f(&Int8Forward::act_scale_, Elements(n_batch, 1));
   f(&Int8Forward::act_shifts_, Elements(n_batch, kernels::ActGroupCount(c.d_ffn)));
   f(&Int8Forward::act_sums_, Elements(n_batch, 1));
+  f(&Int8Forward::act_group_sums_, Elements(std::max(n_batch, 2 * logit_rows), kernels::ActGroupCount(widest)));
   f(&Int8Forward::pos8_, Elements(1, c.learned_positions ? c.d_model : 0));
   f(&Int8Forward::acc_, std::max(Elements(n_batch, std::max(widest, fused)), Elements(2 * logit_rows, c.n_vocab)));
   f(&Int8Forward::q16_, Elements(n_batch, c.q_dim()));
@@ -198,8 +199,13 @@ void Int8Forward::Logits(int32_t rows, int32_t* logits) {
         act_scale_[t] = kernels::DyadicMul(w_.output_norm.out_scale, step);
       }
     }
-    kernels::ThreadedGemmS8(kt_, act_.data(), d, 2 * m, w.packed, acc_.data(), n_vocab,
-                            ThreadsFor(int64_t{2} * m * n_vocab * d));
+    if (w.has_codes()) {
+      kernels::ThreadedGemmCodes(kt_, CodeRows(d, 2 * m, false), 2 * m, w.codes, acc_.data(), n_vocab,
+                                 ThreadsFor(int64_t{2} * m * n_vocab * d));
+    } else {
+      kernels::ThreadedGemmS8(kt_, act_.data(), d, 2 * m, w.packed, acc_.data(), n_vocab,
+                              ThreadsFor(int64_t{2} * m * n_vocab * d));
+    }
     int32_t* out = Row(logits, r0, n_vocab);
     ToQ16(Row(acc_, m, n_vocab), n_vocab, w, m, out);  // the low plane
     for (int32_t t = 0; t < m; ++t) row_mult_[t] = Shifted(kernels::DyadicMul(act_scale_[t], radix), kQ16);
@@ -211,6 +217,15 @@ void Int8Forward::Logits(int32_t rows, int32_t* logits) {
 // acc [n, w.rows] = act_ [n, w.cols] x W^T.
 void Int8Forward::MatMul(const Int8Matrix& w, int32_t n, int32_t* acc, ActLayout layout) {
   const int32_t threads = ThreadsFor(int64_t{n} * w.rows() * w.cols());
+  if (w.has_codes()) {
+    const kernels::CodeInput rows = CodeRows(w.cols(), n, layout == ActLayout::kGrouped);
+    if (n == 1) {
+      kernels::ThreadedGemvCodes(kt_, w.codes, rows, acc, threads);
+    } else {
+      kernels::ThreadedGemmCodes(kt_, rows, n, w.codes, acc, w.rows(), threads);
+    }
+    return;
+  }
   if (layout == ActLayout::kGrouped) {
     const kernels::GroupedS8Rows rows{act_.data(), w.cols(), act_shifts_.data(), kernels::ActGroupCount(w.cols()),
                                       act_sums_.data()};
@@ -226,6 +241,18 @@ void Int8Forward::MatMul(const Int8Matrix& w, int32_t n, int32_t* acc, ActLayout
   }
 }
 
+// act_'s n rows of k values (with their sub-scales when grouped) as the code matmuls read them:
+// the sums of each 32 inputs computed here.
+kernels::CodeInput Int8Forward::CodeRows(int32_t k, int32_t n, bool grouped) {
+  const int32_t groups = kernels::ActGroupCount(k);
+  const uint8_t* shifts = grouped ? act_shifts_.data() : nullptr;
+  for (int32_t t = 0; t < n; ++t) {
+    kernels::ref::SumGroupsS8(Row(act_, t, k), k, shifts != nullptr ? shifts + int64_t{t} * groups : nullptr,
+                              Row(act_group_sums_, t, groups));
+  }
+  return kernels::CodeInput{act_.data(), k, shifts, act_group_sums_.data(), groups};
+}
+
 // out [n, w.rows] = real value of acc [n, ld_acc] in Q16: acc * s_x[t] * 2^16 * s_w[col], one rounding.
 void Int8Forward::ToQ16(const int32_t* acc, int64_t ld_acc, const Int8Matrix& w, int32_t n, int32_t* out) {
   for (int32_t t = 0; t < n; ++t) row_mult_[t] = Shifted(act_scale_[t], kQ16);
@@ -235,7 +262,7 @@ void Int8Forward::ToQ16(const int32_t* acc, int64_t ld_acc, const Int8Matrix& w,
 // outs[i] [n, parts[i].rows] = act_ x parts[i]^T in Q16: one matmul when the parts are fused.
 void Int8Forward::MatMulQ16(const Int8Matrix& fused, std::initializer_list<std::pair<const Int8Matrix*, int32_t*>> parts,
                             int32_t n) {
-  if (fused.packed.data == nullptr) {
+  if (fused.empty()) {
     for (const auto& [w, out] : parts) {
       MatMul(*w, n, acc_.data());
       ToQ16(acc_.data(), w->rows(), *w, n, out);

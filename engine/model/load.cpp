@@ -59,7 +59,7 @@ void Model::Finish(const ModelLoadOptions& options) {
     throw Error(std::string("kernel selection: ") + selection.error, ErrorKind::kInvalidArgument);
   }
   kernel_table_ = selection.table;
-  if (options.prepare_int8 && int8_ == nullptr) int8_ = QuantizeModel(config_, *this, ThreadsOrAll(options.n_threads));
+  if (options.prepare_int8 && int8_ == nullptr) int8_ = QuantizeModel(config_, *this, options.formats, ThreadsOrAll(options.n_threads));
 }
 
 void Model::LoadGguf(const ModelLoadOptions& options) {

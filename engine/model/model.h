@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/model/model_types.h"
+#include "engine/quant/weight_format.h"
 #include "model_io/model_file.h"
 #include "model_io/tokenizer.h"
 
@@ -25,6 +26,7 @@ struct ModelLoadOptions {
   std::string tokenizer_path;  // for llama2.c checkpoints; "" = look next to the model
   bool prepare_int8 = false;   // quantize float weights to int8 at load (for Mode::kInt8 sessions)
   int32_t n_threads = 0;       // for that quantization and hash checks; 0: all cores
+  WeightFormats formats;       // the form of each matrix in that quantization (default: all int8)
   std::string isa;             // kernel table: "" = INGOT_ISA or the best available; else its name
 };
 

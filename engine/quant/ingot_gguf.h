@@ -8,6 +8,14 @@
 //   <name>           I8  dims {k_pad, n_pad}  Int8Matrix::packed.data ("block16x4" layout)
 //   <name>.row_sums  I32 dims {n_pad}         Int8Matrix::packed.row_sums
 //   <name>.scale     I32 dims {2, n}          Int8Matrix::scale as (m, e) pairs: m * 2^-e
+// A matrix quantized to weight codes in groups (kernels/packed_codes.h) is instead, with the
+// key ingot.codes.<name> = u32[2] {bits, group}:
+//   <name>               I8  dims {k_pad * bits / 8, n_pad}  PackedCodes::data
+//   <name>.group_scales  I8  dims {groups, n_pad}           PackedCodes::scales (u8)
+//   <name>.group_zeros   I8  dims {groups, n_pad}           PackedCodes::zeros (u8), asymmetric only
+//   <name>.scale         I32 dims {2, n}                    the row scales, as above
+// (k_pad: k rounded up to the group; groups = k_pad / group.) A file with code matrices has
+// format version 2, one without them version 1.
 // Norm weights and biases stay F32 under their usual names (blk.N.attn_q.bias, ...). Keys:
 // the <arch>.* config keys llama.cpp writes plus <arch>.vocab_size, the
 // tokenizer as tokenizer.ggml.*, general.alignment = 64 (kernels::kPackAlignment), and
@@ -37,11 +45,15 @@ inline constexpr char kIngotTensorHashKey[] = "ingot.tensor_xxh3";
 inline constexpr char kIngotMetadataHashKey[] = "ingot.metadata_xxh3";
 inline constexpr char kIngotSpmModelKey[] = "ingot.tokenizer.sentencepiece_model";
 inline constexpr char kIngotWeightLayoutKey[] = "ingot.weight_layout";
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 1;        // only per-channel int8 matrices
+inline constexpr uint32_t kFormatVersionCodes = 2;   // with code matrices
+inline constexpr char kIngotCodesKeyPrefix[] = "ingot.codes.";
 inline constexpr char kWeightLayout[] = "block16x4";
 // The two tensors that go with each int8 matrix <name>.
 inline constexpr char kRowSumsSuffix[] = ".row_sums";
 inline constexpr char kScaleSuffix[] = ".scale";
+inline constexpr char kGroupScalesSuffix[] = ".group_scales";
+inline constexpr char kGroupZerosSuffix[] = ".group_zeros";
 
 // True when the file carries ingot.format_version (an int8 file written by quantize).
 bool IsIngotGguf(const GgufFile& gguf);
@@ -105,14 +117,17 @@ struct QuantizeSummary {
   int32_t n_matrices = 0;
   int32_t n_tensors = 0;     // in the written file
   uint64_t bytes_out = 0;    // the written file
+  uint64_t matrix_bytes = 0;   // of the quantized matrices (Int8Matrix::bytes)
+  uint64_t matrix_weights = 0; // their weights (rows x columns)
 };
 
-// Quantizes every matrix of a float model (loaded without prepare_int8) with QuantizeWeight,
-// exactly as --mode int8 does in memory, and writes the ingot GGUF to out_path (via a
-// temporary file). progress is called before each matrix and before writing. The quantized weights are held in
-// memory until the file is written (the hashes go into the header, before the data).
+// Quantizes every matrix of a float model (loaded without prepare_int8) in the form `formats`
+// gives it, exactly as --mode int8 (with the same --bits) does in memory, and writes the ingot
+// GGUF to out_path (via a temporary file). progress is called before each matrix and before
+// writing. The quantized weights are held in memory until the file is written (the hashes go
+// into the header, before the data).
 class Model;
-QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, int32_t n_threads,
-                               const std::function<void(const QuantizeProgress&)>& progress);
+QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, const WeightFormats& formats,
+                               int32_t n_threads, const std::function<void(const QuantizeProgress&)>& progress);
 
 }  // namespace ingot

@@ -32,19 +32,88 @@ const GgufTensorInfo& RequireShaped(const GgufFile& g, const std::string& name, 
   return t;
 }
 
+// The row scales of matrix `name`, read in place. The forward pass assumes normalized scales
+// (DyadicFromDouble's output); say so here rather than compute garbage from a file that was
+// edited and re-hashed.
+const kernels::Dyadic* RowScales(const GgufFile& g, const std::string& name, int32_t n, std::vector<bool>& used) {
+  const GgufTensorInfo& scale = RequireShaped(g, name + kScaleSuffix, GgmlType::kI32, {2, static_cast<uint64_t>(n)}, used);
+  const auto* scales = reinterpret_cast<const kernels::Dyadic*>(g.TensorData(scale));
+  for (int32_t r = 0; r < n; ++r) {
+    const kernels::Dyadic d = scales[r];
+    if (!(d.m == 0 && d.e == 0) && d.m < kernels::kDyadicOne) {
+      throw Error(g.path() + ": tensor '" + name + kScaleSuffix + "' row " + std::to_string(r) + " holds (" +
+                  std::to_string(d.m) + ", " + std::to_string(d.e) + "), not a normalized dyadic");
+    }
+  }
+  return scales;
+}
+
+// Code matrix `name` [n, k] of the width and group its ingot.codes key gives: the codes copied
+// into a huge-page WeightBuffer, group scales and zeros read in place, then checked: zero points
+// within the width, and every row within the kernels' int32 bound.
+Int8Matrix CodeMatrixView(const GgufFile& g, const std::string& name, const std::vector<int64_t>& format, int32_t n,
+                          int32_t k, std::vector<bool>& used) {
+  const std::string key = kIngotCodesKeyPrefix + name;
+  if (format.size() != 2 || !kernels::ValidCodeBits(static_cast<int32_t>(format[0])) ||
+      !kernels::ValidCodeGroup(static_cast<int32_t>(format[1]))) {
+    throw Error(g.path() + ": key '" + key + "' must be {bits, group} with bits 2, 4 or 8 and group 32, 64, 128 or 256");
+  }
+  const auto bits = static_cast<int32_t>(format[0]);
+  const auto group = static_cast<int32_t>(format[1]);
+  const auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
+  const int64_t n_pad = kernels::PackedS8RowSumCount(n);
+  const int64_t groups = kernels::PackedCodeGroupBytes(n, k, group) / n_pad;
+  const int64_t data_bytes = kernels::PackedCodeDataBytes(n, k, bits, group);
+  const GgufTensorInfo& data = RequireShaped(g, name, GgmlType::kI8, {u(data_bytes / n_pad), u(n_pad)}, used);
+  const GgufTensorInfo& scales = RequireShaped(g, name + kGroupScalesSuffix, GgmlType::kI8, {u(groups), u(n_pad)}, used);
+  const GgufTensorInfo* zeros = nullptr;
+  if (g.FindTensor(name + kGroupZerosSuffix) != nullptr) {
+    zeros = &RequireShaped(g, name + kGroupZerosSuffix, GgmlType::kI8, {u(groups), u(n_pad)}, used);
+  }
+  Int8Matrix m;
+  m.packed_storage = WeightBuffer(data.n_bytes);
+  std::memcpy(m.packed_storage.data(), g.TensorData(data), data.n_bytes);
+  g.ReleaseTensorPages(data);
+  m.codes.data = reinterpret_cast<const uint8_t*>(m.packed_storage.data());
+  m.codes.scales = g.TensorData(scales);
+  m.codes.zeros = zeros != nullptr ? g.TensorData(*zeros) : nullptr;
+  m.codes.bits = bits;
+  m.codes.group = group;
+  m.codes.n = n;
+  m.codes.k = k;
+  m.codes.n_pad = static_cast<int32_t>(n_pad);
+  m.codes.k_pad = static_cast<int32_t>(groups * group);
+  m.scale = RowScales(g, name, n, used);
+  if (zeros != nullptr) {
+    for (uint64_t i = 0; i < zeros->n_bytes; ++i) {
+      if (m.codes.zeros[i] >> bits != 0) {
+        throw Error(g.path() + ": tensor '" + name + kGroupZerosSuffix + "' holds a zero point of " +
+                    std::to_string(m.codes.zeros[i]) + ", more than " + std::to_string(bits) + " bits");
+      }
+    }
+  }
+  if (!kernels::CodesFitInt32(m.codes)) {
+    throw Error(g.path() + ": tensor '" + name + "' has rows whose codes and scales exceed the kernels' int32 bound");
+  }
+  return m;
+}
+
 // Matrix `name` [n, k]: the packed data copied into a huge-page WeightBuffer (the mapping's
-// pages are released as it goes), row sums and scales read in place.
+// pages are released as it goes), row sums and scales read in place. A code matrix when the
+// file says so (ingot.codes.<name>).
 Int8Matrix MatrixView(const GgufFile& g, const std::string& name, int32_t n, int32_t k, std::vector<bool>& used) {
   if (k > kernels::kMaxK) {
     throw Error(g.path() + ": tensor '" + name + "' has " + std::to_string(k) +
                 " columns, more than the int8 kernels take (" + std::to_string(kernels::kMaxK) + ")");
+  }
+  if (const std::optional<std::vector<int64_t>> format = g.GetIntArray(kIngotCodesKeyPrefix + name)) {
+    return CodeMatrixView(g, name, *format, n, k, used);
   }
   const int64_t n_pad = kernels::PackedS8RowSumCount(n);
   const int64_t k_pad = kernels::PackedS8DataBytes(n, k) / n_pad;
   const auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
   const GgufTensorInfo& data = RequireShaped(g, name, GgmlType::kI8, {u(k_pad), u(n_pad)}, used);
   const GgufTensorInfo& sums = RequireShaped(g, name + kRowSumsSuffix, GgmlType::kI32, {u(n_pad)}, used);
-  const GgufTensorInfo& scale = RequireShaped(g, name + kScaleSuffix, GgmlType::kI32, {2, u(n)}, used);
   Int8Matrix m;
   m.packed_storage = WeightBuffer(data.n_bytes);
   std::memcpy(m.packed_storage.data(), g.TensorData(data), data.n_bytes);
@@ -55,16 +124,7 @@ Int8Matrix MatrixView(const GgufFile& g, const std::string& name, int32_t n, int
   m.packed.k = k;
   m.packed.n_pad = static_cast<int32_t>(n_pad);
   m.packed.k_pad = static_cast<int32_t>(k_pad);
-  m.scale = reinterpret_cast<const kernels::Dyadic*>(g.TensorData(scale));
-  // The forward pass assumes normalized scales (DyadicFromDouble's output); say so here rather
-  // than compute garbage from a file that was edited and re-hashed.
-  for (int32_t r = 0; r < n; ++r) {
-    const kernels::Dyadic d = m.scale[r];
-    if (!(d.m == 0 && d.e == 0) && d.m < kernels::kDyadicOne) {
-      throw Error(g.path() + ": tensor '" + name + kScaleSuffix + "' row " + std::to_string(r) + " holds (" +
-                  std::to_string(d.m) + ", " + std::to_string(d.e) + "), not a normalized dyadic");
-    }
-  }
+  m.scale = RowScales(g, name, n, used);
   return m;
 }
 

@@ -102,9 +102,10 @@ std::vector<IngotHashCheck> CheckIngotHashes(const GgufFile& gguf, int32_t n_thr
 void VerifyIngotGguf(const GgufFile& g, int32_t n_threads) {
   const std::string& path = g.path();
   const std::optional<int64_t> version = g.GetInt(kIngotFormatVersionKey);
-  if (version != kFormatVersion) {
+  if (version != kFormatVersion && version != kFormatVersionCodes) {
     throw Error(path + ": ingot.format_version " + (version ? std::to_string(*version) : "?") +
-                " is not supported (this build reads version " + std::to_string(kFormatVersion) + ")");
+                " is not supported (this build reads versions " + std::to_string(kFormatVersion) + " and " +
+                std::to_string(kFormatVersionCodes) + ")");
   }
   for (const IngotHashCheck& check : CheckIngotHashes(g, n_threads)) {
 #ifdef INGOT_FUZZ_SKIP_HASH_CHECKS

@@ -10,6 +10,7 @@
 #include "engine/arch/architecture.h"
 #include "engine/arch/config.h"
 #include "engine/model/model.h"
+#include "engine/quant/code_quantizer.h"
 #include "engine/quant/ingot_gguf.h"
 #include "model_io/error.h"
 
@@ -17,7 +18,6 @@ namespace ingot {
 
 namespace {
 
-constexpr char kQuantization[] = "int8 symmetric per-output-channel weights, dyadic scales";
 
 // A llama2.c checkpoint's sentencepiece model, stored twice: its bytes verbatim (what ingot
 // loads, so tokenization stays exact even where its normalizer differs from llama's, e.g.
@@ -126,10 +126,29 @@ void AddInt8Matrix(std::vector<Tensor>& tensors, const std::string& name, const 
   AddTensor(tensors, name + kScaleSuffix, GgmlType::kI32, {2, n}, m.scale, n * sizeof(kernels::Dyadic));
 }
 
+// A code matrix as its tensors (group zeros only when asymmetric) and its ingot.codes key.
+void AddCodeMatrix(std::vector<Tensor>& tensors, std::vector<GgufKeyValue>& metadata, const std::string& name,
+                   const Int8Matrix& m) {
+  const kernels::PackedCodes& c = m.codes;
+  const auto n_pad = static_cast<uint64_t>(c.n_pad);
+  const auto row_bytes = static_cast<uint64_t>(c.k_pad) * static_cast<uint64_t>(c.bits) / 8;
+  const auto groups = static_cast<uint64_t>(c.groups());
+  const auto n = static_cast<uint64_t>(c.n);
+  AddTensor(tensors, name, GgmlType::kI8, {row_bytes, n_pad}, c.data, row_bytes * n_pad);
+  AddTensor(tensors, name + kGroupScalesSuffix, GgmlType::kI8, {groups, n_pad}, c.scales, groups * n_pad);
+  if (c.zeros != nullptr) AddTensor(tensors, name + kGroupZerosSuffix, GgmlType::kI8, {groups, n_pad}, c.zeros, groups * n_pad);
+  AddTensor(tensors, name + kScaleSuffix, GgmlType::kI32, {2, n}, m.scale, n * sizeof(kernels::Dyadic));
+  GgufValue format;
+  format.type = GgufValueType::kArray;
+  format.elem_type = GgufValueType::kU32;
+  format.ints = {c.bits, c.group};
+  metadata.push_back({kIngotCodesKeyPrefix + name, std::move(format)});
+}
+
 }  // namespace
 
-QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, int32_t n_threads,
-                               const std::function<void(const QuantizeProgress&)>& progress) {
+QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, const WeightFormats& formats,
+                               int32_t n_threads, const std::function<void(const QuantizeProgress&)>& progress) {
   const ModelConfig& c = model.config();
   if (model.gguf() != nullptr && IsIngotGguf(*model.gguf())) {
     throw Error(model.path() + ": already an int8 model written by quantize");
@@ -157,9 +176,11 @@ QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, 
   } else {
     for (GgufKeyValue& kv : SpmTokenizerKeys(model.tokenizer_source())) metadata.push_back(std::move(kv));
   }
-  metadata.push_back({kIngotFormatVersionKey, GgufValue::U32(kFormatVersion)});
+  metadata.push_back({kIngotFormatVersionKey, GgufValue::U32(formats.all_int8() ? kFormatVersion : kFormatVersionCodes)});
   metadata.push_back({kIngotWeightLayoutKey, GgufValue::String(kWeightLayout)});
-  metadata.push_back({"ingot.quantization", GgufValue::String(kQuantization)});
+  const std::string what = formats.all_int8() ? "int8 symmetric per-output-channel weights, dyadic scales"
+                                              : "weights: " + formats.Describe() + " (codes in groups, dyadic row scales)";
+  metadata.push_back({"ingot.quantization", GgufValue::String(what)});
   metadata.push_back({"ingot.source", GgufValue::String(std::filesystem::path(model.path()).filename().string())});
 
   // The tensors in the table's order; the output matrix only when it is not tied to
@@ -182,8 +203,14 @@ QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, 
     }
     const int32_t index = static_cast<int32_t>(quantized.size()) + 1;
     if (progress) progress({index, n_matrices, e.name, e.matrix->rows, e.matrix->cols});
-    quantized.push_back(QuantizeWeight(*e.matrix, n_threads));
-    AddInt8Matrix(tensors, e.name, quantized.back());
+    const CodeFormat f = formats.For(e.name);
+    if (f.per_channel()) {
+      quantized.push_back(QuantizeWeight(*e.matrix, n_threads));
+      AddInt8Matrix(tensors, e.name, quantized.back());
+    } else {
+      quantized.push_back(QuantizeWeightCodes(*e.matrix, f, n_threads));
+      AddCodeMatrix(tensors, metadata, e.name, quantized.back());
+    }
   }
 
   const std::vector<uint64_t> hashes = HashTensors(static_cast<int64_t>(tensors.size()), n_threads > 0 ? n_threads : 1, [&](int64_t i) {
@@ -204,6 +231,10 @@ QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, 
   QuantizeSummary summary;
   summary.n_matrices = n_matrices;
   summary.n_tensors = static_cast<int32_t>(tensors.size());
+  for (const Int8Matrix& m : quantized) {
+    summary.matrix_bytes += m.bytes();
+    summary.matrix_weights += static_cast<uint64_t>(m.rows()) * static_cast<uint64_t>(m.cols());
+  }
   summary.bytes_out = std::filesystem::file_size(out_path);
   return summary;
 }

@@ -30,6 +30,12 @@ kernels::Dyadic DyadicFromDouble(double value) {
 double DyadicToDouble(kernels::Dyadic d) { return std::ldexp(static_cast<double>(d.m), -d.e); }
 
 uint64_t Int8Matrix::bytes() const {
+  if (has_codes()) {
+    const int64_t groups = kernels::PackedCodeGroupBytes(rows(), cols(), codes.group);
+    return static_cast<uint64_t>(kernels::PackedCodeDataBytes(rows(), cols(), codes.bits, codes.group) +
+                                 groups * (codes.zeros != nullptr ? 2 : 1)) +
+           static_cast<uint64_t>(rows()) * sizeof(kernels::Dyadic);
+  }
   return static_cast<uint64_t>(kernels::PackedS8DataBytes(rows(), cols())) +
          static_cast<uint64_t>(kernels::PackedS8RowSumCount(rows())) * sizeof(int32_t) +
          static_cast<uint64_t>(rows()) * sizeof(kernels::Dyadic);

@@ -10,6 +10,7 @@
 
 #include "engine/model/model_types.h"
 #include "kernels/dyadic.h"
+#include "kernels/packed_codes.h"
 #include "kernels/packed_weights.h"
 
 namespace ingot {
@@ -36,22 +37,30 @@ class WeightBuffer {
   size_t size_ = 0;
 };
 
-// W[n][k] ~= q[n][k] * scale[n]. The packed data is always owned (huge-page memory); the row
-// sums and scales point into owned storage when the matrix was quantized in memory, or into
-// the mapped ingot GGUF file it was read from.
+// A matrix of the integer path, in one of two forms:
+//   per channel  W[n][k] ~= q[n][k] * scale[n], q int8 (packed, with row sums);
+//   codes        W[n][k] ~= scale[n] * s[n][g] * (code[n][k] - z[n][g]) (kernels/packed_codes.h:
+//                8-, 4- or 2-bit codes in groups), when codes.data is set.
+// The packed data is always owned (huge-page memory); the row sums, group scales and zeros and
+// the row scales point into owned storage when the matrix was quantized in memory, or into the
+// mapped ingot GGUF file it was read from.
 struct Int8Matrix {
-  kernels::PackedS8Weights packed;         // [n, k] in the kernels' packed layout
+  kernels::PackedS8Weights packed;         // per channel: [n, k] in the kernels' packed layout
+  kernels::PackedCodes codes;              // codes: data, scales, zeros (codes.data null: per channel)
   const kernels::Dyadic* scale = nullptr;  // [n]
 
-  WeightBuffer packed_storage;
+  WeightBuffer packed_storage;             // packed.data or codes.data
   std::vector<int32_t> row_sums_storage;
+  std::vector<uint8_t> group_storage;      // codes: scales, then zeros when asymmetric
   std::vector<kernels::Dyadic> scale_storage;
 
-  int32_t rows() const { return packed.n; }
-  int32_t cols() const { return packed.k; }
-  // Bytes of the packed data, row sums and scales.
+  bool has_codes() const { return codes.data != nullptr; }
+  bool empty() const { return packed.data == nullptr && codes.data == nullptr; }
+  int32_t rows() const { return has_codes() ? codes.n : packed.n; }
+  int32_t cols() const { return has_codes() ? codes.k : packed.k; }
+  // Bytes of the packed data, row sums or group scales and zeros, and row scales.
   uint64_t bytes() const;
-  // Row r as int8 values [k] (gathered from the packed layout).
+  // Row r as int8 values [k] (gathered from the packed layout; per channel only).
   void Row(int32_t r, int8_t* out) const;
 };
 

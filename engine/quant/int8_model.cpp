@@ -6,6 +6,7 @@
 #include <initializer_list>
 
 #include "engine/arch/architecture.h"
+#include "engine/quant/code_quantizer.h"
 #include "engine/forward/fp32_ops.h"
 
 namespace ingot {
@@ -81,15 +82,62 @@ void SetInt8Constants(const ModelConfig& c, const FloatWeights& vectors, Int8Wei
 
 namespace {
 
+// Whether two matrices are in the same form (per channel, or codes of one width, group and kind).
+bool SameForm(const Int8Matrix& a, const Int8Matrix& b) {
+  if (a.has_codes() != b.has_codes()) return false;
+  return !a.has_codes() || (a.codes.bits == b.codes.bits && a.codes.group == b.codes.group &&
+                            (a.codes.zeros == nullptr) == (b.codes.zeros == nullptr));
+}
+
+// FuseRows for code matrices: the codes, group scales and zeros of 16-row blocks concatenate.
+Int8Matrix FuseCodeRows(std::initializer_list<Int8Matrix*> parts, int32_t rows) {
+  const kernels::PackedCodes& f = (*parts.begin())->codes;
+  const size_t row_bytes = static_cast<size_t>(f.k_pad) * static_cast<size_t>(f.bits) / 8;
+  const size_t row_groups = static_cast<size_t>(f.groups());
+  const bool asym = f.zeros != nullptr;
+  Int8Matrix fused;
+  fused.packed_storage = WeightBuffer(static_cast<size_t>(rows) * row_bytes);
+  fused.group_storage.resize(static_cast<size_t>(rows) * row_groups * (asym ? 2 : 1));
+  fused.scale_storage.resize(static_cast<size_t>(rows));
+  uint8_t* data = reinterpret_cast<uint8_t*>(fused.packed_storage.data());
+  uint8_t* scales = fused.group_storage.data();
+  uint8_t* zeros = asym ? scales + static_cast<size_t>(rows) * row_groups : nullptr;
+  size_t at = 0;
+  for (Int8Matrix* m : parts) {
+    const size_t n = static_cast<size_t>(m->rows());
+    std::memcpy(data + at * row_bytes, m->codes.data, n * row_bytes);
+    std::memcpy(scales + at * row_groups, m->codes.scales, n * row_groups);
+    if (asym) std::memcpy(zeros + at * row_groups, m->codes.zeros, n * row_groups);
+    std::copy_n(m->scale, n, fused.scale_storage.data() + at);
+    m->codes.data = data + at * row_bytes;
+    m->codes.scales = scales + at * row_groups;
+    m->codes.zeros = asym ? zeros + at * row_groups : nullptr;
+    m->scale = fused.scale_storage.data() + at;
+    m->packed_storage = WeightBuffer();
+    m->group_storage = {};
+    m->scale_storage = {};
+    at += n;
+  }
+  fused.codes = f;
+  fused.codes.data = data;
+  fused.codes.scales = scales;
+  fused.codes.zeros = zeros;
+  fused.codes.n = fused.codes.n_pad = rows;
+  fused.scale = fused.scale_storage.data();
+  return fused;
+}
+
 // Stacks the rows of parts sharing k into one matrix: with every part's rows a multiple of
 // kPackRows the packed layouts simply concatenate. Each part becomes a view into the result.
 Int8Matrix FuseRows(std::initializer_list<Int8Matrix*> parts) {
   int32_t rows = 0;
-  const int32_t k = (*parts.begin())->cols();
+  const Int8Matrix& first = **parts.begin();
+  const int32_t k = first.cols();
   for (const Int8Matrix* m : parts) {
-    if (m->rows() % kernels::kPackRows != 0 || m->cols() != k) return Int8Matrix{};
+    if (m->rows() % kernels::kPackRows != 0 || m->cols() != k || !SameForm(*m, first)) return Int8Matrix{};
     rows += m->rows();
   }
+  if (first.has_codes()) return FuseCodeRows(parts, rows);
   const size_t row_bytes = static_cast<size_t>((*parts.begin())->packed.k_pad);
   Int8Matrix fused;
   fused.packed_storage = WeightBuffer(static_cast<size_t>(rows) * row_bytes);
@@ -151,20 +199,27 @@ struct NormsAndBiases {
   }
 };
 
-// Walks the matrices: each quantized with QuantizeWeight. gpt2's fused attn_qkv was bound as
-// three row ranges, so each part is quantized on its own (per-row scales anyway), and
-// FuseInt8Layers stacks them again.
+// Walks the matrices: each quantized to the form `formats` gives its name, per-channel int8
+// (QuantizeWeight) or codes (QuantizeWeightCodes). gpt2's fused attn_qkv was bound as three row
+// ranges, so each part is quantized on its own (per-row scales anyway), and FuseInt8Layers
+// stacks them again.
 struct Quantizer {
   const FloatWeights& src;
   Int8Weights& dst;
+  const WeightFormats& formats;
   int32_t n_threads;
 
+  Int8Matrix Quantize(const Weight& w, const std::string& name) const {
+    const CodeFormat f = formats.For(name);
+    return f.per_channel() ? QuantizeWeight(w, n_threads) : QuantizeWeightCodes(w, f, n_threads);
+  }
   void Global(const GlobalMatrix& m) {
     const bool tied = m.presence == Presence::kTiedWhenAbsent && src.tied_output();  // the output matrix
-    if (!tied) dst.*m.int8 = QuantizeWeight(src.*m.weight, n_threads);
+    if (!tied) dst.*m.int8 = Quantize(src.*m.weight, TensorName(-1, m.name, ".weight"));
   }
   void Matrix(int32_t layer, const LayerMatrix& m) {
-    dst.layers[static_cast<size_t>(layer)].*m.int8 = QuantizeWeight(src.layers[static_cast<size_t>(layer)].*m.weight, n_threads);
+    dst.layers[static_cast<size_t>(layer)].*m.int8 =
+        Quantize(src.layers[static_cast<size_t>(layer)].*m.weight, TensorName(layer, m.name, ".weight"));
   }
   void Norm(const GlobalNorm&) {}
   void Norm(int32_t, const LayerNorm&) {}
@@ -180,10 +235,11 @@ void SetInt8NormsAndBiases(const ModelConfig& config, const FloatWeights& src, I
   VisitTensors(config, NormsAndBiases{src, dst});
 }
 
-std::unique_ptr<Int8Weights> QuantizeModel(const ModelConfig& config, const FloatWeights& weights, int32_t n_threads) {
+std::unique_ptr<Int8Weights> QuantizeModel(const ModelConfig& config, const FloatWeights& weights,
+                                           const WeightFormats& formats, int32_t n_threads) {
   auto w = std::make_unique<Int8Weights>();
   w->layers.resize(weights.layers.size());
-  VisitTensors(config, Quantizer{weights, *w, n_threads});
+  VisitTensors(config, Quantizer{weights, *w, formats, n_threads});
   w->SetOutput();
   SetInt8NormsAndBiases(config, weights, *w);
   SetInt8Constants(config, weights, *w);

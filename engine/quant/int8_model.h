@@ -9,6 +9,7 @@
 
 #include "engine/model/model_types.h"
 #include "engine/quant/int8_matrix.h"
+#include "engine/quant/weight_format.h"
 #include "kernels/dyadic.h"
 
 namespace ingot {
@@ -64,9 +65,11 @@ struct Int8Weights {
 // Builds every layer's attn_qkv and ffn_gate_up (the parts' storage moves into them).
 void FuseInt8Layers(Int8Weights& w);
 
-// Quantizes a float model in memory (for --mode int8 on a float file): every matrix with
-// QuantizeWeight, norms and biases with SetInt8NormsAndBiases.
-std::unique_ptr<Int8Weights> QuantizeModel(const ModelConfig& config, const FloatWeights& weights, int32_t n_threads);
+// Quantizes a float model in memory (for --mode int8 on a float file): every matrix in the form
+// `formats` gives it (per-channel int8 with QuantizeWeight, codes with QuantizeWeightCodes),
+// norms and biases with SetInt8NormsAndBiases.
+std::unique_ptr<Int8Weights> QuantizeModel(const ModelConfig& config, const FloatWeights& weights,
+                                           const WeightFormats& formats, int32_t n_threads);
 
 // Converts a float norm weight vector (and a LayerNorm's bias, when not empty) to Int8Norm
 // (15-bit gamma, beta in the output's units).

@@ -47,8 +47,8 @@ inline uint64_t LogitsHash(const Model& model, const std::string& text, int32_t 
 
 // Loads path with each kernel table (ref, avx2, avx512vnni, neon-dot: those built and detected),
 // hashes the logits of text and 8 greedy steps on 1 and 2 threads, checks they all agree, and
-// returns the hash.
-inline uint64_t CheckInt8LogitsAgree(const std::string& path, const std::string& text) {
+// returns the hash. formats: the matrices' forms (default: all per-channel int8).
+inline uint64_t CheckInt8LogitsAgree(const std::string& path, const std::string& text, const WeightFormats& formats = {}) {
   std::vector<std::string> ran;
   uint64_t first = 0;
   std::vector<int32_t> first_greedy;
@@ -65,6 +65,7 @@ inline uint64_t CheckInt8LogitsAgree(const std::string& path, const std::string&
     ModelLoadOptions options;
     options.prepare_int8 = true;
     options.isa = isa;
+    options.formats = formats;
     const std::unique_ptr<Model> model = Model::Load(path, options);
     CHECK(std::string(model->isa_name()) == isa);  // the forced table really ran
     for (int32_t threads : {1, 2}) {
@@ -83,7 +84,7 @@ inline uint64_t CheckInt8LogitsAgree(const std::string& path, const std::string&
   }
   std::string list;
   for (const std::string& r : ran) list += r + " ";
-  const std::string summary = path + ": identical int8 logits on " + list + "(XXH3-64 " + std::to_string(first) + ")";
+  const std::string summary = path + " (" + formats.Describe() + "): identical int8 logits on " + list + "(XXH3-64 " + std::to_string(first) + ")";
   MESSAGE(summary);
   return first;
 }

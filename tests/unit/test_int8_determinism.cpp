@@ -17,13 +17,14 @@ namespace {
 
 constexpr const char* kStory = "Once upon a time, there was a little girl named Lily.";
 
-void CheckAllTablesAgree(const std::string& relative, const char* text, uint64_t golden) {
+void CheckAllTablesAgree(const std::string& relative, const char* text, uint64_t golden,
+                         const WeightFormats& formats = {}) {
   const std::string path = test::FindAsset(relative);
   if (path.empty()) {
     MESSAGE("skipped: " << relative << " not found");
     return;
   }
-  const uint64_t hash = test::CheckInt8LogitsAgree(path, text);
+  const uint64_t hash = test::CheckInt8LogitsAgree(path, text, formats);
   if (golden != 0) CHECK(hash == golden);
 }
 
@@ -40,6 +41,28 @@ TEST_CASE("docs-gpt2-7m int8 logits: the same bits on every ISA and thread count
   // gpt2's integer path: LayerNorm, tanh GELU, biases, learned positions.
   CheckAllTablesAgree("models/docs-gpt2-7m/model.f32.gguf", "The package manager installs software from the archive",
                       11497020277482511798ull);
+}
+
+TEST_CASE("weight codes (8, 4, 2 bits, symmetric and asymmetric, every group size): the same bits everywhere, golden hashes") {
+  // stories260K: d_model 64, so every group size up to 256 spans whole rows or more (padding).
+  struct Case {
+    const char* bits;
+    int32_t group, asym;
+    uint64_t golden;
+  };
+  // The hashes hold while the round-to-nearest quantizer (engine/quant/code_quantizer.cpp) is unchanged.
+  for (const Case& c : {Case{"4", 32, -1, 15133021408511978149ull}, Case{"2", 64, -1, 13168181836413430772ull},
+                        Case{"8", 128, 0, 7723341159750631038ull}, Case{"4", 256, 0, 12808458660069610956ull},
+                        Case{"2,attn_v=8,output=4", 32, 1, 8161243921134465757ull}}) {
+    INFO("--bits " << c.bits << " --group " << c.group);
+    CheckAllTablesAgree("models/stories260K/stories260K.bin", kStory, c.golden, WeightFormats::Parse(c.bits, c.group, c.asym));
+  }
+}
+
+TEST_CASE("docs-gpt2-7m and docs-llama-7m at 4 bits: the same bits everywhere") {
+  CheckAllTablesAgree("models/docs-gpt2-7m/model.f32.gguf", "The package manager installs software from the archive", 0,
+                      WeightFormats::Parse("4,output=4", 64, -1));
+  CheckAllTablesAgree("models/docs-llama-7m/model.f32.gguf", kStory, 0, WeightFormats::Parse("4", 32, 0));
 }
 
 }  // namespace

@@ -115,6 +115,14 @@ typedef struct ingot_model_params {
   const char* isa;            /* kernels: "avx512vnni", "avx2", "neon-dot", "ref"; NULL: the best this CPU runs */
   int32_t prepare_int8;       /* nonzero (default): quantize a float model to int8 at load, for int8 sessions */
   int32_t n_threads;          /* threads for work at load (hash checks, quantization); 0 (default): all cores */
+  /* Low-bit weights for a float model quantized at load (prepare_int8): the apps' --bits,
+   * --group and --asym/--sym. weight_bits NULL or "" (default): every matrix per-channel int8;
+   * "4", "2", "8" or a list such as "4,attn_v=8,output=int8" (README, "Low-bit weights").
+   * weight_group 0 (default): 32; else 32, 64, 128 or 256. weight_asym -1 (default): the
+   * width's default; 0 symmetric; 1 asymmetric. */
+  const char* weight_bits;
+  int32_t weight_group;
+  int32_t weight_asym;
 } ingot_model_params;
 
 /* Fills the defaults and struct_size. */

@@ -1,0 +1,92 @@
+#include "engine/quant/weight_format.h"
+
+#include <fnmatch.h>
+
+#include "kernels/packed_codes.h"
+#include "model_io/error.h"
+
+namespace ingot {
+
+std::string CodeFormat::Name() const {
+  if (per_channel()) return "int8";
+  return std::to_string(bits) + "-bit g" + std::to_string(group) + (asym ? " asym" : " sym");
+}
+
+bool DefaultAsym(int32_t bits) { return bits != 8; }
+
+namespace {
+
+// "2", "4", "8" or "int8" -> bits (0 for int8); -1 when it is none of them.
+int32_t ParseWidth(const std::string& s) {
+  if (s == "int8") return 0;
+  if (s == "2" || s == "4" || s == "8") return std::stoi(s);
+  return -1;
+}
+
+bool Matches(const std::string& pattern, const std::string& name) {
+  if (pattern.find_first_of("*?[") == std::string::npos) return name.find(pattern) != std::string::npos;
+  return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+}
+
+bool IsEmbedding(const std::string& name) {
+  return name.rfind("token_embd.", 0) == 0 || name.rfind("position_embd.", 0) == 0;
+}
+
+}  // namespace
+
+WeightFormats WeightFormats::Parse(const std::string& bits, int32_t group, int32_t asym) {
+  WeightFormats f;
+  if (group != 0 && !kernels::ValidCodeGroup(group)) {
+    throw Error("--group " + std::to_string(group) + ": the group size must be 32, 64, 128 or 256",
+                ErrorKind::kInvalidArgument);
+  }
+  if (group != 0) f.group_ = group;
+  f.asym_ = asym;
+  size_t start = 0;
+  while (start <= bits.size() && !bits.empty()) {
+    const size_t comma = bits.find(',', start);
+    const std::string item = bits.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? bits.size() + 1 : comma + 1;
+    const size_t eq = item.find('=');
+    const std::string width = eq == std::string::npos ? item : item.substr(eq + 1);
+    const int32_t b = ParseWidth(width);
+    if (b < 0) {
+      throw Error("--bits: '" + item + "': a width is 2, 4, 8 or int8, alone or as PATTERN=WIDTH",
+                  ErrorKind::kInvalidArgument);
+    }
+    if (eq == std::string::npos) {
+      f.base_ = f.Format(b);
+    } else if (eq == 0) {
+      throw Error("--bits: '" + item + "' has an empty pattern", ErrorKind::kInvalidArgument);
+    } else {
+      f.rules_.emplace_back(item.substr(0, eq), b);
+    }
+  }
+  return f;
+}
+
+CodeFormat WeightFormats::Format(int32_t bits) const {
+  if (bits == 0) return CodeFormat{};
+  return CodeFormat{bits, group_, asym_ < 0 ? DefaultAsym(bits) : asym_ != 0};
+}
+
+CodeFormat WeightFormats::For(const std::string& tensor) const {
+  const bool embedding = IsEmbedding(tensor);
+  CodeFormat f = embedding || tensor.rfind("output.", 0) == 0 ? CodeFormat{} : base_;
+  for (const auto& [pattern, bits] : rules_) {
+    if (Matches(pattern, tensor)) f = Format(bits);
+  }
+  if (embedding && !f.per_channel()) {
+    throw Error("--bits: " + tensor + " is looked up row by row and stays int8 (per channel)",
+                ErrorKind::kInvalidArgument);
+  }
+  return f;
+}
+
+std::string WeightFormats::Describe() const {
+  std::string s = base_.Name();
+  for (const auto& [pattern, bits] : rules_) s += "; " + pattern + "=" + Format(bits).Name();
+  return s;
+}
+
+}  // namespace ingot
