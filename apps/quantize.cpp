@@ -8,6 +8,9 @@
 #include "common.h"
 #include "engine/quant/ingot_gguf.h"
 #include "engine/model/model.h"
+#include "engine/quant/calibration.h"
+#include "engine/session/sampler.h"
+#include "engine/session/session.h"
 #include "kernels/parallel.h"
 #include "model_io/error.h"
 
@@ -15,6 +18,50 @@ namespace ingot::apps {
 namespace {
 
 double MiB(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+// The calibration text's tokens, each chunk of ctx starting with BOS (as perplexity scores them).
+std::vector<int32_t> CalibrationTokens(const Model& model, const std::string& text, int32_t ctx) {
+  std::vector<int32_t> tokens = model.tokenizer().Encode(text, false);
+  const int32_t bos = model.tokenizer().bos_id();
+  if (bos >= 0) {
+    for (size_t at = 0; at < tokens.size(); at += static_cast<size_t>(ctx)) tokens[at] = bos;
+  }
+  if (tokens.size() < 64) throw Error("the calibration text has only " + std::to_string(tokens.size()) + " tokens");
+  return tokens;
+}
+
+// n tokens sampled from the FP32 model (temperature 1, seed 1), in sequences of ctx from BOS.
+std::vector<int32_t> GeneratedTokens(const Model& model, int32_t n, int32_t ctx, int32_t n_threads) {
+  SessionOptions options;
+  options.mode = Mode::kFp32;
+  options.n_ctx = ctx;
+  options.n_threads = n_threads;
+  Session session(model, options);
+  SamplerParams params;
+  params.temperature = 1.0f;
+  params.top_k = 0;
+  params.top_p = 1.0f;
+  params.repeat_penalty = 1.0f;
+  params.seed = 1;
+  Sampler sampler(params, model.config().n_vocab);
+  const int32_t bos = std::max(0, model.tokenizer().bos_id());
+  std::vector<int32_t> tokens, history;
+  while (static_cast<int32_t>(tokens.size()) < n) {
+    int32_t next = bos;
+    if (static_cast<int32_t>(tokens.size()) % ctx == 0) {
+      session.Reset();
+      history.clear();
+    } else {
+      next = sampler.Sample(session.logits(), history);
+    }
+    tokens.push_back(next);
+    history.push_back(next);
+    session.Eval(&next, 1, false);
+    if (tokens.size() % 256 == 0) std::fprintf(stderr, "\rquantize: sampled %zu/%d tokens", tokens.size(), n);
+  }
+  std::fprintf(stderr, "\n");
+  return tokens;
+}
 
 int Run(int argc, char** argv) {
   std::string in_path, out_path, tokenizer_path;
@@ -31,6 +78,13 @@ int Run(int argc, char** argv) {
   parser.AddInt("-t,--threads", &n_threads, "threads (0: all cores)");
   WeightOptions weights;
   weights.Add(parser);
+  std::string calib_path;
+  int32_t calib_tokens = 32768, calib_ctx = 512, calib_generate = 0;
+  parser.AddString("--calib", &calib_path,
+                   "calibration text: code matrices by GPTQ on its second moments (never the evaluation text)");
+  parser.AddInt("--calib-tokens", &calib_tokens, "calibration tokens used at most");
+  parser.AddInt("--calib-ctx", &calib_ctx, "tokens per calibration chunk (at most the model's context)");
+  parser.AddInt("--calib-generate", &calib_generate, "calibrate on N tokens sampled from the FP32 model itself instead of a text");
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
   const WeightFormats formats = WeightFormats::Parse(weights.bits, weights.group, weights.Asym());
@@ -46,10 +100,29 @@ int Run(int argc, char** argv) {
   load_options.tokenizer_path = tokenizer_path;
   const std::unique_ptr<Model> model = Model::Load(in_path, load_options);
   const ModelConfig& c = model->config();
+  std::unique_ptr<InputMoments> moments;
+  if (!calib_path.empty() || calib_generate > 0) {
+    if (formats.all_int8()) throw Error("--calib and --calib-generate calibrate code matrices: they need --bits");
+    if (!calib_path.empty() && calib_generate > 0) throw Error("--calib and --calib-generate: give one of them");
+    if (calib_tokens < 1 || calib_ctx < 8) throw Error("--calib-tokens must be positive and --calib-ctx at least 8");
+    calib_ctx = std::min(calib_ctx, c.n_ctx_train);
+    std::vector<int32_t> tokens = !calib_path.empty()
+                                      ? CalibrationTokens(*model, ReadTextFile(calib_path, "calibration text"), calib_ctx)
+                                      : GeneratedTokens(*model, calib_generate, calib_ctx, n_threads);
+    if (static_cast<int64_t>(tokens.size()) > calib_tokens) tokens.resize(static_cast<size_t>(calib_tokens));
+    std::fprintf(stderr, "quantize: calibrating on %zu tokens (%s) in chunks of %d ...\n", tokens.size(),
+                 calib_path.empty() ? "sampled from the model" : calib_path.c_str(), calib_ctx);
+    moments = std::make_unique<InputMoments>(CollectInputMoments(
+        *model, tokens, calib_ctx, n_threads, [&](const CalibrationProgress& p) {
+          std::fprintf(stderr, "\rquantize: calibration %lld/%lld tokens (%.1f s)", static_cast<long long>(p.tokens_done),
+                       static_cast<long long>(p.tokens_total), NowSeconds() - start);
+        }));
+    std::fprintf(stderr, "\nquantize: second moments of every matrix input: %.1f MiB\n", MiB(static_cast<uint64_t>(moments->bytes())));
+  }
   std::fprintf(stderr, "quantize: %s (%s, %d layers, d_model %d, vocab %d, tokenizer %s), %d threads\n", in_path.c_str(),
                model->format().c_str(), c.n_layers, c.d_model, c.n_vocab, model->tokenizer_source().c_str(), n_threads);
   const int width = static_cast<int>(std::to_string(c.n_layers * 7 + 2).size());
-  const QuantizeSummary summary = WriteIngotGguf(*model, out_path, formats, n_threads, [&](const QuantizeProgress& p) {
+  const QuantizeSummary summary = WriteIngotGguf(*model, out_path, formats, moments.get(), n_threads, [&](const QuantizeProgress& p) {
     if (p.writing) {
       std::fprintf(stderr, "quantize: writing %s ... (%.1f s)\n", p.name.c_str(), NowSeconds() - start);
       return;

@@ -25,7 +25,7 @@ constexpr KernelTable kAvx2Table = {
     Isa::kAvx2, "avx2", WeightLayout::kBlock16x4,
     avx2::GemvS8, avx2::GemmS8,
     avx2::GemvS8Grouped, avx2::GemmS8Grouped,
-    ref::GemvCodes, ref::GemmCodes,  // not vectorized yet
+    avx2::GemvCodes, avx2::GemmCodes,
     avx2::RequantizeS32ToS32, avx2::QuantizeRowS32ToS8, avx2::QuantizeRowS32ToS8Grouped,
     avx2::SoftmaxS32ToU16, avx2::WeightedSumS8,
     ref::RmsNormS32, ref::LayerNormS32,  // not vectorized
@@ -54,7 +54,7 @@ constexpr KernelTable kNeonDotTable = {
     Isa::kNeonDot, "neon-dot", WeightLayout::kBlock16x4,
     neon_dot::GemvS8, neon_dot::GemmS8,
     neon_dot::GemvS8Grouped, neon_dot::GemmS8Grouped,
-    ref::GemvCodes, ref::GemmCodes,  // not vectorized yet
+    neon_dot::GemvCodes, neon_dot::GemmCodes,
     ref::RequantizeS32ToS32, ref::QuantizeRowS32ToS8,  // not vectorized
     ref::QuantizeRowS32ToS8Grouped,                    // not vectorized
     ref::SoftmaxS32ToU16, ref::WeightedSumS8,           // not vectorized

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/grouped_s8.h"
 #include "kernels/packed_weights.h"
@@ -106,6 +107,48 @@ struct CodeInput {
 static constexpr CodeInput CodeInputFrom(const CodeInput& a, int32_t first) {
   return CodeInput{a.q + first * a.ld_q, a.ld_q, a.shifts == nullptr ? nullptr : a.shifts + first * a.ld_groups,
                    a.sums + first * a.ld_groups, a.ld_groups};
+}
+
+// What every ISA's code kernels share (internal linkage, as fixed_point.h):
+// where row block `block`'s codes, group scales and zeros start;
+struct CodeBlock {
+  const uint8_t* data;
+  const uint8_t* scales;
+  const uint8_t* zeros;
+};
+static inline CodeBlock CodeBlockAt(const PackedCodes& w, int32_t block) {
+  const int64_t block_bytes = static_cast<int64_t>(w.k_pad) * kPackRows * w.bits / 8;
+  const int64_t group_bytes = static_cast<int64_t>(w.groups()) * kPackRows;
+  return CodeBlock{w.data + block * block_bytes, w.scales + block * group_bytes,
+                   w.zeros != nullptr ? w.zeros + block * group_bytes : nullptr};
+}
+// the 32-input sub-groups [j_begin, j_end) of group g that hold real inputs;
+struct CodeSubGroups {
+  int32_t j_begin, j_end;
+};
+static inline CodeSubGroups CodeSubGroupsOf(const PackedCodes& w, int32_t g) {
+  const int32_t per = w.group / kActGroup;
+  const int32_t last = ActGroupCount(w.k);
+  const int32_t end = (g + 1) * per;
+  return CodeSubGroups{g * per, end < last ? end : last};
+}
+// and f.template operator()<bits, asym, shifts>() called for the matrix's width and kind.
+template <typename F>
+static inline void DispatchCodeKind(const PackedCodes& w, bool shifts, F&& f) {
+  const bool asym = w.zeros != nullptr;
+  auto by_kind = [&](auto bits) {
+    constexpr int kBits = decltype(bits)::value;
+    if (asym) {
+      shifts ? f.template operator()<kBits, true, true>() : f.template operator()<kBits, true, false>();
+    } else {
+      shifts ? f.template operator()<kBits, false, true>() : f.template operator()<kBits, false, false>();
+    }
+  };
+  switch (w.bits) {
+    case 8: by_kind(std::integral_constant<int, 8>{}); break;
+    case 4: by_kind(std::integral_constant<int, 4>{}); break;
+    default: by_kind(std::integral_constant<int, 2>{}); break;
+  }
 }
 
 }  // namespace ingot::kernels

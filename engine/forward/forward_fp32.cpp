@@ -129,6 +129,7 @@ void Fp32Forward::Forward(const int32_t* tokens, const TokenPlace* places, int32
     if (wanted.rows[r] != r) std::copy_n(x_.data() + wanted.rows[r] * d, d, x_.data() + r * d);
   }
   OutputLogits(model_, x_.data(), wanted.count, xb_.data(), logits, n_threads_);
+  if (observer_ != nullptr) observer_->Observe(-1, MatrixInput::kOutput, xb_.data(), wanted.count);
 }
 
 void OutputLogits(const Model& model, const float* x, int32_t rows, float* normed, float* logits, int32_t n_threads) {
@@ -144,6 +145,7 @@ void Fp32Forward::Layer(int32_t layer, const TokenPlace* places, int32_t n) {
   const int64_t d = c_.d_model;
   const int64_t n_ffn = static_cast<int64_t>(n) * c_.d_ffn;
   for (int32_t t = 0; t < n; ++t) fp32::Norm(c_, x_.data() + t * d, w.attn_norm, w.attn_norm_bias, xb_.data() + t * d);
+  if (observer_ != nullptr) observer_->Observe(layer, MatrixInput::kAttn, xb_.data(), n);
   fp32::MatMul(w.attn_q, xb_.data(), n, q_.data(), n_threads_);
   fp32::MatMul(w.attn_k, xb_.data(), n, k_.data(), n_threads_);
   fp32::MatMul(w.attn_v, xb_.data(), n, v_.data(), n_threads_);
@@ -155,12 +157,14 @@ void Fp32Forward::Layer(int32_t layer, const TokenPlace* places, int32_t n) {
     fp32::RmsNormRows(k_.data(), n * c_.n_kv_heads, c_.head_dim, w.attn_k_norm, c_.norm_eps);
   }
   Attention(layer, places, n);
+  if (observer_ != nullptr) observer_->Observe(layer, MatrixInput::kAttnOutput, attn_.data(), n);
   fp32::MatMul(w.attn_output, attn_.data(), n, branch_.data(), n_threads_);
   fp32::AddBias(w.attn_output_bias, n, branch_.data());
   if (c_.post_norms) fp32::RmsNormRows(branch_.data(), n, c_.d_model, w.attn_post_norm, c_.norm_eps);
   for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += branch_[static_cast<size_t>(i)];
 
   for (int32_t t = 0; t < n; ++t) fp32::Norm(c_, x_.data() + t * d, w.ffn_norm, w.ffn_norm_bias, xb_.data() + t * d);
+  if (observer_ != nullptr) observer_->Observe(layer, MatrixInput::kFfn, xb_.data(), n);
   fp32::MatMul(w.ffn_up, xb_.data(), n, up_.data(), n_threads_);
   fp32::AddBias(w.ffn_up_bias, n, up_.data());
   if (c_.ffn == FfnKind::kSwiGlu) {
@@ -172,6 +176,7 @@ void Fp32Forward::Layer(int32_t layer, const TokenPlace* places, int32_t n) {
   } else {
     for (int64_t i = 0; i < n_ffn; ++i) up_[static_cast<size_t>(i)] = fp32::Gelu(up_[static_cast<size_t>(i)]);
   }
+  if (observer_ != nullptr) observer_->Observe(layer, MatrixInput::kFfnDown, up_.data(), n);
   fp32::MatMul(w.ffn_down, up_.data(), n, branch_.data(), n_threads_);
   fp32::AddBias(w.ffn_down_bias, n, branch_.data());
   if (c_.post_norms) fp32::RmsNormRows(branch_.data(), n, c_.d_model, w.ffn_post_norm, c_.norm_eps);

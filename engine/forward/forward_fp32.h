@@ -34,6 +34,24 @@ class RopeTables {
 
 // The head of the FP32 pass: the final norm of residual rows x [rows, d_model] into normed
 // [rows, d_model], then the output matmul to logits [rows, n_vocab].
+// The inputs of a layer's matrices (and of the output matrix), for calibration: what the FP32
+// pass shows an observer.
+enum class MatrixInput : int32_t {
+  kAttn = 0,     // attn_q, attn_k, attn_v: the normed residual
+  kAttnOutput,   // attn_output: the attention heads
+  kFfn,          // ffn_gate, ffn_up: the normed residual
+  kFfnDown,      // ffn_down: the activation (e.g. silu(gate) * up)
+  kOutput,       // output (or a tied token_embd): the final normed residual (layer -1)
+};
+inline constexpr int32_t kMatrixInputCount = 5;
+
+class MatrixInputObserver {
+ public:
+  virtual ~MatrixInputObserver() = default;
+  // n rows of the input [n, its width] of `input` in `layer`.
+  virtual void Observe(int32_t layer, MatrixInput input, const float* x, int32_t n) = 0;
+};
+
 void OutputLogits(const Model& model, const float* x, int32_t rows, float* normed, float* logits, int32_t n_threads);
 
 class Fp32Forward {
@@ -60,6 +78,9 @@ class Fp32Forward {
   // caller's scratch [pos + 1], so calls for different heads may run concurrently.
   void Attend(int32_t layer, int32_t head, TokenPlace place, const float* q, float* scores, float* out) const;
   const RopeTables& rope() const { return rope_; }
+  // Shows every matrix input of later Forward calls to observer (nullptr: none). The output
+  // matrix's input is shown for the wanted rows only.
+  void set_observer(MatrixInputObserver* observer) { observer_ = observer; }
 
   uint64_t kv_cache_bytes() const;
   // What the float KV caches of n_seq sequences of n_ctx positions take, and what the whole pass
@@ -81,6 +102,7 @@ class Fp32Forward {
 
   const Model& model_;
   const ModelConfig& c_;
+  MatrixInputObserver* observer_ = nullptr;
   int32_t n_ctx_, n_threads_;
   float inv_sqrt_head_dim_;
   RopeTables rope_;

@@ -122,12 +122,15 @@ struct QuantizeSummary {
 };
 
 // Quantizes every matrix of a float model (loaded without prepare_int8) in the form `formats`
-// gives it, exactly as --mode int8 (with the same --bits) does in memory, and writes the ingot
+// gives it, exactly as --mode int8 (with the same --bits) does in memory (code matrices with
+// GPTQ when moments, from calibration, are given), and writes the ingot
 // GGUF to out_path (via a temporary file). progress is called before each matrix and before
 // writing. The quantized weights are held in memory until the file is written (the hashes go
 // into the header, before the data).
 class Model;
+class InputMoments;
 QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, const WeightFormats& formats,
-                               int32_t n_threads, const std::function<void(const QuantizeProgress&)>& progress);
+                               const InputMoments* moments, int32_t n_threads,
+                               const std::function<void(const QuantizeProgress&)>& progress);
 
 }  // namespace ingot

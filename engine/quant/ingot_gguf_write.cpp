@@ -10,6 +10,7 @@
 #include "engine/arch/architecture.h"
 #include "engine/arch/config.h"
 #include "engine/model/model.h"
+#include "engine/quant/calibration.h"
 #include "engine/quant/code_quantizer.h"
 #include "engine/quant/ingot_gguf.h"
 #include "model_io/error.h"
@@ -148,7 +149,8 @@ void AddCodeMatrix(std::vector<Tensor>& tensors, std::vector<GgufKeyValue>& meta
 }  // namespace
 
 QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, const WeightFormats& formats,
-                               int32_t n_threads, const std::function<void(const QuantizeProgress&)>& progress) {
+                               const InputMoments* moments, int32_t n_threads,
+                               const std::function<void(const QuantizeProgress&)>& progress) {
   const ModelConfig& c = model.config();
   if (model.gguf() != nullptr && IsIngotGguf(*model.gguf())) {
     throw Error(model.path() + ": already an int8 model written by quantize");
@@ -208,7 +210,7 @@ QuantizeSummary WriteIngotGguf(const Model& model, const std::string& out_path, 
       quantized.push_back(QuantizeWeight(*e.matrix, n_threads));
       AddInt8Matrix(tensors, e.name, quantized.back());
     } else {
-      quantized.push_back(QuantizeWeightCodes(*e.matrix, f, n_threads));
+      quantized.push_back(QuantizeWeightCodes(*e.matrix, f, moments != nullptr ? moments->For(e.name) : nullptr, n_threads));
       AddCodeMatrix(tensors, metadata, e.name, quantized.back());
     }
   }

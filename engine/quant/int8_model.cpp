@@ -211,7 +211,7 @@ struct Quantizer {
 
   Int8Matrix Quantize(const Weight& w, const std::string& name) const {
     const CodeFormat f = formats.For(name);
-    return f.per_channel() ? QuantizeWeight(w, n_threads) : QuantizeWeightCodes(w, f, n_threads);
+    return f.per_channel() ? QuantizeWeight(w, n_threads) : QuantizeWeightCodes(w, f, nullptr, n_threads);
   }
   void Global(const GlobalMatrix& m) {
     const bool tied = m.presence == Presence::kTiedWhenAbsent && src.tied_output();  // the output matrix

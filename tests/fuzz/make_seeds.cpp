@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   ingot::test::WriteRandomModel(dir + "/llama-f32.gguf", llama, GgmlType::kF32, 1, "");
   ingot::test::WriteRandomModel(dir + "/llama-q8_0.gguf", llama_q8, GgmlType::kQ8_0, 2, "");
   ingot::test::WriteRandomModel(dir + "/gpt2-f32.gguf", gpt2, GgmlType::kF32, 3, "");
-  ingot::WriteIngotGguf(*ingot::Model::Load(dir + "/llama-f32.gguf"), dir + "/llama.ingot.gguf", {}, 1, {});
+  ingot::WriteIngotGguf(*ingot::Model::Load(dir + "/llama-f32.gguf"), dir + "/llama.ingot.gguf", {}, nullptr, 1, {});
   // The first round's reproducer classes: non-finite floats where the int8 conversion reads
   // them, file-driven memory (a 2^24 context, 512-wide heads on a 2-wide model, nested arrays).
   const std::string f32 = dir + "/llama-f32.gguf";

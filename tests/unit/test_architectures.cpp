@@ -166,7 +166,7 @@ TEST_CASE("tiny llama-family models: the same int8 logits on every kernel table 
     // The ingot GGUF that quantize writes (q/k norms, biases, RoPE factors kept as F32) gives
     // the same bits as quantizing at load.
     const std::string quantized = test::ScratchDir() + "/" + kShapes[i] + ".ingot.gguf";
-    WriteIngotGguf(*Model::Load(TinyModel(kShapes[i])), quantized, {}, 2, {});
+    WriteIngotGguf(*Model::Load(TinyModel(kShapes[i])), quantized, {}, nullptr, 2, {});
     CHECK(test::CheckInt8LogitsAgree(quantized, "Once upon a time, in a land far away") == golden[i]);
   }
 }

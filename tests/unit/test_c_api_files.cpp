@@ -126,7 +126,7 @@ TEST_CASE("a GGUF file's metadata and tensors; an ingot GGUF's hashes match, a f
   }
 
   const std::string quantized = ingot::test::ScratchDir() + "/c_api_files_tiny.ingot.gguf";
-  ingot::WriteIngotGguf(*ingot::Model::Load(path), quantized, {}, 1, [](const ingot::QuantizeProgress&) {});
+  ingot::WriteIngotGguf(*ingot::Model::Load(path), quantized, {}, nullptr, 1, [](const ingot::QuantizeProgress&) {});
   const std::unique_ptr<ingot::GgufFile> q = ingot::GgufFile::Open(quantized);
   const int64_t n_tensors = static_cast<int64_t>(q->tensors().size());
   {
@@ -271,7 +271,7 @@ TEST_CASE("model info: the architecture in detail; session info: the weight byte
   CHECK(fp32.weight_bytes_per_token == fp32.weight_bytes - embd_bytes);
   // int8: the table's packed bytes, row sums and scales, as the ingot GGUF of it stores them.
   const std::string quantized = ingot::test::ScratchDir() + "/c_api_files_untied.ingot.gguf";
-  ingot::WriteIngotGguf(*ingot::Model::Load(tiny), quantized, {}, 1, [](const ingot::QuantizeProgress&) {});
+  ingot::WriteIngotGguf(*ingot::Model::Load(tiny), quantized, {}, nullptr, 1, [](const ingot::QuantizeProgress&) {});
   const File q(quantized);
   uint64_t embd_int8_bytes = 0;
   for (int64_t i = 0; i < q.Info().n_tensors; ++i) {
@@ -315,7 +315,7 @@ TEST_CASE("tensor use: the architecture's table reads every tensor of a model fi
   // A float llama and its ingot GGUF: every tensor is read.
   const std::string tiny = TinyModel("tiny");
   const std::string quantized = ingot::test::ScratchDir() + "/c_api_files_use.ingot.gguf";
-  ingot::WriteIngotGguf(*ingot::Model::Load(tiny), quantized, {}, 1, [](const ingot::QuantizeProgress&) {});
+  ingot::WriteIngotGguf(*ingot::Model::Load(tiny), quantized, {}, nullptr, 1, [](const ingot::QuantizeProgress&) {});
   for (const std::string& path : {tiny, quantized}) {
     CAPTURE(path);
     const Loaded m(path);

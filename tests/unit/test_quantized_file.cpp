@@ -31,7 +31,7 @@ std::string Quantize(const std::string& in, const std::string& name, int32_t n_t
   const std::unique_ptr<Model> model = Model::Load(in);
   int32_t calls = 0;
   bool wrote = false;
-  WriteIngotGguf(*model, out, {}, n_threads, [&](const QuantizeProgress& p) {
+  WriteIngotGguf(*model, out, {}, nullptr, n_threads, [&](const QuantizeProgress& p) {
     if (p.writing) {
       wrote = true;
       return;
@@ -164,7 +164,7 @@ TEST_CASE("the file holds packed int8 tensors, F32 norms, the config, the tokeni
   CHECK(test::ReadFile(Quantize(in, "tiny_keys_1t.ingot.gguf", 1)) == test::ReadFile(out));
   // An ingot file is not quantized again.
   const std::unique_ptr<Model> ingot = Model::Load(out);
-  CHECK_THROWS_WITH_AS(WriteIngotGguf(*ingot, test::ScratchDir() + "/again.gguf", {}, 1, nullptr),
+  CHECK_THROWS_WITH_AS(WriteIngotGguf(*ingot, test::ScratchDir() + "/again.gguf", {}, nullptr, 1, nullptr),
                        doctest::Contains("already an int8 model written by quantize"), Error);
 }
 

@@ -7,6 +7,7 @@
 
 #include "kernels/dyadic.h"
 #include "kernels/grouped_s8.h"
+#include "kernels/packed_codes.h"
 #include "kernels/packed_weights.h"
 
 namespace ingot::kernels::avx2 {
@@ -17,6 +18,9 @@ void GemmS8(const int8_t* a, int64_t lda, int32_t m_count, const PackedS8Weights
 void GemvS8Grouped(const PackedS8Weights& w, const GroupedS8Rows& x, int32_t n_begin, int32_t n_end, int32_t* y);
 void GemmS8Grouped(const GroupedS8Rows& a, int32_t m_count, const PackedS8Weights& w, int32_t n_begin, int32_t n_end,
                    int32_t* c, int64_t ldc);
+void GemvCodes(const PackedCodes& w, const CodeInput& x, int32_t n_begin, int32_t n_end, int32_t* y);
+void GemmCodes(const CodeInput& a, int32_t m_count, const PackedCodes& w, int32_t n_begin, int32_t n_end, int32_t* c,
+               int64_t ldc);
 void RequantizeS32ToS32(const int32_t* acc, int64_t ld_acc, int32_t rows, int32_t cols,
                         const Dyadic* row_scale, const Dyadic* col_scale, int32_t* out, int64_t ld_out);
 Dyadic QuantizeRowS32ToS8(const int32_t* x, int32_t n, int8_t* q);

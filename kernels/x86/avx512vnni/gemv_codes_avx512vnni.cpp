@@ -8,8 +8,6 @@
 // partial sum exact in int32.
 #include <immintrin.h>
 
-#include <type_traits>
-
 #include "kernels/x86/avx512vnni/avx512vnni.h"
 #include "kernels/x86/avx512vnni/s8_groups.h"
 
@@ -40,22 +38,10 @@ inline __m512i Broadcast(const int8_t* q, int32_t k, int32_t step) {
 inline __m512i LoadU8x16(const uint8_t* p) { return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
 
 // Where the codes, scales and zeros of row block `block` start.
-struct BlockPointers {
-  const uint8_t* data;
-  const uint8_t* scales;
-  const uint8_t* zeros;
-};
-inline BlockPointers BlockAt(const PackedCodes& w, int32_t block) {
-  const int64_t block_bytes = static_cast<int64_t>(w.k_pad) * kPackRows * w.bits / 8;
-  const int64_t group_bytes = static_cast<int64_t>(w.groups()) * kPackRows;
-  return BlockPointers{w.data + block * block_bytes, w.scales + block * group_bytes,
-                       w.zeros != nullptr ? w.zeros + block * group_bytes : nullptr};
-}
-
 // total += s * (dot - z * sum): the fold of one group (or 32 inputs of it), for block pointers p
 // at group g.
 template <bool kAsym>
-inline __m512i Fold(__m512i total, __m512i dot, const BlockPointers& p, int32_t g, int32_t sum, int32_t z) {
+inline __m512i Fold(__m512i total, __m512i dot, const CodeBlock& p, int32_t g, int32_t sum, int32_t z) {
   const __m512i s = LoadU8x16(p.scales + g * kPackRows);
   __m512i zs;
   if constexpr (kAsym) {
@@ -66,29 +52,18 @@ inline __m512i Fold(__m512i total, __m512i dot, const BlockPointers& p, int32_t 
   return _mm512_add_epi32(total, _mm512_mullo_epi32(s, _mm512_sub_epi32(dot, zs)));
 }
 
-// The 32-input sub-groups [j_begin, j_end) of group g hold real inputs.
-struct SubRange {
-  int32_t j_begin, j_end;
-};
-inline SubRange SubsOf(const PackedCodes& w, int32_t g) {
-  const int32_t per = w.group / kActGroup;
-  const int32_t last = ActGroupCount(w.k);
-  const int32_t end = (g + 1) * per;
-  return SubRange{g * per, end < last ? end : last};
-}
-
 template <int kBits, bool kAsym, bool kShifts, int kBlocks>
 void GemvBlocks(const PackedCodes& w, const CodeInput& x, int32_t block, int32_t n_begin, int32_t n_end, int32_t* y) {
   constexpr int32_t c = 8 / kBits;
   constexpr int32_t kChunksPerSub = kStepsPerSub / c;
   const int64_t block_bytes = static_cast<int64_t>(w.k_pad) * kPackRows * kBits / 8;
-  BlockPointers p[kBlocks];
-  for (int b = 0; b < kBlocks; ++b) p[b] = BlockAt(w, block + b);
+  CodeBlock p[kBlocks];
+  for (int b = 0; b < kBlocks; ++b) p[b] = CodeBlockAt(w, block + b);
   const int32_t z = w.zero_point();
   __m512i total[kBlocks];
   for (int b = 0; b < kBlocks; ++b) total[b] = _mm512_setzero_si512();
   for (int32_t g = 0; g < w.groups(); ++g) {
-    const SubRange subs = SubsOf(w, g);
+    const CodeSubGroups subs = CodeSubGroupsOf(w, g);
     __m512i dot[kBlocks];
     for (int b = 0; b < kBlocks; ++b) dot[b] = _mm512_setzero_si512();
     int32_t sum = 0;
@@ -143,8 +118,8 @@ void GemmTile(const CodeInput& a, const PackedCodes& w, int32_t block, int32_t n
               int64_t ldc) {
   constexpr int32_t cpb = 8 / kBits;
   constexpr int32_t kChunksPerSub = kStepsPerSub / cpb;
-  BlockPointers p[kBlocks];
-  for (int b = 0; b < kBlocks; ++b) p[b] = BlockAt(w, block + b);
+  CodeBlock p[kBlocks];
+  for (int b = 0; b < kBlocks; ++b) p[b] = CodeBlockAt(w, block + b);
   const int32_t z = w.zero_point();
   const int32_t full_steps = w.k / kPackK;
   __m512i total[kRows][kBlocks];
@@ -155,7 +130,7 @@ void GemmTile(const CodeInput& a, const PackedCodes& w, int32_t block, int32_t n
     for (int b = 0; b < kBlocks; ++b) total[r][b] = _mm512_setzero_si512();
   }
   for (int32_t g = 0; g < w.groups(); ++g) {
-    const SubRange subs = SubsOf(w, g);
+    const CodeSubGroups subs = CodeSubGroupsOf(w, g);
 #pragma GCC unroll 8
     for (int r = 0; r < kRows; ++r) {
 #pragma GCC unroll 4
@@ -252,30 +227,11 @@ void Gemm(const CodeInput& a, int32_t m_count, const PackedCodes& w, int32_t n_b
   if (block < block_end) GemmPanel<kBits, kAsym, kShifts, 1>(a, m_count, w, block, n_begin, n_end, c, ldc);
 }
 
-// Calls f.template operator()<bits, asym, shifts>() for the matrix's width and kind.
-template <typename F>
-void Dispatch(const PackedCodes& w, bool shifts, F&& f) {
-  const bool asym = w.zeros != nullptr;
-  auto by_kind = [&](auto bits) {
-    constexpr int kBits = decltype(bits)::value;
-    if (asym) {
-      shifts ? f.template operator()<kBits, true, true>() : f.template operator()<kBits, true, false>();
-    } else {
-      shifts ? f.template operator()<kBits, false, true>() : f.template operator()<kBits, false, false>();
-    }
-  };
-  switch (w.bits) {
-    case 8: by_kind(std::integral_constant<int, 8>{}); break;
-    case 4: by_kind(std::integral_constant<int, 4>{}); break;
-    default: by_kind(std::integral_constant<int, 2>{}); break;
-  }
-}
-
 }  // namespace
 
 void GemvCodes(const PackedCodes& w, const CodeInput& x, int32_t n_begin, int32_t n_end, int32_t* y) {
   if (n_begin >= n_end) return;
-  Dispatch(w, x.shifts != nullptr, [&]<int kBits, bool kAsym, bool kShifts>() {
+  DispatchCodeKind(w, x.shifts != nullptr, [&]<int kBits, bool kAsym, bool kShifts>() {
     Gemv<kBits, kAsym, kShifts>(w, x, n_begin, n_end, y);
   });
 }
@@ -283,7 +239,7 @@ void GemvCodes(const PackedCodes& w, const CodeInput& x, int32_t n_begin, int32_
 void GemmCodes(const CodeInput& a, int32_t m_count, const PackedCodes& w, int32_t n_begin, int32_t n_end, int32_t* c,
                int64_t ldc) {
   if (n_begin >= n_end || m_count <= 0) return;
-  Dispatch(w, a.shifts != nullptr, [&]<int kBits, bool kAsym, bool kShifts>() {
+  DispatchCodeKind(w, a.shifts != nullptr, [&]<int kBits, bool kAsym, bool kShifts>() {
     Gemm<kBits, kAsym, kShifts>(a, m_count, w, n_begin, n_end, c, ldc);
   });
 }
