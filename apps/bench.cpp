@@ -99,6 +99,9 @@ int RunModelBench(int argc, char** argv) {
   const ModelHandle model = LoadModel(model_path, load);
   const double load_seconds = NowSeconds() - load_start;
   const ingot_model_info c = ModelInfo(model.get());
+  if (!parser.Given("--modes")) {  // the modes this file can run (an ingot file has no float weights)
+    std::erase_if(mode_list, [&](int32_t mode) { return mode == INGOT_MODE_INT8 ? !c.has_int8 : !c.has_fp32; });
+  }
   if (n_prompt + n_gen > c.n_ctx_train) {
     n_prompt = std::max(1, c.n_ctx_train - n_gen);
     std::fprintf(stderr, "bench: the model's context is %d tokens: pp uses %d\n", c.n_ctx_train, n_prompt);

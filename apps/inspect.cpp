@@ -125,6 +125,31 @@ void PrintTensorUse(ingot_file* file, ingot_model* model, const ingot_model_info
   }
 }
 
+// The integer path's matrices of a quantized file: each one's form and bits per weight, and the
+// whole set's (nothing for a float file, which is quantized only when a session asks).
+void PrintWeights(ingot_model* model) {
+  int64_t n = 0;
+  Check(ingot_model_n_matrices(model, &n));
+  if (n == 0) return;
+  std::printf("\nweights (integer path):\n  %-30s %-16s %-14s %12s %11s\n", "name", "format", "shape", "bytes",
+              "bits/weight");
+  uint64_t bytes = 0, weights = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    ingot_matrix_info m{};
+    m.struct_size = sizeof m;
+    Check(ingot_model_get_matrix(model, i, &m));
+    const auto count = static_cast<uint64_t>(m.rows) * static_cast<uint64_t>(m.cols);
+    const std::string shape = std::to_string(m.rows) + "x" + std::to_string(m.cols);
+    std::printf("  %-30s %-16s %-14s %12llu %11.3f\n", m.name, m.format, shape.c_str(),
+                static_cast<unsigned long long>(m.bytes), 8.0 * static_cast<double>(m.bytes) / static_cast<double>(count));
+    bytes += m.bytes;
+    weights += count;
+  }
+  std::printf("weights: %lld matrices, %llu weights in %llu bytes: %.3f bits per weight\n", static_cast<long long>(n),
+              static_cast<unsigned long long>(weights), static_cast<unsigned long long>(bytes),
+              8.0 * static_cast<double>(bytes) / static_cast<double>(weights));
+}
+
 int Run(int argc, char** argv) {
   std::string path, tokenizer_path;
   bool no_metadata = false, verify = false;
@@ -154,6 +179,7 @@ int Run(int argc, char** argv) {
     const ingot_model_info info = ModelInfo(model.get());
     PrintSummary(info);
     PrintTensorUse(file.get(), model.get(), info);
+    PrintWeights(model.get());
     if (verify_failed) {
       std::printf("\nverdict: INVALID: hash verification failed\n");
       return 1;

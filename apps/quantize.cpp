@@ -9,6 +9,7 @@
 #include "engine/quant/ingot_gguf.h"
 #include "engine/model/model.h"
 #include "engine/quant/calibration.h"
+#include "engine/quant/mixed_precision.h"
 #include "engine/session/sampler.h"
 #include "engine/session/session.h"
 #include "kernels/parallel.h"
@@ -85,9 +86,20 @@ int Run(int argc, char** argv) {
   parser.AddInt("--calib-tokens", &calib_tokens, "calibration tokens used at most");
   parser.AddInt("--calib-ctx", &calib_ctx, "tokens per calibration chunk (at most the model's context)");
   parser.AddInt("--calib-generate", &calib_generate, "calibrate on N tokens sampled from the FP32 model itself instead of a text");
+  bool rtn = false;
+  parser.AddFlag("--rtn", &rtn, "round to nearest even with calibration tokens (which then only measure --bpw)");
+  double bpw = 0.0;
+  float bpw_arg = 0.0f;
+  parser.AddFloat("--bpw", &bpw_arg,
+                  "mixed precision: each matrix 2, 4 or 8 bits, chosen by measured KLD on the calibration tokens "
+                  "(their first 1024) under this budget of bits per weight (embeddings stay int8); needs --calib or "
+                  "--calib-generate");
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
-  const WeightFormats formats = WeightFormats::Parse(weights.bits, weights.group, weights.Asym());
+  WeightFormats formats = WeightFormats::Parse(weights.bits.empty() && bpw_arg > 0.0f ? "4" : weights.bits,
+                                              weights.group, weights.Asym());
+  bpw = bpw_arg;
+  if (parser.Given("--bpw") && !(bpw >= 2.0 && bpw <= 8.5)) throw Error("--bpw must be between 2 and 8.5, got " + std::to_string(bpw));
   if (n_threads < 0) throw Error("-t must be positive (0: all cores), got " + std::to_string(n_threads));
   if (n_threads == 0) n_threads = kernels::DefaultThreadCount();
   std::error_code ec;
@@ -118,11 +130,29 @@ int Run(int argc, char** argv) {
                        static_cast<long long>(p.tokens_total), NowSeconds() - start);
         }));
     std::fprintf(stderr, "\nquantize: second moments of every matrix input: %.1f MiB\n", MiB(static_cast<uint64_t>(moments->bytes())));
+    if (bpw > 0.0) {
+      std::vector<int32_t> measured(tokens.begin(), tokens.begin() + std::min<size_t>(tokens.size(), 1024));
+      const MixedPrecision mixed = ChooseWidths(*model, measured, calib_ctx, bpw, formats, rtn ? nullptr : moments.get(), n_threads,
+                                                [&](int32_t done, int32_t total) {
+                                                  std::fprintf(stderr, "\rquantize: measuring widths %d/%d (%.1f s)", done,
+                                                               total, NowSeconds() - start);
+                                                });
+      std::fprintf(stderr, "\nquantize: --bpw %.2f: mean KLD of each matrix alone on %zu tokens\n", bpw, measured.size());
+      std::fprintf(stderr, "  %-28s %10s %12s %12s %12s %6s\n", "matrix", "weights", "2-bit", "4-bit", "8-bit", "chosen");
+      for (const MatrixChoice& m : mixed.matrices) {
+        std::fprintf(stderr, "  %-28s %10lld %12.3e %12.3e %12.3e %6d\n", m.name.c_str(), static_cast<long long>(m.weights),
+                     m.loss[0], m.loss[1], m.loss[2], 2 << m.chosen);
+      }
+      std::fprintf(stderr, "quantize: %.3f bits per weight over these matrices (budget %.2f)\n", mixed.bpw, bpw);
+      formats = mixed.formats;
+    }
+  } else if (bpw > 0.0) {
+    throw Error("--bpw measures each width on calibration tokens: give --calib or --calib-generate");
   }
   std::fprintf(stderr, "quantize: %s (%s, %d layers, d_model %d, vocab %d, tokenizer %s), %d threads\n", in_path.c_str(),
                model->format().c_str(), c.n_layers, c.d_model, c.n_vocab, model->tokenizer_source().c_str(), n_threads);
   const int width = static_cast<int>(std::to_string(c.n_layers * 7 + 2).size());
-  const QuantizeSummary summary = WriteIngotGguf(*model, out_path, formats, moments.get(), n_threads, [&](const QuantizeProgress& p) {
+  const QuantizeSummary summary = WriteIngotGguf(*model, out_path, formats, rtn ? nullptr : moments.get(), n_threads, [&](const QuantizeProgress& p) {
     if (p.writing) {
       std::fprintf(stderr, "quantize: writing %s ... (%.1f s)\n", p.name.c_str(), NowSeconds() - start);
       return;

@@ -17,8 +17,18 @@
 namespace ingot::api {
 namespace {
 
+// API 1.1's ingot_model_params: the fields before weight_bits.
+constexpr size_t kModelParamsSize11 = offsetof(ingot_model_params, weight_bits);
+
 ModelLoadOptions LoadOptions(const ingot_model_params* params) {
-  const ingot_model_params p = ParamsOrDefaults(params, ingot_model_params_init);
+  ingot_model_params p;
+  ingot_model_params_init(&p);
+  if (params != nullptr && params->struct_size == kModelParamsSize11) {
+    std::memcpy(static_cast<void*>(&p), params, kModelParamsSize11);  // the newer fields keep their defaults
+    p.struct_size = sizeof(p);
+  } else {
+    p = ParamsOrDefaults(params, ingot_model_params_init);
+  }
   RequireThreads(p.n_threads);
   ModelLoadOptions options;
   options.tokenizer_path = p.tokenizer_path != nullptr ? p.tokenizer_path : "";
@@ -46,6 +56,14 @@ ingot_model* NewModel(F&& load) {
     handle->fp_modules += (handle->fp_modules.empty() ? "" : ",") + kind;
   }
   handle->chat_template = ChatTemplateText(m);
+  if (m.int8() != nullptr) {
+    for (const auto& [name, matrix] : Int8Matrices(m.config(), *m.int8())) {
+      const std::string format =
+          matrix->has_codes() ? CodeFormat{matrix->codes.bits, matrix->codes.group, matrix->codes.zeros != nullptr}.Name()
+                              : "int8";
+      handle->matrices.push_back({name, format, matrix});
+    }
+  }
   const ModelConfig& c = m.config();
   Emit(INGOT_LOG_INFO, "loaded " + m.path() + " (" + m.format() + ", " + c.arch + ", " + std::to_string(c.n_layers) +
                            " layers, vocab " + std::to_string(c.n_vocab) + ") in " + std::to_string(Now() - start) +
@@ -151,6 +169,29 @@ int32_t ingot_model_tensor_used(const ingot_model* model, int64_t index, int32_t
     Require(model, "model");
     Require(used, "used");
     *used = model->model->tensor_used(RequireIndex(index, model->model->tensors().size())) ? 1 : 0;
+  });
+}
+
+int32_t ingot_model_n_matrices(const ingot_model* model, int64_t* n) {
+  return Guard("ingot_model_n_matrices", INGOT_ERROR_INTERNAL, [&] {
+    Require(model, "model");
+    Require(n, "n");
+    *n = static_cast<int64_t>(model->matrices.size());
+  });
+}
+
+int32_t ingot_model_get_matrix(const ingot_model* model, int64_t index, ingot_matrix_info* info) {
+  return Guard("ingot_model_get_matrix", INGOT_ERROR_INTERNAL, [&] {
+    Require(model, "model");
+    RequireSize(info, "info");
+    const ingot_model::Matrix& m = model->matrices[RequireIndex(index, model->matrices.size())];
+    info->name = m.name.c_str();
+    info->format = m.format.c_str();
+    info->bits = m.matrix->has_codes() ? m.matrix->codes.bits : 8;
+    info->group = m.matrix->has_codes() ? m.matrix->codes.group : 0;
+    info->rows = m.matrix->rows();
+    info->cols = m.matrix->cols();
+    info->bytes = m.matrix->bytes();
   });
 }
 

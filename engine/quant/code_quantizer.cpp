@@ -147,6 +147,19 @@ struct RowCoder {
 
 }  // namespace
 
+void DequantizeCodes(const Int8Matrix& m, float* out) {
+  const kernels::PackedCodes& c = m.codes;
+  for (int32_t r = 0; r < c.n; ++r) {
+    const double scale = DyadicToDouble(m.scale[r]);
+    for (int32_t k = 0; k < c.k; ++k) {
+      const int32_t g = k / c.group;
+      const double s = c.scales[kernels::PackedGroupOffset(c, r, g)];
+      out[static_cast<int64_t>(r) * c.k + k] =
+          static_cast<float>(scale * s * (kernels::CodeAt(c, r, k) - kernels::ZeroAt(c, r, g)));
+    }
+  }
+}
+
 Int8Matrix QuantizeWeightCodes(const Weight& w, const CodeFormat& f, const Moments* moments, int32_t n_threads) {
   const std::string name = w.info ? w.info->name : std::string("?");
   if (w.cols > kernels::kMaxK) {

@@ -19,6 +19,8 @@ namespace ingot {
 // without moments). A row whose accumulator bound (CodesFitInt32) would not hold is coded again
 // with fewer scale bits. Rows are split over n_threads; the result does not depend on the split.
 struct Moments;
+// The real values of a code matrix, divided by nothing: out [rows, cols] = scale * s * (code - z).
+void DequantizeCodes(const Int8Matrix& m, float* out);
 Int8Matrix QuantizeWeightCodes(const Weight& w, const CodeFormat& f, const Moments* moments, int32_t n_threads);
 
 }  // namespace ingot

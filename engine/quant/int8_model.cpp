@@ -11,6 +11,28 @@
 
 namespace ingot {
 
+std::vector<std::pair<std::string, const Int8Matrix*>> Int8Matrices(const ModelConfig& config, const Int8Weights& w) {
+  struct Lister {
+    const Int8Weights& w;
+    std::vector<std::pair<std::string, const Int8Matrix*>>& out;
+    void Global(const GlobalMatrix& m) {
+      const Int8Matrix& matrix = w.*m.int8;
+      if (!matrix.empty()) out.emplace_back(TensorName(-1, m.name, kWeightSuffix), &matrix);
+    }
+    void Matrix(int32_t layer, const LayerMatrix& m) {
+      out.emplace_back(TensorName(layer, m.name, kWeightSuffix), &(w.layers[static_cast<size_t>(layer)].*m.int8));
+    }
+    void Norm(const GlobalNorm&) {}
+    void Norm(int32_t, const LayerNorm&) {}
+    void Vector(const GlobalVector&) {}
+    void Vector(int32_t, const LayerVector&) {}
+    void Bias(int32_t, const LayerMatrix&) {}
+  };
+  std::vector<std::pair<std::string, const Int8Matrix*>> out;
+  VisitTensors(config, Lister{w, out});
+  return out;
+}
+
 uint64_t Int8Weights::weight_bytes() const {
   // The architecture's matrices that this model has (rows > 0), the output only when untied.
   const TensorTable& t = Tensors();

@@ -62,6 +62,10 @@ struct Int8Weights {
   void SetOutput() { output = output_storage.rows() > 0 ? &output_storage : &token_embd; }
 };
 
+// The model's matrices with their file names, in the architecture's order (the output only
+// when it is not token_embd).
+std::vector<std::pair<std::string, const Int8Matrix*>> Int8Matrices(const ModelConfig& config, const Int8Weights& w);
+
 // Builds every layer's attn_qkv and ffn_gate_up (the parts' storage moves into them).
 void FuseInt8Layers(Int8Weights& w);
 

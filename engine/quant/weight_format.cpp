@@ -84,6 +84,15 @@ CodeFormat WeightFormats::For(const std::string& tensor) const {
 }
 
 std::string WeightFormats::Describe() const {
+  if (rules_.size() > 8) {  // a width per matrix (--bpw): how many of each
+    int32_t count[9] = {};
+    for (const auto& rule : rules_) ++count[rule.second];
+    std::string s = "mixed (g" + std::to_string(group_) + "):";
+    for (int32_t bits : {2, 4, 8, 0}) {
+      if (count[bits] > 0) s += " " + std::to_string(count[bits]) + " x " + (bits == 0 ? "int8" : std::to_string(bits) + "-bit");
+    }
+    return s;
+  }
   std::string s = base_.Name();
   for (const auto& [pattern, bits] : rules_) s += "; " + pattern + "=" + Format(bits).Name();
   return s;

@@ -42,10 +42,13 @@ class WeightFormats {
   // embedding asked to be codes.
   CodeFormat For(const std::string& tensor) const;
   bool all_int8() const { return base_.per_channel() && rules_.empty(); }
+  // The matrix named exactly `tensor` at `bits` (0: int8), over any earlier item.
+  void Set(const std::string& tensor, int32_t bits) { rules_.emplace_back(tensor, bits); }
   std::string Describe() const;  // "4-bit g32 asym; attn_v=8"
+  // The format of a width under these options' group and kind (0: int8).
+  CodeFormat Format(int32_t bits) const;
 
  private:
-  CodeFormat Format(int32_t bits) const;
   CodeFormat base_;
   int32_t group_ = kDefaultCodeGroup;
   int32_t asym_ = -1;

@@ -1,6 +1,8 @@
 // The C API (ingot/ingot.h): statuses and messages for bad input, nothing on stdout, and the
 // same results as the C++ engine. Threads and cancel: test_c_api_threads.cpp.
 #include <doctest/doctest.h>
+
+#include <cstddef>
 #include <unistd.h>
 
 #include <cstdio>
@@ -130,6 +132,15 @@ TEST_CASE("wrong struct_size, n_ctx 0 and other bad parameters are refused") {
   CHECK_FAILS(ingot_model_load(f.path.c_str(), &mp, &other), INGOT_ERROR_STRUCT_SIZE, "struct_size");
   mp.struct_size = 0;
   CHECK_FAILS(ingot_model_load(f.path.c_str(), &mp, &other), INGOT_ERROR_STRUCT_SIZE, "struct_size is 0");
+  // API 1.1's struct (without the low-bit fields) still loads, with their defaults.
+  mp.struct_size = offsetof(ingot_model_params, weight_bits);
+  mp.weight_bits = "not read";
+  REQUIRE(ingot_model_load(f.path.c_str(), &mp, &other) == INGOT_OK);
+  CHECK(ingot_model_free(other) == INGOT_OK);
+  other = nullptr;
+  ingot_model_params_init(&mp);
+  mp.weight_bits = "5";
+  CHECK_FAILS(ingot_model_load(f.path.c_str(), &mp, &other), INGOT_ERROR_INVALID_ARGUMENT, "--bits: '5': a width is 2, 4, 8 or int8");
 
   ingot_session_params sp;
   ingot_session_params_init(&sp);

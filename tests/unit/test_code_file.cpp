@@ -16,6 +16,8 @@
 #include "engine/quant/code_quantizer.h"
 #include "engine/quant/ingot_gguf.h"
 #include "engine/quant/int8_matrix.h"
+#include "engine/quant/mixed_precision.h"
+#include "ingot/ingot.h"
 #include "model_io/error.h"
 #include "tests/test_util.h"
 #include "tests/tools/model_helpers.h"
@@ -73,6 +75,28 @@ TEST_CASE("a file of code matrices gives the logits of in-memory quantization, a
     REQUIRE(m.has_codes());
     CHECK(kernels::CodesFitInt32(m.codes));
     for (const IngotHashCheck& check : CheckIngotHashes(*g, 1)) CHECK_MESSAGE(check.ok(), check.name);
+
+    // What the C API (and inspect) says of each matrix.
+    ingot_model* handle = nullptr;
+    REQUIRE(ingot_model_load(out.c_str(), nullptr, &handle) == INGOT_OK);
+    int64_t n = 0;
+    REQUIRE(ingot_model_n_matrices(handle, &n) == INGOT_OK);
+    CHECK(n == 1 + 5 * 7);  // token_embd (the output is tied to it), 7 matrices in each of 5 layers
+    ingot_matrix_info info{};
+    info.struct_size = sizeof info;
+    REQUIRE(ingot_model_get_matrix(handle, 0, &info) == INGOT_OK);
+    CHECK(std::string(info.name) == "token_embd.weight");
+    CHECK(std::string(info.format) == "int8");
+    REQUIRE(ingot_model_get_matrix(handle, 1, &info) == INGOT_OK);
+    CHECK(std::string(info.name) == "blk.0.attn_q.weight");
+    CHECK(std::string(info.format) == std::to_string(q_bits) + "-bit g" + std::to_string(group) + (asym ? " asym" : " sym"));
+    CHECK(info.bits == q_bits);
+    CHECK(info.group == group);
+    CHECK(info.rows == 64);
+    CHECK(info.cols == 64);
+    CHECK(info.bytes == from_file->int8()->layers[0].attn_q.bytes());
+    CHECK(ingot_model_get_matrix(handle, n, &info) == INGOT_ERROR_INVALID_ARGUMENT);
+    CHECK(ingot_model_free(handle) == INGOT_OK);
   }
 }
 
@@ -193,6 +217,41 @@ TEST_CASE("a code file edited behind its hashes is refused, naming the tensor or
     CHECK(test::LoadError(bad) == bad + ": key 'ingot.codes.blk.0.attn_k.weight' must be {bits, group} with bits 2, 4 or 8 "
                                         "and group 32, 64, 128 or 256");
   }
+}
+
+TEST_CASE("--bpw: widths chosen by measured loss stay within the budget, and a larger budget only widens") {
+  const std::string path = test::FindAsset(kStories);
+  if (path.empty()) {
+    MESSAGE("skipped: stories260K not found");
+    return;
+  }
+  const std::unique_ptr<Model> model = Model::Load(path);
+  const std::vector<int32_t> tokens = model->tokenizer().Encode(
+      "Once upon a time, there was a little girl named Lily. She loved to play outside in the sun. One day, she saw a "
+      "big red ball in the park. She ran to get it, but a dog took it first. Lily was sad, but then the dog brought "
+      "the ball back to her. They played together all day and became best friends.", true);
+  const WeightFormats base = WeightFormats::Parse("4", 32, -1);
+  // Rows of 64 make 2-bit codes about 3.5 bits per weight with their scales.
+  const MixedPrecision tight = ChooseWidths(*model, tokens, 64, 4.0, base, nullptr, 2, {});
+  const MixedPrecision loose = ChooseWidths(*model, tokens, 64, 6.0, base, nullptr, 2, {});
+  REQUIRE(tight.matrices.size() == 35);  // 5 layers x 7; the output is tied to token_embd
+  CHECK(tight.bpw <= 4.0);
+  CHECK(loose.bpw <= 6.0);
+  CHECK(loose.bpw > tight.bpw);
+  int32_t widened = 0;
+  for (size_t i = 0; i < tight.matrices.size(); ++i) {
+    const MatrixChoice& m = tight.matrices[i];
+    CAPTURE(m.name);
+    CHECK(loose.matrices[i].chosen >= m.chosen);
+    widened += loose.matrices[i].chosen > m.chosen ? 1 : 0;
+    CHECK(m.bits[0] < m.bits[1]);
+    CHECK(m.bits[1] < m.bits[2]);
+    CHECK(m.loss[0] > m.loss[2]);  // 2 bits lose more than 8 on every matrix of this small model
+    CHECK(tight.formats.For(m.name).bits == (2 << m.chosen));
+  }
+  CHECK(widened > 0);
+  CHECK_THROWS_WITH_AS(ChooseWidths(*model, tokens, 64, 3.0, base, nullptr, 2, {}),
+                       doctest::Contains("even 2 bits everywhere take"), Error);
 }
 
 TEST_CASE("--bits, --group and --asym that make no sense are one-line errors") {

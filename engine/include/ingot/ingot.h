@@ -62,7 +62,7 @@ extern "C" {
  * against an older header could break; it is the shared library's SONAME version
  * (libingot.so.1). */
 #define INGOT_API_VERSION_MAJOR 1
-#define INGOT_API_VERSION_MINOR 1
+#define INGOT_API_VERSION_MINOR 2
 
 /* The library's API version (to compare with the header's) and its release, e.g. "0.1.0".
  * Any pointer may be NULL. */
@@ -115,6 +115,7 @@ typedef struct ingot_model_params {
   const char* isa;            /* kernels: "avx512vnni", "avx2", "neon-dot", "ref"; NULL: the best this CPU runs */
   int32_t prepare_int8;       /* nonzero (default): quantize a float model to int8 at load, for int8 sessions */
   int32_t n_threads;          /* threads for work at load (hash checks, quantization); 0 (default): all cores */
+  /* Since API 1.2 (a struct_size of API 1.1's struct, ending here, gets the defaults below). */
   /* Low-bit weights for a float model quantized at load (prepare_int8): the apps' --bits,
    * --group and --asym/--sym. weight_bits NULL or "" (default): every matrix per-channel int8;
    * "4", "2", "8" or a list such as "4,attn_v=8,output=int8" (README, "Low-bit weights").
@@ -186,6 +187,23 @@ INGOT_API int32_t ingot_model_get_info(const ingot_model* model, ingot_model_inf
  * ingot_file_get_tensor lists it): *used is 1, or 0 for a tensor ingot ignores. An index out
  * of range is INGOT_ERROR_INVALID_ARGUMENT. */
 INGOT_API int32_t ingot_model_tensor_used(const ingot_model* model, int64_t index, int32_t* used);
+
+/* The integer path's matrices (since API 1.2): per-channel int8 or weight codes in groups. */
+typedef struct ingot_matrix_info {
+  size_t struct_size;  /* sizeof(ingot_matrix_info), set by the caller */
+  const char* name;    /* "blk.0.attn_q.weight" (strings live as long as the model) */
+  const char* format;  /* "int8", "4-bit g32 asym", ... */
+  int32_t bits;        /* 8 for int8 per channel, else the codes' width */
+  int32_t group;       /* inputs per group of codes; 0 for int8 per channel */
+  int64_t rows;
+  int64_t cols;
+  uint64_t bytes;      /* in memory: codes or int8 data, scales, zero points, row sums */
+} ingot_matrix_info;
+
+/* How many matrices the integer path has (0 when the model has no int8 weights). */
+INGOT_API int32_t ingot_model_n_matrices(const ingot_model* model, int64_t* n);
+/* Matrix `index` (0 .. n - 1, the architecture's order). */
+INGOT_API int32_t ingot_model_get_matrix(const ingot_model* model, int64_t index, ingot_matrix_info* info);
 
 /* Frees the model. Refused with INGOT_ERROR_BUSY while sessions of it exist. NULL: INGOT_OK. */
 INGOT_API int32_t ingot_model_free(ingot_model* model);
