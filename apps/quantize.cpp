@@ -96,8 +96,8 @@ int Run(int argc, char** argv) {
                   "--calib-generate");
   int exit_code = 0;
   if (!parser.Parse(argc, argv, &exit_code)) return exit_code;
-  WeightFormats formats = WeightFormats::Parse(weights.bits.empty() && bpw_arg > 0.0f ? "4" : weights.bits,
-                                              weights.group, weights.Asym());
+  if (weights.bits.empty() && bpw_arg > 0.0f) weights.bits = "4";  // --bpw chooses the widths; --group and --asym apply
+  WeightFormats formats = WeightFormats::Parse(weights.bits, weights.group, weights.Asym());
   bpw = bpw_arg;
   if (parser.Given("--bpw") && !(bpw >= 2.0 && bpw <= 8.5)) throw Error("--bpw must be between 2 and 8.5, got " + std::to_string(bpw));
   if (n_threads < 0) throw Error("-t must be positive (0: all cores), got " + std::to_string(n_threads));

@@ -100,7 +100,7 @@ MixedPrecision ChooseWidths(Model& model, const std::vector<int32_t>& tokens, in
   std::vector<std::pair<std::string, Weight*>> candidates;
   VisitTensors(model.config(), Candidates{model, candidates});
   const Scorer scorer(model, tokens, n_ctx, n_threads);
-  MixedPrecision result;
+  MixedPrecision result;  // widths: the Lagrangian choice, then greedy widening (below)
   const auto total = static_cast<int32_t>(candidates.size() * 3);
   int32_t done = 0;
   for (const auto& [name, weight] : candidates) {
@@ -125,7 +125,6 @@ MixedPrecision ChooseWidths(Model& model, const std::vector<int32_t>& tokens, in
     }
     result.matrices.push_back(c);
   }
-  // Greedy: from 2 bits everywhere, the widening with the most loss removed per added bit.
   double weights = 0.0, used = 0.0;
   for (const MatrixChoice& c : result.matrices) {
     weights += static_cast<double>(c.weights);
@@ -135,6 +134,31 @@ MixedPrecision ChooseWidths(Model& model, const std::vector<int32_t>& tokens, in
     throw Error("--bpw " + std::to_string(bpw) + ": even 2 bits everywhere take " + std::to_string(used / weights) +
                 " bits per weight", ErrorKind::kInvalidArgument);
   }
+  // The Lagrangian choice first: each matrix the width minimizing loss + lambda * bits, lambda
+  // the smallest that keeps the budget (bisected on a log scale). It can give one large matrix
+  // (the output) 4 bits and many small ones 2, where widening one matrix at a time from 2 bits
+  // everywhere cannot afford the large one's step.
+  const auto choose = [&](double lambda) {
+    double bits = 0.0;
+    for (MatrixChoice& c : result.matrices) {
+      int32_t best = 0;
+      for (int32_t i = 1; i < 3; ++i) {
+        const double n = static_cast<double>(c.weights);
+        if (c.loss[i] + lambda * c.bits[i] * n < c.loss[best] + lambda * c.bits[best] * n) best = i;
+      }
+      c.chosen = best;
+      bits += c.bits[best] * static_cast<double>(c.weights);
+    }
+    return bits;
+  };
+  double lo = 1e-18, hi = 1.0;  // lambda: loss per bit
+  while (choose(hi) > bpw * weights) hi *= 10.0;
+  for (int32_t step = 0; step < 60; ++step) {
+    const double mid = std::sqrt(lo * hi);
+    (choose(mid) > bpw * weights ? lo : hi) = mid;
+  }
+  used = choose(hi);
+  // Then, while the budget allows, the widening that removes the most loss per added bit.
   for (;;) {
     MatrixChoice* best = nullptr;
     double best_gain = 0.0;

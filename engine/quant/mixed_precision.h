@@ -32,9 +32,9 @@ struct MixedPrecision {
 };
 
 // Measures every matrix but the embeddings at 2, 4 and 8 bits (quantized as `base`'s group and
-// kind say, by GPTQ when moments are given) on tokens in chunks of n_ctx, then starts from 2 bits
-// everywhere and takes, while the budget allows, the widening that removes the most loss per
-// added bit. Throws Error when even 2 bits everywhere exceed the budget. progress(done, total)
+// kind say, by GPTQ when moments are given) on tokens in chunks of n_ctx, then chooses each
+// matrix's width minimizing loss + lambda * bits with the smallest lambda that keeps the budget,
+// and takes, while the budget allows, the widening that removes the most loss per added bit. Throws Error when even 2 bits everywhere exceed the budget. progress(done, total)
 // after each measurement. The model's float weights are borrowed and restored.
 MixedPrecision ChooseWidths(Model& model, const std::vector<int32_t>& tokens, int32_t n_ctx, double bpw,
                             const WeightFormats& base, const InputMoments* moments, int32_t n_threads,
