@@ -163,11 +163,13 @@ void BenchCodes(const KernelTable& t, const ProbeTable& best, const Limits& lim,
     const int32_t m = t.isa == kernels::Isa::kRef ? 8 : 512, n = 4096, k = 4096;
     std::vector<int8_t> a(static_cast<size_t>(m) * k);
     for (auto& v : a) v = RandomS8();
-    std::vector<int32_t> a_sums(static_cast<size_t>(m) * kernels::ActGroupCount(k));
+    const int32_t parts = kernels::ActGroupCount(k), n_pairs = kernels::CodePairCount(k, f.group);
+    std::vector<int32_t> a_sums(static_cast<size_t>(m) * parts), a_pairs(static_cast<size_t>(m) * n_pairs);
     for (int32_t r = 0; r < m; ++r) {
-      kernels::ref::SumGroupsS8(a.data() + int64_t{r} * k, k, nullptr, a_sums.data() + int64_t{r} * kernels::ActGroupCount(k));
+      kernels::ref::SumGroupsS8(a.data() + int64_t{r} * k, k, nullptr, a_sums.data() + int64_t{r} * parts);
+      kernels::CodeGroupPairs(a_sums.data() + int64_t{r} * parts, k, f.group, a_pairs.data() + int64_t{r} * n_pairs);
     }
-    const kernels::CodeInput ain{a.data(), k, nullptr, a_sums.data(), kernels::ActGroupCount(k)};
+    const kernels::CodeInput ain{a.data(), k, nullptr, a_sums.data(), parts, a_pairs.data(), n_pairs};
     kernels::PackedCodes wm = ws[0];
     wm.n = n;
     wm.n_pad = n;

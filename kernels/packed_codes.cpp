@@ -70,4 +70,17 @@ bool CodesFitInt32(const PackedCodes& w) {
   return true;
 }
 
+void CodeGroupPairs(const int32_t* sums, int32_t k, int32_t group, int32_t* pairs) {
+  const int32_t per = group / kActGroup;
+  const int32_t parts = ActGroupCount(k);
+  const int32_t groups = (k + group - 1) / group;
+  int32_t pair_sums[2] = {0, 0};
+  for (int32_t g = 0; g < 2 * CodePairCount(k, group); ++g) {
+    int32_t sum = 0;
+    for (int32_t j = g * per; j < (g + 1) * per && j < parts && g < groups; ++j) sum += sums[j];
+    pair_sums[g % 2] = sum;
+    if (g % 2 == 1) pairs[g / 2] = NegatedPair(pair_sums[0], pair_sums[1]);
+  }
+}
+
 }  // namespace ingot::kernels

@@ -101,13 +101,36 @@ struct CodeInput {
   const uint8_t* shifts = nullptr;    // [M, ld_groups] sub-scale of each 32 inputs, or nullptr: none
   const int32_t* sums = nullptr;      // [M, ld_groups] sum of each 32 inputs: sum_{k in j} q[k] << shift[j]
   int64_t ld_groups = 0;              // >= ActGroupCount(k)
+  // Without shifts, for a matrix in groups of `group`: [M, ld_pairs] the group sums two at a
+  // time, as CodeGroupPairs writes them (the zero-point terms' int16 operand). The GEMM reads
+  // them (it needs them); the GEMV and the shifted kinds do not.
+  const int32_t* pairs = nullptr;
+  int64_t ld_pairs = 0;               // >= CodePairCount(k, group)
 };
 
 // Rows [first, ...) of a.
 static constexpr CodeInput CodeInputFrom(const CodeInput& a, int32_t first) {
-  return CodeInput{a.q + first * a.ld_q, a.ld_q, a.shifts == nullptr ? nullptr : a.shifts + first * a.ld_groups,
-                   a.sums + first * a.ld_groups, a.ld_groups};
+  return CodeInput{a.q + first * a.ld_q,
+                   a.ld_q,
+                   a.shifts == nullptr ? nullptr : a.shifts + first * a.ld_groups,
+                   a.sums + first * a.ld_groups,
+                   a.ld_groups,
+                   a.pairs == nullptr ? nullptr : a.pairs + first * a.ld_pairs,
+                   a.ld_pairs};
 }
+
+// The low 16 bits of -a and of -b as one int32: a vpdpwssd pair.
+static constexpr int32_t NegatedPair(int32_t a, int32_t b) {
+  return static_cast<int32_t>((static_cast<uint32_t>(-a) & 0xFFFFu) | (static_cast<uint32_t>(-b) << 16));
+}
+// Inverse, for one group g of a pair: the sum S_g.
+static constexpr int32_t PairedSum(int32_t pair, int32_t g) {
+  return -static_cast<int32_t>(static_cast<int16_t>(static_cast<uint32_t>(pair) >> (16 * (g % 2))));
+}
+static constexpr int32_t CodePairCount(int32_t k, int32_t group) { return ((k + group - 1) / group + 1) / 2; }
+// One activation row's pairs: pairs[i] = NegatedPair(S_2i, S_2i+1), where S_g is the sum of
+// the 32-input sums of group g (0 past the last group). Without shifts |S_g| <= 127 * 256 < 2^15.
+void CodeGroupPairs(const int32_t* sums, int32_t k, int32_t group, int32_t* pairs);
 
 // What every ISA's code kernels share (internal linkage, as fixed_point.h):
 // where row block `block`'s codes, group scales and zeros start;

@@ -43,6 +43,8 @@ void Int8Forward::ForEachBuffer(const ModelConfig& c, int32_t n_seq, int32_t n_c
   f(&Int8Forward::act_shifts_, Elements(n_batch, kernels::ActGroupCount(c.d_ffn)));
   f(&Int8Forward::act_sums_, Elements(n_batch, 1));
   f(&Int8Forward::act_group_sums_, Elements(std::max(n_batch, 2 * logit_rows), kernels::ActGroupCount(widest)));
+  f(&Int8Forward::act_group_pairs_,
+    Elements(std::max(n_batch, 2 * logit_rows), kernels::CodePairCount(widest, kernels::kMinCodeGroup)));
   f(&Int8Forward::pos8_, Elements(1, c.learned_positions ? c.d_model : 0));
   f(&Int8Forward::acc_, std::max(Elements(n_batch, std::max(widest, fused)), Elements(2 * logit_rows, c.n_vocab)));
   f(&Int8Forward::q16_, Elements(n_batch, c.q_dim()));
@@ -200,7 +202,7 @@ void Int8Forward::Logits(int32_t rows, int32_t* logits) {
       }
     }
     if (w.has_codes()) {
-      kernels::ThreadedGemmCodes(kt_, CodeRows(d, 2 * m, false), 2 * m, w.codes, acc_.data(), n_vocab,
+      kernels::ThreadedGemmCodes(kt_, CodeRows(w.codes, 2 * m, false), 2 * m, w.codes, acc_.data(), n_vocab,
                                  ThreadsFor(int64_t{2} * m * n_vocab * d));
     } else {
       kernels::ThreadedGemmS8(kt_, act_.data(), d, 2 * m, w.packed, acc_.data(), n_vocab,
@@ -218,7 +220,7 @@ void Int8Forward::Logits(int32_t rows, int32_t* logits) {
 void Int8Forward::MatMul(const Int8Matrix& w, int32_t n, int32_t* acc, ActLayout layout) {
   const int32_t threads = ThreadsFor(int64_t{n} * w.rows() * w.cols());
   if (w.has_codes()) {
-    const kernels::CodeInput rows = CodeRows(w.cols(), n, layout == ActLayout::kGrouped);
+    const kernels::CodeInput rows = CodeRows(w.codes, n, layout == ActLayout::kGrouped);
     if (n == 1) {
       kernels::ThreadedGemvCodes(kt_, w.codes, rows, acc, threads);
     } else {
@@ -241,16 +243,21 @@ void Int8Forward::MatMul(const Int8Matrix& w, int32_t n, int32_t* acc, ActLayout
   }
 }
 
-// act_'s n rows of k values (with their sub-scales when grouped) as the code matmuls read them:
-// the sums of each 32 inputs computed here.
-kernels::CodeInput Int8Forward::CodeRows(int32_t k, int32_t n, bool grouped) {
+// act_'s n rows of w.k values (with their sub-scales when grouped) as the code matmuls read them:
+// the sums of each 32 inputs computed here, and for the GEMM without sub-scales their pairs.
+kernels::CodeInput Int8Forward::CodeRows(const kernels::PackedCodes& w, int32_t n, bool grouped) {
+  const int32_t k = w.k;
   const int32_t groups = kernels::ActGroupCount(k);
+  const int32_t n_pairs = kernels::CodePairCount(k, w.group);
   const uint8_t* shifts = grouped ? act_shifts_.data() : nullptr;
+  const bool pairs = n > 1 && !grouped;
   for (int32_t t = 0; t < n; ++t) {
     kernels::ref::SumGroupsS8(Row(act_, t, k), k, shifts != nullptr ? shifts + int64_t{t} * groups : nullptr,
                               Row(act_group_sums_, t, groups));
+    if (pairs) kernels::CodeGroupPairs(Row(act_group_sums_, t, groups), k, w.group, Row(act_group_pairs_, t, n_pairs));
   }
-  return kernels::CodeInput{act_.data(), k, shifts, act_group_sums_.data(), groups};
+  return kernels::CodeInput{act_.data(), k, shifts, act_group_sums_.data(), groups,
+                            pairs ? act_group_pairs_.data() : nullptr, n_pairs};
 }
 
 // out [n, w.rows] = real value of acc [n, ld_acc] in Q16: acc * s_x[t] * 2^16 * s_w[col], one rounding.

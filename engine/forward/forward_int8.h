@@ -72,7 +72,7 @@ class Int8Forward {
   // sub-scale per 32 inputs, with act_shifts_ and act_sums_), which only ffn_down reads.
   enum class ActLayout { kPerToken, kGrouped };
   void MatMul(const Int8Matrix& w, int32_t n, int32_t* acc, ActLayout layout = ActLayout::kPerToken);
-  kernels::CodeInput CodeRows(int32_t k, int32_t n, bool grouped);
+  kernels::CodeInput CodeRows(const kernels::PackedCodes& w, int32_t n, bool grouped);
   void ToQ16(const int32_t* acc, int64_t ld_acc, const Int8Matrix& w, int32_t n, int32_t* out);
   void MatMulQ16(const Int8Matrix& fused, std::initializer_list<std::pair<const Int8Matrix*, int32_t*>> parts, int32_t n);
   void AddBiasQ16(const std::vector<int32_t>& bias, int32_t n, int32_t* out);
@@ -108,6 +108,7 @@ class Int8Forward {
   std::vector<uint8_t> act_shifts_;         // [n_batch, ActGroupCount(d_ffn)] grouped rows' shifts
   std::vector<int32_t> act_sums_;           // [n_batch] grouped rows' sums
   std::vector<int32_t> act_group_sums_;     // [n_batch (2 kLogitChunk for the logits), ActGroupCount(widest)] sums of 32 inputs
+  std::vector<int32_t> act_group_pairs_;    // [as act_group_sums_, CodePairCount(widest, 32)] their pairs (CodeGroupPairs)
   std::vector<int32_t> acc_;                // matmul accumulators: [n_batch, widest] or [logit rows, n_vocab]
   std::vector<int32_t> q16_, k16_, v16_;    // [n_batch, q_dim / kv_dim] Q16
   std::vector<int8_t> q8_, q8_low_;         // [n_batch, n_heads, head_dim]; q8_low_ for small heads only

@@ -96,10 +96,13 @@ struct Input {
   Buffer<int8_t> q;
   std::vector<uint8_t> shifts;
   std::vector<int32_t> sums;
+  mutable std::vector<int32_t> pairs;  // for the matrix's group size, without shifts
+  int32_t m, k;
   int64_t ld_q, ld_groups;
   bool with_shifts;
-  Input(int32_t m, int32_t k, int64_t ld_q_, Fill fill, int32_t shift_kind, Rng& rng, int32_t misalign)
-      : q(m * ld_q_, misalign), ld_q(ld_q_), ld_groups(ActGroupCount(k) + 1), with_shifts(shift_kind != 0) {
+  Input(int32_t m_, int32_t k_, int64_t ld_q_, Fill fill, int32_t shift_kind, Rng& rng, int32_t misalign)
+      : q(m_ * ld_q_, misalign), m(m_), k(k_), ld_q(ld_q_), ld_groups(ActGroupCount(k_) + 1),
+        with_shifts(shift_kind != 0) {
     FillS8(q.data(), q.size(), fill, rng);
     const int32_t limit = GroupShiftLimit(k);
     shifts.assign(static_cast<size_t>(m * ld_groups), 0);
@@ -113,13 +116,20 @@ struct Input {
                        sums.data() + r * ld_groups);
     }
   }
-  CodeInput rows() const {
-    return CodeInput{q.data(), ld_q, with_shifts ? shifts.data() : nullptr, sums.data(), ld_groups};
+  // The rows for a matrix in groups of `group` (pairs with a sentinel column past their count).
+  CodeInput rows(int32_t group) const {
+    const int64_t ld_pairs = CodePairCount(k, group) + 1;
+    pairs.assign(static_cast<size_t>(m * ld_pairs), kSentinel);
+    if (!with_shifts) {
+      for (int32_t r = 0; r < m; ++r) CodeGroupPairs(sums.data() + r * ld_groups, k, group, pairs.data() + r * ld_pairs);
+    }
+    return CodeInput{q.data(), ld_q, with_shifts ? shifts.data() : nullptr, sums.data(), ld_groups,
+                     with_shifts ? nullptr : pairs.data(), ld_pairs};
   }
   const uint8_t* row_shifts(int32_t r) const { return with_shifts ? shifts.data() + r * ld_groups : nullptr; }
 };
 
-const Format kFormats[] = {{8, 32, false}, {8, 128, false}, {4, 32, false}, {4, 64, true}, {4, 128, false},
+const Format kFormats[] = {{8, 32, false}, {8, 64, true}, {8, 128, false}, {4, 32, false}, {4, 64, true}, {4, 128, false},
                            {4, 256, true}, {2, 32, true},   {2, 64, false}, {2, 128, true}, {2, 256, false}};
 
 TEST_CASE("SumGroupsS8: sums of 32 inputs, shifted, tails") {
@@ -160,19 +170,19 @@ TEST_CASE("Code GEMV equals ref and the definition: widths, groups, odd N and K,
           const Codes w(n, k, f, kind, rng, static_cast<int32_t>(case_id % 3));
           const Input x(1, k, k, fill, shift_kind, rng, static_cast<int32_t>(case_id % 4));
           std::vector<int32_t> want(static_cast<size_t>(n), kSentinel);
-          ref::GemvCodes(w.w, x.rows(), 0, n, want.data());
+          ref::GemvCodes(w.w, x.rows(w.w.group), 0, n, want.data());
           for (int32_t r = 0; r < n; ++r) {
             if (want[static_cast<size_t>(r)] != w.Dot(r, x.q.data(), x.row_shifts(0))) FAIL("ref row " << r);
           }
           for (int32_t threads : {1, 2}) {
             std::vector<int32_t> y(static_cast<size_t>(n), kSentinel);
-            ThreadedGemvCodes(t, w.w, x.rows(), y.data(), threads);
+            ThreadedGemvCodes(t, w.w, x.rows(w.w.group), y.data(), threads);
             CHECK_MESSAGE(y == want, "threads=" << threads);
           }
           const auto b = static_cast<int32_t>(rng.Uniform(0, n));
           const auto e = static_cast<int32_t>(rng.Uniform(b, n));
           std::vector<int32_t> got(static_cast<size_t>(n), kSentinel);
-          t.gemv_codes(w.w, x.rows(), b, e, got.data());
+          t.gemv_codes(w.w, x.rows(w.w.group), b, e, got.data());
           for (int32_t i = 0; i < n; ++i) {
             const int32_t expect = i >= b && i < e ? want[static_cast<size_t>(i)] : kSentinel;
             if (got[static_cast<size_t>(i)] != expect) FAIL("range [" << b << "," << e << ") row " << i);
@@ -185,7 +195,7 @@ TEST_CASE("Code GEMV equals ref and the definition: widths, groups, odd N and K,
 
 TEST_CASE("Code GEMM equals ref and the definition: odd M, N, K, strides, sub-scales, sub-ranges, threads") {
   const KernelTable& t = *g_table;
-  const int32_t ms[] = {1, 2, 5, 6, 7, 13};
+  const int32_t ms[] = {1, 2, 5, 7, 11, 13, 24};
   const int32_t ns[] = {1, 17, 33, 64};
   const int32_t ks[] = {5, 32, 97, 256, 300};
   uint64_t case_id = 0;
@@ -206,7 +216,7 @@ TEST_CASE("Code GEMM equals ref and the definition: odd M, N, K, strides, sub-sc
           const Input a(m, k, lda, kind == 1 ? Fill::kAllMin : Fill::kRandom, shift_kind, rng,
                         static_cast<int32_t>(case_id % 4));
           std::vector<int32_t> want(static_cast<size_t>(m * ldc), kSentinel);
-          ref::GemmCodes(a.rows(), m, w.w, 0, n, want.data(), ldc);
+          ref::GemmCodes(a.rows(w.w.group), m, w.w, 0, n, want.data(), ldc);
           for (int32_t r = 0; r < m; ++r) {
             for (int32_t i = 0; i < n; ++i) {
               if (want[static_cast<size_t>(r * ldc + i)] != w.Dot(i, a.q.data() + r * lda, a.row_shifts(r))) {
@@ -216,13 +226,13 @@ TEST_CASE("Code GEMM equals ref and the definition: odd M, N, K, strides, sub-sc
           }
           for (int32_t threads : {1, 2}) {
             std::vector<int32_t> c(want.size(), kSentinel);
-            ThreadedGemmCodes(t, a.rows(), m, w.w, c.data(), ldc, threads);
+            ThreadedGemmCodes(t, a.rows(w.w.group), m, w.w, c.data(), ldc, threads);
             CHECK_MESSAGE(c == want, "threads=" << threads);
           }
           const auto b = static_cast<int32_t>(rng.Uniform(0, n));
           const auto e = static_cast<int32_t>(rng.Uniform(b, n));
           std::vector<int32_t> c(want.size(), kSentinel);
-          t.gemm_codes(a.rows(), m, w.w, b, e, c.data(), ldc);
+          t.gemm_codes(a.rows(w.w.group), m, w.w, b, e, c.data(), ldc);
           for (int32_t r = 0; r < m; ++r) {
             for (int32_t i = 0; i < ldc; ++i) {
               const size_t at = static_cast<size_t>(r * ldc + i);
@@ -253,11 +263,11 @@ TEST_CASE("Code GEMV and GEMM at the accumulator bound: large K, extreme codes, 
       for (Fill fill : {Fill::kAllMax, Fill::kAllMin}) {
         const Input a(m, k, k, fill, 2, rng, 1);
         std::vector<int32_t> want(static_cast<size_t>(m * n)), got(want.size()), gv(static_cast<size_t>(n));
-        ref::GemmCodes(a.rows(), m, w.w, 0, n, want.data(), n);
+        ref::GemmCodes(a.rows(w.w.group), m, w.w, 0, n, want.data(), n);
         for (int32_t i = 0; i < n; ++i) REQUIRE(want[static_cast<size_t>(i)] == w.Dot(i, a.q.data(), a.row_shifts(0)));
-        t.gemm_codes(a.rows(), m, w.w, 0, n, got.data(), n);
+        t.gemm_codes(a.rows(w.w.group), m, w.w, 0, n, got.data(), n);
         CHECK(got == want);
-        t.gemv_codes(w.w, a.rows(), 0, n, gv.data());
+        t.gemv_codes(w.w, a.rows(w.w.group), 0, n, gv.data());
         CHECK(std::vector<int32_t>(want.begin(), want.begin() + n) == gv);
       }
     }
