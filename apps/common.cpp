@@ -203,7 +203,7 @@ void WeightOptions::Add(ArgParser& parser) {
   parser.AddString("--bits", &bits,
                    "low-bit weights at load: 2, 4 or 8 (codes in groups), and/or PATTERN=WIDTH items, e.g. "
                    "4,attn_v=8 (default: per-channel int8)");
-  parser.AddInt("--group", &group, "inputs per group of --bits codes: 32, 64, 128 or 256 (default 32)");
+  parser.AddInt("--group", &group, "inputs per group of --bits codes: 32, 64, 128 or 256 (default 64 for 4 and 2 bits, 32 for 8)");
   parser.AddFlag("--asym", &asym, "asymmetric groups (a zero point each; the default for 2 and 4 bits)");
   parser.AddFlag("--sym", &sym, "symmetric groups (the default for 8 bits)");
 }

@@ -90,8 +90,9 @@ static constexpr int32_t ZeroAt(const PackedCodes& w, int32_t row, int32_t g) {
 // |y[r]| any int8 activations without sub-scales can give. A matrix is usable when every row's
 // bound times 2^GroupShiftLimit(k) (the largest sub-scale the activations may carry) is below
 // 2^31: then every partial sum of the matmuls fits int32 (CodesFitInt32).
-int64_t CodeRowBound(const PackedCodes& w, int32_t row);
-bool CodesFitInt32(const PackedCodes& w);
+int64_t CodeRowBound(const PackedCodes& w, int32_t row);  // the definition, code by code
+void CodeRowBounds(const PackedCodes& w, int64_t* bounds);  // [n_pad] the same, in one pass over the bytes
+bool CodesFitInt32(const PackedCodes& w);                  // by CodeRowBounds' pass
 static constexpr int64_t CodeBoundLimit(int32_t k) { return (int64_t{1} << 31) >> GroupShiftLimit(k); }
 
 // M int8 activation rows as the code matmuls read them.

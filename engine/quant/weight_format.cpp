@@ -12,6 +12,7 @@ std::string CodeFormat::Name() const {
   return std::to_string(bits) + "-bit g" + std::to_string(group) + (asym ? " asym" : " sym");
 }
 
+int32_t DefaultGroup(int32_t bits) { return bits == 8 ? 32 : 64; }
 bool DefaultAsym(int32_t bits) { return bits != 8; }
 
 namespace {
@@ -67,7 +68,7 @@ WeightFormats WeightFormats::Parse(const std::string& bits, int32_t group, int32
 
 CodeFormat WeightFormats::Format(int32_t bits) const {
   if (bits == 0) return CodeFormat{};
-  return CodeFormat{bits, group_, asym_ < 0 ? DefaultAsym(bits) : asym_ != 0};
+  return CodeFormat{bits, group_ != 0 ? group_ : DefaultGroup(bits), asym_ < 0 ? DefaultAsym(bits) : asym_ != 0};
 }
 
 CodeFormat WeightFormats::For(const std::string& tensor) const {
@@ -87,7 +88,7 @@ std::string WeightFormats::Describe() const {
   if (rules_.size() > 8) {  // a width per matrix (--bpw): how many of each
     int32_t count[9] = {};
     for (const auto& rule : rules_) ++count[rule.second];
-    std::string s = "mixed (g" + std::to_string(group_) + "):";
+    std::string s = "mixed (g" + std::to_string(Format(4).group) + "):";
     for (int32_t bits : {2, 4, 8, 0}) {
       if (count[bits] > 0) s += " " + std::to_string(count[bits]) + " x " + (bits == 0 ? "int8" : std::to_string(bits) + "-bit");
     }

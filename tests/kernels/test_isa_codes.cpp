@@ -168,6 +168,11 @@ TEST_CASE("Code GEMV equals ref and the definition: widths, groups, odd N and K,
                          << " asym=" << f.asym << " n=" << n << " k=" << k << " kind=" << kind
                          << " shifts=" << shift_kind);
           const Codes w(n, k, f, kind, rng, static_cast<int32_t>(case_id % 3));
+          std::vector<int64_t> bounds(static_cast<size_t>(w.w.n_pad));
+          CodeRowBounds(w.w, bounds.data());  // the one-pass bounds are the definition's
+          for (int32_t r = 0; r < w.w.n_pad; ++r) {
+            if (bounds[static_cast<size_t>(r)] != CodeRowBound(w.w, r)) FAIL("bound of row " << r);
+          }
           const Input x(1, k, k, fill, shift_kind, rng, static_cast<int32_t>(case_id % 4));
           std::vector<int32_t> want(static_cast<size_t>(n), kSentinel);
           ref::GemvCodes(w.w, x.rows(w.w.group), 0, n, want.data());

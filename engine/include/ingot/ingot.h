@@ -119,7 +119,7 @@ typedef struct ingot_model_params {
   /* Low-bit weights for a float model quantized at load (prepare_int8): the apps' --bits,
    * --group and --asym/--sym. weight_bits NULL or "" (default): every matrix per-channel int8;
    * "4", "2", "8" or a list such as "4,attn_v=8,output=int8" (README, "Low-bit weights").
-   * weight_group 0 (default): 32; else 32, 64, 128 or 256. weight_asym -1 (default): the
+   * weight_group 0 (default): 64 at 2 and 4 bits, 32 at 8; else 32, 64, 128 or 256. weight_asym -1 (default): the
    * width's default; 0 symmetric; 1 asymmetric. */
   const char* weight_bits;
   int32_t weight_group;
