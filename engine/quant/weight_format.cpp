@@ -24,9 +24,15 @@ int32_t ParseWidth(const std::string& s) {
   return -1;
 }
 
+// A glob over the whole name, or else a run of its dot-separated parts: "output" is
+// output.weight but not blk.0.attn_output.weight; "attn_v" is every layer's; "blk.1" is layer 1.
 bool Matches(const std::string& pattern, const std::string& name) {
-  if (pattern.find_first_of("*?[") == std::string::npos) return name.find(pattern) != std::string::npos;
-  return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+  if (pattern.find_first_of("*?[") != std::string::npos) return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+  for (size_t at = name.find(pattern); at != std::string::npos; at = name.find(pattern, at + 1)) {
+    const size_t end = at + pattern.size();
+    if ((at == 0 || name[at - 1] == '.') && (end == name.size() || name[end] == '.')) return true;
+  }
+  return false;
 }
 
 bool IsEmbedding(const std::string& name) {

@@ -276,6 +276,8 @@ TEST_CASE("--bits, --group and --asym that make no sense are one-line errors") {
   CHECK(f.For("blk.1.attn_q.weight").Name() == "4-bit g64 asym");
   CHECK(f.For("blk.1.ffn_down.weight").Name() == "int8");  // the last matching item wins
   CHECK(f.For("output.weight").Name() == "8-bit g64 sym");
+  CHECK(f.For("blk.0.attn_output.weight").Name() == "2-bit g64 asym");  // whole parts: not "output"
+  CHECK(f.For("blk.10.attn_q.weight").Name() == "2-bit g64 asym");      // not "blk.1"
   CHECK(f.For("token_embd.weight").Name() == "int8");
 }
 
